@@ -1,0 +1,163 @@
+import { Command, CommanderError, Option } from 'commander';
+import type { CommandResult, GlobalOptions } from './commands/types.js';
+import { EXIT, isRdsError } from './core/errors.js';
+
+/**
+ * The one place that builds the commander program. Each action turns flags into a typed
+ * options object and lazily imports its command module, so `rds --version` and
+ * `rds --help` load neither openpgp, imapflow, net-snmp nor SQLite (cron on a small box
+ * pays start-up every minute).
+ */
+type Loader = () => Promise<{ run: (options: never, globals: GlobalOptions) => Promise<CommandResult> }>;
+
+const VERSION = '0.1.0';
+
+function action(load: Loader, state: { result?: Promise<CommandResult> }) {
+  return function (this: Command, ...args: unknown[]) {
+    const cmd = args[args.length - 1] as Command;
+    const positionals = args.slice(0, -2);
+    const globals = cmd.optsWithGlobals() as GlobalOptions;
+    const options = { ...cmd.opts(), args: positionals };
+    state.result = load().then((m) => m.run(options as never, globals));
+  };
+}
+
+export function buildProgram(state: { result?: Promise<CommandResult> }): Command {
+  const program = new Command('rds')
+    .description('Run a fleet of device-monitoring agents by e-mail: one binary for the agents and the host.')
+    .version(VERSION, '-V, --version')
+    .option('--config <file>', 'config file (default: $RDS_CONFIG, else the conf default location)')
+    .option('--json', 'print one JSON document on stdout')
+    .option('--quiet', 'only errors on stderr')
+    .option('--verbose', 'debug logging on stderr')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  const on = (load: Loader) => action(load, state);
+
+  // ---- shared -------------------------------------------------------------
+  program
+    .command('init')
+    .description("write DIR/config.json, generate this node's key pair, create the state dir")
+    .addOption(new Option('--role <role>', 'agent or host').choices(['agent', 'host']).makeOptionMandatory())
+    .requiredOption('--id <id>', 'node id, e.g. AGENT0000001')
+    .requiredOption('--address <addr>', "this node's mail address")
+    .requiredOption('--smtp <url>', 'smtp://user:pass@host:port, smtps://…, or maildir:///path')
+    .requiredOption('--imap <url>', 'imap://…, imaps://…, or maildir:///path')
+    .option('--dir <dir>', 'folder for config, keys and state', '.')
+    .option('--host-address <addr>', "agent: the host's mail address")
+    .option('--host-id <id>', "agent: the host's node id", 'HOST')
+    .option('--host-key <file>', "agent: the host's armored public key (pinned)")
+    .option('--software-version <v>', 'agent: the version running now', '1.0.00-0')
+    .option('--rom-version <v>', 'agent: ROM version for the version report')
+    .option('--install-root <dir>', 'agent: install root (releases/ and current)')
+    .option('--tls-ca <file>', 'PEM of a private CA to trust for SMTP/IMAP TLS')
+    .option('--smtp-password-file <file>', 'read the SMTP password from this file')
+    .option('--imap-password-file <file>', 'read the IMAP password from this file')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  rds init --role host --id HOST --address host@example.com --smtp smtps://host%40example.com@mail.example.com --imap imaps://host%40example.com@mail.example.com --dir /etc/rds
+  rds init --role agent --id AGENT0000001 --address agent1@example.com --host-address host@example.com \\
+           --host-key host.asc --smtp smtps://… --imap imaps://… --software-version 1.0.00-1 --dir /etc/rds`,
+    )
+    .action(on(() => import('./commands/init.js')));
+
+  const keys = program.command('keys').description("this node's keys");
+  keys
+    .command('export')
+    .description("print this node's armored public key (register an agent at the host with it)")
+    .addHelpText('after', '\nExample:\n  rds keys export > agent1.asc')
+    .action(on(() => import('./commands/keys-export.js')));
+
+  // ---- agent --------------------------------------------------------------
+  program
+    .command('apply-update')
+    .argument('<file>', 'an .rdsu update package')
+    .description('agent: verify and install an update package from a file')
+    .addHelpText('after', '\nExample:\n  rds apply-update /tmp/update-1.0.02-0.rdsu')
+    .action(on(() => import('./commands/apply-update.js')));
+  program
+    .command('versions')
+    .description("agent: print this agent's version report (SPEC §5)")
+    .option('--aligned', 'pad columns with spaces, as the original system printed it')
+    .addHelpText('after', '\nExample:\n  rds versions')
+    .action(on(() => import('./commands/versions.js')));
+
+  // ---- host ---------------------------------------------------------------
+  program
+    .command('pack-update')
+    .description('host: build one update package (install script + modules, signed and encrypted)')
+    .requiredOption('--software-version <v>', 'the Software Version agents run after installing')
+    .requiredOption('--script <file>', 'install shell script')
+    .option(
+      '--module <NAME=VERSION:PATH>',
+      'a module file or folder (repeatable)',
+      (v: string, acc: string[]) => [...acc, v],
+      [] as string[],
+    )
+    .option('--rom-version <v>', 'ROM version to report after installing')
+    .option('--allow-downgrade', 'sign permission to install over a higher version')
+    .option('--timeout <duration>', 'install script timeout', '10m')
+    .option('-o, --output <file>', 'output file (default update-VERSION.rdsu)')
+    .addHelpText(
+      'after',
+      '\nExample:\n  rds pack-update --software-version 1.0.02-0 --script install.sh --module main.cgi=1.0.01:build/main.cgi -o update.rdsu',
+    )
+    .action(on(() => import('./commands/pack-update.js')));
+
+  const agents = program.command('agents').description('host: the fleet registry');
+  agents
+    .command('add')
+    .description('register an agent')
+    .requiredOption('--id <id>', 'agent id')
+    .requiredOption('--address <addr>', 'agent mail address')
+    .requiredOption('--key <file>', 'agent public key (from `rds keys export` on the agent)')
+    .option('--note <text>', 'customer note', '')
+    .addHelpText(
+      'after',
+      '\nExample:\n  rds agents add --id AGENT0000001 --address agent1@aaa.example --key agent1.asc --note "aaa Trading"',
+    )
+    .action(on(() => import('./commands/agents-add.js')));
+  agents
+    .command('list')
+    .description('list agents with version and last check time')
+    .action(on(() => import('./commands/agents-list.js')));
+  agents
+    .command('remove')
+    .argument('<id>', 'agent id')
+    .description('remove an agent from the registry')
+    .action(on(() => import('./commands/agents-remove.js')));
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const state: { result?: Promise<CommandResult> } = {};
+  const program = buildProgram(state);
+  const json = argv.includes('--json');
+  try {
+    await program.parseAsync(argv);
+    if (!state.result) return EXIT.OK;
+    const result = await state.result;
+    const { printResult } = await import('./commands/output.js');
+    printResult(result, json);
+    return result.exitCode ?? EXIT.OK;
+  } catch (error) {
+    return reportError(error, json);
+  }
+}
+
+function reportError(error: unknown, json: boolean): number {
+  if (error instanceof CommanderError) {
+    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.exitCode === 0) return EXIT.OK;
+    return EXIT.USAGE;
+  }
+  if (isRdsError(error)) {
+    if (json) process.stdout.write(`${JSON.stringify({ error: { code: error.code, message: error.message } })}\n`);
+    process.stderr.write(`rds: ${error.message}\n`);
+    return error.exitCode;
+  }
+  process.stderr.write(`rds: this is a bug, please report it:\n${(error as Error)?.stack ?? String(error)}\n`);
+  return EXIT.FAILED;
+}

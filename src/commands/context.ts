@@ -1,0 +1,81 @@
+import path from 'node:path';
+import type * as openpgp from 'openpgp';
+import { type Clock, systemClock } from '../core/clock.js';
+import { loadConfig, readSecret, requireRole, resolveConfigPath } from '../core/config/config.js';
+import type { AgentConfig, HostConfig, RdsConfig } from '../core/config/schema.js';
+import { parseDuration } from '../core/duration.js';
+import { createLogger, type Logger } from '../core/logger.js';
+import type { Db } from '../core/store/db.js';
+import { acquireCommandLock, type CommandLock } from '../core/store/lock.js';
+import type { GlobalOptions } from './types.js';
+
+/**
+ * What every command starts from: the resolved config, the state database, a logger and
+ * a clock; keys are read on first use. Opened at the edge, closed in `finally`.
+ */
+export interface Context<C extends RdsConfig = RdsConfig> {
+  config: C;
+  configFile: string;
+  db: Db;
+  logger: Logger;
+  clock: Clock;
+  env: NodeJS.ProcessEnv;
+  privateKey(): Promise<openpgp.PrivateKey>;
+  publicKey(): Promise<openpgp.PublicKey>;
+  skewMs: number;
+  ttlMs: number;
+  close(): void;
+}
+
+export function loggerFor(globals: GlobalOptions, level = 'info'): Logger {
+  return createLogger(globals.quiet ? 'error' : globals.verbose ? 'debug' : (level as 'info'));
+}
+
+export async function openContext<R extends RdsConfig['role']>(
+  globals: GlobalOptions,
+  command: string,
+  options: { role?: R; lock?: string } = {},
+): Promise<Context<R extends 'agent' ? AgentConfig : R extends 'host' ? HostConfig : RdsConfig>> {
+  const env = process.env;
+  const configFile = resolveConfigPath(globals.config, env);
+  const loaded = await loadConfig(configFile);
+  const config = options.role ? requireRole(loaded, options.role, command) : loaded;
+  const logger = loggerFor(globals, config.logLevel);
+  let lock: CommandLock | undefined;
+  if (options.lock) lock = acquireCommandLock(config.stateDir, options.lock);
+  const { openDb } = await import('../core/store/db.js');
+  let db: Db;
+  try {
+    db = openDb(config.stateDir);
+  } catch (error) {
+    lock?.release();
+    throw error;
+  }
+  let priv: Promise<openpgp.PrivateKey> | undefined;
+  const passphrase = () => readSecret(env.RDS_KEY_PASSPHRASE, config.keyPassphraseFile, 'key passphrase');
+  const keys = () => import('../core/crypto/keys.js');
+  const privateKey = () => {
+    priv ??= keys().then((k) => k.readPrivateKeyFile(config.keyFile, passphrase()));
+    return priv;
+  };
+  return {
+    config: config as never,
+    configFile,
+    db,
+    logger,
+    clock: systemClock,
+    env,
+    privateKey,
+    publicKey: async () => (await privateKey()).toPublic(),
+    skewMs: parseDuration(config.clockSkew ?? '5m', 'clockSkew'),
+    ttlMs: parseDuration(config.messageTtl ?? '7d', 'messageTtl'),
+    close: () => {
+      db.close();
+      lock?.release();
+    },
+  };
+}
+
+export function nodeFile(dir: string, ...parts: string[]): string {
+  return path.join(path.resolve(dir), ...parts);
+}

@@ -1,0 +1,90 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { readSecret, writeConfig } from '../core/config/config.js';
+import { generateKeyPair, readPublicKeyFile, writeSecretFile } from '../core/crypto/keys.js';
+import { UsageError } from '../core/errors.js';
+import { parseVersion } from '../core/version/version.js';
+import type { CommandResult, GlobalOptions } from './types.js';
+
+export interface InitOptions {
+  role: 'agent' | 'host';
+  id: string;
+  address: string;
+  smtp: string;
+  imap: string;
+  dir: string;
+  hostAddress?: string;
+  hostId: string;
+  hostKey?: string;
+  softwareVersion: string;
+  romVersion?: string;
+  installRoot?: string;
+  tlsCa?: string;
+  smtpPasswordFile?: string;
+  imapPasswordFile?: string;
+}
+
+export async function run(options: InitOptions, globals: GlobalOptions): Promise<CommandResult> {
+  const dir = path.resolve(options.dir);
+  const configFile = globals.config ? path.resolve(globals.config) : path.join(dir, 'config.json');
+  if (fs.existsSync(configFile)) throw new UsageError('CONFIG_EXISTS', `config ${configFile} already exists; refusing to overwrite it`);
+  const stateDir = path.join(dir, 'state');
+  const keyFile = path.join(dir, 'keys', 'private.asc');
+  const common = {
+    role: options.role,
+    id: options.id,
+    address: options.address,
+    smtp: options.smtp,
+    imap: options.imap,
+    stateDir,
+    keyFile,
+    ...(options.tlsCa ? { tlsCa: path.resolve(options.tlsCa) } : {}),
+    ...(options.smtpPasswordFile ? { smtpPasswordFile: path.resolve(options.smtpPasswordFile) } : {}),
+    ...(options.imapPasswordFile ? { imapPasswordFile: path.resolve(options.imapPasswordFile) } : {}),
+  };
+  let config: Record<string, unknown> = common;
+  let hostKeyArmored: string | undefined;
+  if (options.role === 'agent') {
+    if (!options.hostAddress) throw new UsageError('MISSING_OPTION', 'an agent needs --host-address');
+    if (!options.hostKey)
+      throw new UsageError('MISSING_OPTION', "an agent needs --host-key (the host's public key, from `rds keys export` on the host)");
+    parseVersion(options.softwareVersion, '--software-version');
+    if (options.romVersion) parseVersion(options.romVersion, '--rom-version');
+    hostKeyArmored = (await readPublicKeyFile(options.hostKey)).armor();
+    config = {
+      ...common,
+      hostId: options.hostId,
+      hostAddress: options.hostAddress,
+      hostKeyFile: path.join(dir, 'keys', 'host.asc'),
+      installRoot: path.resolve(options.installRoot ?? path.join(dir, 'install')),
+    };
+  }
+  const passphrase = readSecret(process.env.RDS_KEY_PASSPHRASE, undefined, 'key passphrase');
+  const pair = await generateKeyPair(options.id, options.address, passphrase);
+  await writeConfig(configFile, config);
+  writeSecretFile(keyFile, pair.privateArmored);
+  fs.writeFileSync(path.join(dir, 'keys', 'public.asc'), pair.publicArmored, { mode: 0o644 });
+  if (hostKeyArmored) fs.writeFileSync(config.hostKeyFile as string, hostKeyArmored, { mode: 0o644 });
+
+  const { openDb } = await import('../core/store/db.js');
+  const db = openDb(stateDir);
+  try {
+    if (options.role === 'agent') {
+      const { initInstallRoot } = await import('../core/install/layout.js');
+      const { writeInstalled } = await import('../core/agent/installed.js');
+      const release = initInstallRoot(config.installRoot as string, options.softwareVersion);
+      writeInstalled(db, {
+        softwareVersion: options.softwareVersion,
+        ...(options.romVersion ? { romVersion: options.romVersion } : {}),
+        release,
+        updatedAt: new Date().toISOString(),
+      });
+    }
+  } finally {
+    db.close();
+  }
+  return {
+    data: { role: options.role, id: options.id, config: configFile, fingerprint: pair.fingerprint },
+    text: `initialised ${options.role} ${options.id}\n  config      ${configFile}\n  key         ${pair.fingerprint}\n  public key  ${path.join(dir, 'keys', 'public.asc')}`,
+  };
+}

@@ -1,0 +1,41 @@
+import path from 'node:path';
+import { parseDuration } from '../core/duration.js';
+import { packUpdate, parseModuleSpec } from '../core/package/pack.js';
+import { openContext } from './context.js';
+import type { CommandResult, GlobalOptions } from './types.js';
+
+export interface PackOptions {
+  softwareVersion: string;
+  script: string;
+  module: string[];
+  romVersion?: string;
+  allowDowngrade?: boolean;
+  timeout: string;
+  output?: string;
+}
+
+export async function run(options: PackOptions, globals: GlobalOptions): Promise<CommandResult> {
+  const modules = options.module.map(parseModuleSpec);
+  const ctx = await openContext(globals, 'pack-update', { role: 'host' });
+  try {
+    const output = path.resolve(options.output ?? `update-${options.softwareVersion}.rdsu`);
+    const key = await ctx.privateKey();
+    const manifest = await packUpdate({
+      softwareVersion: options.softwareVersion,
+      ...(options.romVersion ? { romVersion: options.romVersion } : {}),
+      script: options.script,
+      modules,
+      allowDowngrade: options.allowDowngrade ?? false,
+      timeoutSeconds: Math.max(1, Math.round(parseDuration(options.timeout, '--timeout') / 1000)),
+      encryptionKeys: [key.toPublic()],
+      signingKey: key,
+      output,
+    });
+    return {
+      data: { file: output, packageId: manifest.packageId, softwareVersion: manifest.softwareVersion, modules: manifest.modules },
+      text: `packed ${output}\n  package ${manifest.packageId}, Software Version ${manifest.softwareVersion}, ${manifest.modules.length} module(s)`,
+    };
+  } finally {
+    ctx.close();
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * The config file (SPEC §7), one per node, validated through `conf` with this JSON
+ * schema. Paths are absolute (written by `rds init`). Secrets may instead come from the
+ * environment (RDS_SMTP_PASSWORD, RDS_IMAP_PASSWORD, RDS_KEY_PASSPHRASE) or from files
+ * named here.
+ */
+export interface CommonConfig {
+  role: 'agent' | 'host';
+  id: string;
+  address: string;
+  smtp: string;
+  imap: string;
+  stateDir: string;
+  keyFile: string;
+  tlsCa?: string;
+  smtpPasswordFile?: string;
+  imapPasswordFile?: string;
+  keyPassphraseFile?: string;
+  maxMessageSize: number;
+  /** how long commands we send stay valid */
+  messageTtl: string;
+  /** allowance for clocks that disagree */
+  clockSkew: string;
+  processedFolder: string;
+  quarantineFolder: string;
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+}
+
+export interface AgentConfig extends CommonConfig {
+  role: 'agent';
+  hostId: string;
+  hostAddress: string;
+  hostKeyFile: string;
+  installRoot: string;
+  ackWindow: string;
+}
+
+export interface HostConfig extends CommonConfig {
+  role: 'host';
+}
+
+export type RdsConfig = AgentConfig | HostConfig;
+
+const str = { type: 'string', minLength: 1 } as const;
+const duration = { type: 'string', pattern: '^\\d+(\\.\\d+)?(ms|s|m|h|d)$' } as const;
+
+export const CONFIG_PROPERTIES = {
+  role: { type: 'string', enum: ['agent', 'host'] },
+  id: { type: 'string', pattern: '^[A-Za-z0-9._:@-]{1,128}$' },
+  address: { type: 'string', pattern: '^[^@\\s]+@[^@\\s]+$' },
+  smtp: { type: 'string', pattern: '^(smtps?|maildir)://' },
+  imap: { type: 'string', pattern: '^(imaps?|maildir)://' },
+  stateDir: str,
+  keyFile: str,
+  tlsCa: str,
+  smtpPasswordFile: str,
+  imapPasswordFile: str,
+  keyPassphraseFile: str,
+  maxMessageSize: { type: 'integer', minimum: 1024, default: 10_485_760 },
+  messageTtl: { ...duration, default: '7d' },
+  clockSkew: { ...duration, default: '5m' },
+  processedFolder: { type: 'string', minLength: 1, default: 'rds-processed' },
+  quarantineFolder: { type: 'string', minLength: 1, default: 'rds-quarantine' },
+  logLevel: { type: 'string', enum: ['debug', 'info', 'warn', 'error'], default: 'info' },
+  hostId: { type: 'string', pattern: '^[A-Za-z0-9._:@-]{1,128}$' },
+  hostAddress: { type: 'string', pattern: '^[^@\\s]+@[^@\\s]+$' },
+  hostKeyFile: str,
+  installRoot: str,
+  ackWindow: { ...duration, default: '30m' },
+} as const;
+
+export const COMMON_REQUIRED = ['role', 'id', 'address', 'smtp', 'imap', 'stateDir', 'keyFile'];
+export const AGENT_REQUIRED = ['hostId', 'hostAddress', 'hostKeyFile', 'installRoot'];

@@ -1,0 +1,60 @@
+import * as openpgp from 'openpgp';
+import { REFUSAL, SecurityError } from '../errors.js';
+import { keyIdsOf } from './keys.js';
+
+/**
+ * Inline-signed OpenPGP messages (RFC 9580 §10.3: one-pass signature + literal data +
+ * signature), ASCII-armored so they travel in mail and verify with `gpg --decrypt`.
+ * The payload is signed as binary literal data so no line-ending canonicalisation can
+ * change what was signed.
+ */
+export async function signData(data: Uint8Array, signingKey: openpgp.PrivateKey): Promise<string> {
+  const message = await openpgp.createMessage({ binary: data });
+  return openpgp.sign({ message, signingKeys: signingKey, format: 'armored' });
+}
+
+export const MAX_SIGNED_PAYLOAD = 4 * 1024 * 1024;
+
+/**
+ * Verify an armored signed message against the one key trusted for this sender and return
+ * the signed bytes. Each refusal has its own code: no signature at all (NOT_SIGNED), a
+ * signature by any other key (UNKNOWN_KEY: e.g. an agent's key posing as the host), and
+ * a signature by the right key over other bytes (BAD_SIGNATURE: tampering).
+ */
+export async function verifySignedData(armored: string, trusted: openpgp.PublicKey): Promise<Uint8Array> {
+  if (armored.length > MAX_SIGNED_PAYLOAD) {
+    throw new SecurityError(REFUSAL.OVERSIZE, `signed payload is ${armored.length} bytes (at most ${MAX_SIGNED_PAYLOAD})`);
+  }
+  let message: openpgp.Message<Uint8Array>;
+  try {
+    message = await openpgp.readMessage({ armoredMessage: armored });
+  } catch (error) {
+    throw new SecurityError(REFUSAL.NOT_SIGNED, `payload is not an OpenPGP message (${(error as Error).message})`, {
+      cause: error,
+    });
+  }
+  const issuers = message.getSigningKeyIDs().map((id) => id.toHex().toLowerCase());
+  if (issuers.length === 0) throw new SecurityError(REFUSAL.NOT_SIGNED, 'payload carries no signature');
+  const trustedIds = keyIdsOf(trusted);
+  if (!issuers.some((id) => trustedIds.has(id))) {
+    throw new SecurityError(REFUSAL.UNKNOWN_KEY, `payload is signed by key ${issuers.join(', ')}, not by the trusted key`);
+  }
+  let result: openpgp.VerifyMessageResult<Uint8Array>;
+  try {
+    result = await openpgp.verify({ message, verificationKeys: trusted, format: 'binary' });
+  } catch (error) {
+    throw new SecurityError(REFUSAL.BAD_SIGNATURE, `signature check failed: ${(error as Error).message}`, { cause: error });
+  }
+  for (const signature of result.signatures) {
+    if (!trustedIds.has(signature.keyID.toHex().toLowerCase())) continue;
+    try {
+      await signature.verified;
+      return result.data;
+    } catch (error) {
+      throw new SecurityError(REFUSAL.BAD_SIGNATURE, `signature does not verify: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+  }
+  throw new SecurityError(REFUSAL.UNKNOWN_KEY, 'no signature by the trusted key');
+}

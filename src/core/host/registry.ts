@@ -1,0 +1,94 @@
+import type * as openpgp from 'openpgp';
+import { UsageError } from '../errors.js';
+import { normaliseAddress } from '../message/accept.js';
+import type { Db } from '../store/db.js';
+
+/** The fleet registry (host), in registry order: the original system's VersionManager list. */
+export interface AgentRecord {
+  id: string;
+  address: string;
+  publicKey: string;
+  fingerprint: string;
+  note: string;
+  version: string | null;
+  checkedAt: string | null;
+}
+
+interface Row {
+  id: string;
+  address: string;
+  public_key: string;
+  fingerprint: string;
+  note: string;
+  version: string | null;
+  checked_at: string | null;
+}
+
+const fromRow = (r: Row): AgentRecord => ({
+  id: r.id,
+  address: r.address,
+  publicKey: r.public_key,
+  fingerprint: r.fingerprint,
+  note: r.note,
+  version: r.version,
+  checkedAt: r.checked_at,
+});
+
+export function listAgents(db: Db): AgentRecord[] {
+  return (db.prepare('SELECT * FROM agents ORDER BY seq').all() as Row[]).map(fromRow);
+}
+
+export function findAgent(db: Db, id: string): AgentRecord | undefined {
+  const row = db.prepare('SELECT * FROM agents WHERE id = ?').get(id) as Row | undefined;
+  return row ? fromRow(row) : undefined;
+}
+
+export function findAgentByAddress(db: Db, address: string): AgentRecord | undefined {
+  const row = db.prepare('SELECT * FROM agents WHERE lower(address) = ?').get(normaliseAddress(address)) as Row | undefined;
+  return row ? fromRow(row) : undefined;
+}
+
+export function addAgent(db: Db, agent: { id: string; address: string; key: openpgp.PublicKey; note: string }, now: Date): AgentRecord {
+  if (findAgent(db, agent.id)) throw new UsageError('AGENT_EXISTS', `agent '${agent.id}' is already registered`);
+  const fingerprint = agent.key.getFingerprint().toUpperCase();
+  db.prepare('INSERT INTO agents (id, address, public_key, fingerprint, note, added_at) VALUES (?, ?, ?, ?, ?, ?)').run(
+    agent.id,
+    agent.address,
+    agent.key.armor(),
+    fingerprint,
+    agent.note,
+    now.toISOString(),
+  );
+  return findAgent(db, agent.id) as AgentRecord;
+}
+
+export function removeAgent(db: Db, id: string): void {
+  const result = db.prepare('DELETE FROM agents WHERE id = ?').run(id);
+  if (result.changes === 0) throw new UsageError('UNKNOWN_AGENT', `no agent '${id}' in the registry`);
+}
+
+export function recordAgentVersion(db: Db, id: string, version: string, checkedAt: string): void {
+  db.prepare('UPDATE agents SET version = ?, checked_at = ? WHERE id = ? AND (checked_at IS NULL OR checked_at <= ?)').run(
+    version,
+    checkedAt,
+    id,
+    checkedAt,
+  );
+}
+
+/** `--agents A,B` / `--exclude C` (SPEC §2: comma-separated, case-preserving ids). */
+export function selectAgents(db: Db, include?: string, exclude?: string): AgentRecord[] {
+  const all = listAgents(db);
+  const split = (s?: string) =>
+    s
+      ? s
+          .split(',')
+          .map((x) => x.trim())
+          .filter(Boolean)
+      : [];
+  const wanted = split(include);
+  const unknown = wanted.filter((id) => !all.some((a) => a.id === id));
+  if (unknown.length > 0) throw new UsageError('UNKNOWN_AGENT', `no agent ${unknown.map((u) => `'${u}'`).join(', ')} in the registry`);
+  const excluded = new Set(split(exclude));
+  return all.filter((a) => (wanted.length === 0 || wanted.includes(a.id)) && !excluded.has(a.id));
+}

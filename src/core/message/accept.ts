@@ -1,0 +1,87 @@
+import type * as openpgp from 'openpgp';
+import type { Clock } from '../clock.js';
+import { verifySignedData } from '../crypto/signed-data.js';
+import { REFUSAL, SecurityError } from '../errors.js';
+import { ALL_AGENTS, decodePayload, type Payload } from './payload.js';
+
+/** Who may send to this node: the host (agent side) or a registered agent (host side). */
+export interface TrustedSender {
+  id: string;
+  address: string;
+  key: openpgp.PublicKey;
+}
+
+export interface AcceptPolicy {
+  selfId: string;
+  /** Find the one sender allowed to use this From address; undefined → refused. */
+  senderFor(fromAddress: string): TrustedSender | undefined;
+  /** code used when no sender matches: SENDER_MISMATCH (agent) or UNKNOWN_SENDER (host) */
+  unknownSenderCode: typeof REFUSAL.SENDER_MISMATCH | typeof REFUSAL.UNKNOWN_SENDER;
+  /** accept payloads addressed to every agent ('*') */
+  acceptBroadcast: boolean;
+  wasProcessed(id: string): boolean;
+  clock: Clock;
+  /** allowance for clocks that disagree (issuedAt in the future, expiresAt just passed) */
+  skewMs: number;
+}
+
+export interface AcceptedMessage {
+  payload: Payload;
+  sender: TrustedSender;
+}
+
+export function normaliseAddress(address: string): string {
+  return address.trim().toLowerCase();
+}
+
+/**
+ * Every rule of SPEC §4, in order, before anything acts on a message. The From address is
+ * only a cheap first filter (the original system trusted it alone, and anyone can forge
+ * it); the decision rests on the signature by the one key pinned for that sender.
+ */
+export async function acceptMessage(
+  fromAddress: string,
+  armoredPayload: string | undefined,
+  policy: AcceptPolicy,
+): Promise<AcceptedMessage> {
+  const sender = policy.senderFor(normaliseAddress(fromAddress));
+  if (!sender) {
+    throw new SecurityError(policy.unknownSenderCode, `mail from '${fromAddress}' is not from a trusted sender`);
+  }
+  if (armoredPayload === undefined) throw new SecurityError(REFUSAL.NOT_SIGNED, 'mail carries no signed payload');
+  const bytes = await verifySignedData(armoredPayload, sender.key);
+  const payload = decodePayload(bytes);
+  if (payload.from !== sender.id) {
+    // a validly signed payload lifted from another conversation (mix-and-match)
+    throw new SecurityError(REFUSAL.SENDER_ID_MISMATCH, `payload says it is from '${payload.from}', mail is from '${sender.id}'`);
+  }
+  const forMe = payload.to.includes(policy.selfId) || (policy.acceptBroadcast && payload.to.includes(ALL_AGENTS));
+  if (!forMe) {
+    throw new SecurityError(
+      REFUSAL.NOT_FOR_ME,
+      `payload ${payload.id} is addressed to ${payload.to.slice(0, 5).join(',')}, not to ${policy.selfId}`,
+    );
+  }
+  checkFreshness(payload, policy.clock, policy.skewMs);
+  if (policy.wasProcessed(payload.id)) {
+    throw new SecurityError(REFUSAL.REPLAYED, `payload ${payload.id} was processed before (replay)`);
+  }
+  return { payload, sender };
+}
+
+/** Expired commands and commands from the future are refused (freeze and pre-play attacks). */
+export function checkFreshness(payload: Payload, clock: Clock, skewMs: number): void {
+  const now = clock.now().getTime();
+  const issued = Date.parse(payload.issuedAt);
+  const expires = Date.parse(payload.expiresAt);
+  if (issued > now + skewMs) {
+    throw new SecurityError(
+      REFUSAL.FROM_FUTURE,
+      `payload ${payload.id} was issued at ${payload.issuedAt}, in the future beyond the ${Math.round(skewMs / 1000)}s clock-skew allowance`,
+    );
+  }
+  if (expires + skewMs < now) {
+    throw new SecurityError(REFUSAL.EXPIRED, `payload ${payload.id} expired at ${payload.expiresAt}`);
+  }
+  if (expires < issued) throw new SecurityError(REFUSAL.MALFORMED, `payload ${payload.id} expires before it was issued`);
+}

@@ -1,0 +1,120 @@
+import { REFUSAL, SecurityError } from '../errors.js';
+
+/**
+ * One mail carries one message (SPEC §4): a short text for people, the signed payload as
+ * `payload.asc`, and, depending on the type, `update.rdsu` (the package) or `versions.txt`
+ * (the version report, also inside the payload). RFC 5322 / RFC 2045.
+ */
+export const PAYLOAD_ATTACHMENT = 'payload.asc';
+export const PACKAGE_ATTACHMENT = 'update.rdsu';
+export const VERSIONS_ATTACHMENT = 'versions.txt';
+
+export interface MailAttachment {
+  filename: string;
+  content: Buffer;
+  contentType?: string;
+}
+
+export interface ComposeInput {
+  from: string;
+  to: string;
+  subject: string;
+  text: string;
+  type: string;
+  payloadId: string;
+  armoredPayload: string;
+  attachments?: MailAttachment[];
+  date?: Date;
+}
+
+export async function composeMail(input: ComposeInput): Promise<{ raw: Buffer; messageId: string }> {
+  const { default: MailComposer } = await import('nodemailer/lib/mail-composer');
+  const domain = input.from.split('@')[1] ?? 'rds.invalid';
+  const messageId = `<${input.payloadId}@${domain}>`;
+  const composer = new MailComposer({
+    from: input.from,
+    to: input.to,
+    subject: input.subject,
+    text: input.text,
+    messageId,
+    date: input.date ?? new Date(),
+    headers: { 'X-RDS-Type': input.type, 'X-RDS-Id': input.payloadId, 'X-RDS-Format': '1' },
+    attachments: [
+      { filename: PAYLOAD_ATTACHMENT, content: input.armoredPayload, contentType: 'application/pgp-signature' },
+      ...(input.attachments ?? []).map((a) => ({
+        filename: a.filename,
+        content: a.content,
+        contentType: a.contentType ?? 'application/octet-stream',
+      })),
+    ],
+  });
+  const raw = await new Promise<Buffer>((resolve, reject) =>
+    composer.compile().build((error: Error | null, message: Buffer) => (error ? reject(error) : resolve(message))),
+  );
+  return { raw, messageId };
+}
+
+export interface ParsedRdsMail {
+  from: string;
+  subject: string;
+  messageId?: string;
+  armoredPayload?: string;
+  attachments: Map<string, Buffer>;
+}
+
+export interface MailLimits {
+  maxHeaderBytes: number;
+  maxMimeDepth: number;
+  maxParts: number;
+}
+export const DEFAULT_MAIL_LIMITS: MailLimits = { maxHeaderBytes: 64 * 1024, maxMimeDepth: 8, maxParts: 16 };
+
+/**
+ * Cheap structural checks before a MIME parser sees the bytes: enormous headers and
+ * deeply nested multiparts are refused here (resource exhaustion), so the parser only
+ * ever gets mail of a shape rds itself would send.
+ */
+export function precheckMail(raw: Buffer, limits: MailLimits = DEFAULT_MAIL_LIMITS): void {
+  const scan = raw.subarray(0, limits.maxHeaderBytes + 4).toString('latin1');
+  const end = scan.search(/\r?\n\r?\n/);
+  if (end < 0 && raw.length > limits.maxHeaderBytes) {
+    throw new SecurityError(REFUSAL.MALFORMED_MAIL, `mail headers exceed ${limits.maxHeaderBytes} bytes`);
+  }
+  const boundaries = raw.toString('latin1').match(/^content-type:\s*multipart\//gim)?.length ?? 0;
+  if (boundaries > limits.maxMimeDepth) {
+    throw new SecurityError(REFUSAL.MALFORMED_MAIL, `mail nests ${boundaries} multipart parts (at most ${limits.maxMimeDepth})`);
+  }
+}
+
+export async function parseRdsMail(raw: Buffer, limits: MailLimits = DEFAULT_MAIL_LIMITS): Promise<ParsedRdsMail> {
+  precheckMail(raw, limits);
+  const { simpleParser } = await import('mailparser');
+  let parsed: Awaited<ReturnType<typeof simpleParser>>;
+  try {
+    parsed = await simpleParser(raw, { skipHtmlToText: true, skipTextToHtml: true, skipTextLinks: true, skipImageLinks: true });
+  } catch (error) {
+    throw new SecurityError(REFUSAL.MALFORMED_MAIL, `mail cannot be parsed: ${(error as Error).message}`, { cause: error });
+  }
+  const from = parsed.from?.value[0]?.address;
+  if (!from) throw new SecurityError(REFUSAL.MALFORMED_MAIL, 'mail has no From address');
+  if ((parsed.from?.value.length ?? 0) > 1) throw new SecurityError(REFUSAL.MALFORMED_MAIL, 'mail has more than one From address');
+  if (parsed.attachments.length > limits.maxParts) {
+    throw new SecurityError(REFUSAL.MALFORMED_MAIL, `mail has ${parsed.attachments.length} attachments (at most ${limits.maxParts})`);
+  }
+  const attachments = new Map<string, Buffer>();
+  for (const a of parsed.attachments) {
+    if (!a.filename) continue;
+    if (attachments.has(a.filename)) {
+      throw new SecurityError(REFUSAL.MALFORMED_MAIL, `mail carries two attachments named '${a.filename}'`);
+    }
+    attachments.set(a.filename, a.content);
+  }
+  const payload = attachments.get(PAYLOAD_ATTACHMENT);
+  return {
+    from,
+    subject: parsed.subject ?? '',
+    ...(parsed.messageId ? { messageId: parsed.messageId } : {}),
+    ...(payload ? { armoredPayload: payload.toString('utf8') } : {}),
+    attachments,
+  };
+}

@@ -1,0 +1,189 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import * as tar from 'tar';
+import { REFUSAL, SecurityError } from '../errors.js';
+import { MANIFEST_NAME, type UpdateManifest, validateManifest } from './manifest.js';
+
+export interface ExtractLimits {
+  /** total bytes of all files after decompression */
+  maxTotalBytes: number;
+  /** decompressed / compressed, once past `ratioFloorBytes` (zip-bomb guard) */
+  maxRatio: number;
+  ratioFloorBytes: number;
+  maxEntries: number;
+  maxManifestBytes: number;
+}
+
+export const DEFAULT_EXTRACT_LIMITS: ExtractLimits = {
+  maxTotalBytes: 4 * 1024 ** 3,
+  maxRatio: 200,
+  ratioFloorBytes: 16 * 1024 ** 2,
+  maxEntries: 100_000,
+  maxManifestBytes: 1024 ** 2,
+};
+
+function refuse(code: (typeof REFUSAL)[keyof typeof REFUSAL], message: string): never {
+  throw new SecurityError(code, message);
+}
+
+/** A relative path that stays inside the stage: no absolute path, no `..`, no NUL. */
+export function checkEntryPath(raw: string): string {
+  if (raw.length === 0 || raw.includes('\0')) refuse(REFUSAL.PACKAGE_UNSAFE_PATH, `entry with an empty or NUL path`);
+  if (raw.startsWith('/') || /^[A-Za-z]:/.test(raw) || raw.startsWith('\\')) {
+    refuse(REFUSAL.PACKAGE_UNSAFE_PATH, `entry '${raw}' has an absolute path`);
+  }
+  const parts = raw.split(/[\\/]+/).filter((p) => p !== '' && p !== '.');
+  if (parts.includes('..')) refuse(REFUSAL.PACKAGE_UNSAFE_PATH, `entry '${raw}' climbs out with '..'`);
+  if (parts.length === 0) refuse(REFUSAL.PACKAGE_UNSAFE_PATH, `entry '${raw}' names the stage itself`);
+  return parts.join('/');
+}
+
+export interface ExtractResult {
+  manifest: UpdateManifest;
+  files: Record<string, string>;
+  totalBytes: number;
+}
+
+/**
+ * Unpack a verified gzip'd tar into `stageDir` (which must not exist yet), refusing
+ * every way an archive can write outside its folder or exhaust the box: `..` and
+ * absolute paths, symlinks that leave the stage (any target with `..` or absolute),
+ * entries beneath a symlink, hardlinks, devices and fifos, duplicates, and size or
+ * ratio beyond the limits. Then every file's SHA-256 is checked against the manifest,
+ * which must list exactly the files present.
+ */
+export async function extractPackage(
+  tarGz: string,
+  stageDir: string,
+  limits: ExtractLimits = DEFAULT_EXTRACT_LIMITS,
+  onManifest?: (manifest: UpdateManifest) => void,
+): Promise<ExtractResult> {
+  const compressed = fs.statSync(tarGz).size;
+  fs.mkdirSync(stageDir, { mode: 0o700 });
+  const seen = new Set<string>();
+  const links = new Set<string>();
+  const files: Record<string, string> = {};
+  const writes: Promise<void>[] = [];
+  let manifest: UpdateManifest | undefined;
+  let total = 0;
+  let count = 0;
+  let failure: unknown;
+
+  const checkTotals = (added: number) => {
+    total += added;
+    if (total > limits.maxTotalBytes) refuse(REFUSAL.PACKAGE_TOO_LARGE, `package unpacks to more than ${limits.maxTotalBytes} bytes`);
+    if (total > limits.ratioFloorBytes && total / Math.max(compressed, 1) > limits.maxRatio) {
+      refuse(REFUSAL.PACKAGE_TOO_LARGE, `package expands more than ${limits.maxRatio}x (decompression bomb)`);
+    }
+  };
+
+  const onEntry = (entry: tar.ReadEntry) => {
+    if (failure) return entry.resume();
+    try {
+      if (++count > limits.maxEntries) refuse(REFUSAL.PACKAGE_TOO_LARGE, `package has more than ${limits.maxEntries} entries`);
+      const rel = checkEntryPath(entry.path);
+      if (seen.has(rel)) refuse(REFUSAL.PACKAGE_DUPLICATE_ENTRY, `entry '${rel}' appears twice`);
+      seen.add(rel);
+      const parts = rel.split('/');
+      for (let i = 1; i < parts.length; i++) {
+        if (links.has(parts.slice(0, i).join('/'))) refuse(REFUSAL.PACKAGE_UNSAFE_PATH, `entry '${rel}' lies beneath a symlink`);
+      }
+      if (count === 1 && rel !== MANIFEST_NAME) refuse(REFUSAL.PACKAGE_MANIFEST_INVALID, `first entry is '${rel}', not ${MANIFEST_NAME}`);
+      const target = path.join(stageDir, rel);
+      switch (entry.type) {
+        case 'Directory':
+          fs.mkdirSync(target, { recursive: true, mode: 0o700 });
+          return entry.resume();
+        case 'SymbolicLink': {
+          const to = entry.linkpath ?? '';
+          if (to === '' || path.isAbsolute(to) || to.split(/[\\/]+/).includes('..')) {
+            refuse(REFUSAL.PACKAGE_UNSAFE_PATH, `symlink '${rel}' points outside the stage ('${to}')`);
+          }
+          fs.mkdirSync(path.dirname(target), { recursive: true, mode: 0o700 });
+          fs.symlinkSync(to, target);
+          links.add(rel);
+          return entry.resume();
+        }
+        case 'File':
+        case 'OldFile':
+        case 'ContiguousFile':
+          break;
+        default:
+          refuse(REFUSAL.PACKAGE_UNSAFE_ENTRY, `entry '${rel}' is a ${entry.type} (only files, folders and inner symlinks are allowed)`);
+      }
+      checkTotals(entry.size ?? 0);
+      if (rel === MANIFEST_NAME) {
+        if ((entry.size ?? 0) > limits.maxManifestBytes) refuse(REFUSAL.PACKAGE_MANIFEST_INVALID, 'manifest is too large');
+        const chunks: Buffer[] = [];
+        entry.on('data', (c: Buffer) => chunks.push(c));
+        entry.on('end', () => {
+          let parsed: unknown;
+          try {
+            parsed = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+          } catch (error) {
+            failure ??= new SecurityError(REFUSAL.PACKAGE_MANIFEST_INVALID, `manifest is not valid JSON: ${(error as Error).message}`);
+            return;
+          }
+          try {
+            manifest = validateManifest(parsed);
+            onManifest?.(manifest);
+          } catch (error) {
+            failure ??= error; // a refusal of the manifest, or the caller's own decision (already installed)
+          }
+        });
+        return;
+      }
+      fs.mkdirSync(path.dirname(target), { recursive: true, mode: 0o700 });
+      const mode = (entry.mode ?? 0) & 0o111 ? 0o700 : 0o600;
+      const fd = fs.openSync(target, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, mode);
+      const hash = createHash('sha256');
+      writes.push(
+        new Promise<void>((resolve) => {
+          entry.on('data', (chunk: Buffer) => {
+            hash.update(chunk);
+            fs.writeSync(fd, chunk);
+          });
+          entry.on('end', () => {
+            fs.closeSync(fd);
+            files[rel] = hash.digest('hex');
+            resolve();
+          });
+        }),
+      );
+    } catch (error) {
+      failure ??= error;
+      entry.resume();
+    }
+  };
+
+  await new Promise<void>((resolve, reject) => {
+    const parser = new tar.Parser({ strict: true, onReadEntry: onEntry, maxMetaEntrySize: 64 * 1024 });
+    parser.on('error', reject);
+    parser.on('close', () => resolve());
+    const input = fs.createReadStream(tarGz);
+    input.on('error', reject);
+    input.pipe(parser as unknown as NodeJS.WritableStream);
+  }).catch((error) => {
+    failure ??= /unexpected end|truncat|TAR_BAD_ARCHIVE|zlib|incorrect header/i.test(String((error as Error).message ?? error))
+      ? new SecurityError(REFUSAL.PACKAGE_TRUNCATED, `package archive is damaged: ${(error as Error).message}`)
+      : error;
+  });
+  await Promise.all(writes);
+  if (failure) throw failure;
+  if (!manifest) refuse(REFUSAL.PACKAGE_MANIFEST_INVALID, `package has no ${MANIFEST_NAME}`);
+  checkHashes(manifest, files);
+  return { manifest, files, totalBytes: total };
+}
+
+function checkHashes(manifest: UpdateManifest, files: Record<string, string>): void {
+  for (const [file, hash] of Object.entries(manifest.files)) {
+    const actual = files[file];
+    if (actual === undefined) refuse(REFUSAL.PACKAGE_MANIFEST_INVALID, `manifest lists '${file}', which the package does not hold`);
+    if (actual !== hash)
+      refuse(REFUSAL.PACKAGE_HASH_MISMATCH, `'${file}' has SHA-256 ${actual.slice(0, 12)}…, manifest says ${hash.slice(0, 12)}…`);
+  }
+  for (const file of Object.keys(files)) {
+    if (!(file in manifest.files)) refuse(REFUSAL.PACKAGE_MANIFEST_INVALID, `package holds '${file}', which the manifest does not list`);
+  }
+}

@@ -1,0 +1,129 @@
+import { createHash, randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import * as openpgp from 'openpgp';
+import * as tar from 'tar';
+import { UsageError } from '../errors.js';
+import { parseVersion } from '../version/version.js';
+import { MANIFEST_FORMAT, MANIFEST_NAME, type ManifestModule, type UpdateManifest } from './manifest.js';
+
+export interface ModuleSpec {
+  name: string;
+  version: string;
+  source: string;
+}
+
+/** `NAME=VERSION:PATH` (SPEC §2 `--module`). */
+export function parseModuleSpec(text: string): ModuleSpec {
+  const match = /^([^=\s][^=]*)=([^:]+):(.+)$/.exec(text);
+  if (!match) throw new UsageError('BAD_MODULE', `--module '${text}': expected NAME=VERSION:PATH, e.g. main.cgi=1.0.01:./build/main.cgi`);
+  const [, name, version, source] = match as unknown as [string, string, string, string];
+  if (!/^[A-Za-z0-9._+-][A-Za-z0-9._+ -]{0,127}$/.test(name) || name.includes('  ')) {
+    throw new UsageError('BAD_MODULE', `--module '${text}': '${name}' is not a plain module name`);
+  }
+  parseVersion(version, `--module ${name}`);
+  if (!fs.existsSync(source)) throw new UsageError('BAD_MODULE', `--module ${name}: ${source} does not exist`);
+  return { name, version, source: path.resolve(source) };
+}
+
+export interface PackInput {
+  softwareVersion: string;
+  romVersion?: string;
+  script: string;
+  modules: ModuleSpec[];
+  allowDowngrade?: boolean;
+  timeoutSeconds?: number;
+  /** keys the package is encrypted to: the host's own (so push-all can re-wrap) and any agents */
+  encryptionKeys: openpgp.PublicKey[];
+  signingKey: openpgp.PrivateKey;
+  output: string;
+  now?: Date;
+}
+
+async function sha256File(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  await pipeline(fs.createReadStream(file), hash);
+  return hash.digest('hex');
+}
+
+/** Hash every regular file under `root/rel`, following the module links like tar will. */
+async function hashTree(root: string, rel: string, into: Record<string, string>): Promise<void> {
+  const full = path.join(root, rel);
+  const stat = fs.statSync(full);
+  if (stat.isDirectory()) {
+    for (const child of fs.readdirSync(full).sort()) await hashTree(root, path.posix.join(rel, child), into);
+  } else if (stat.isFile()) {
+    into[rel] = await sha256File(full);
+  } else {
+    throw new UsageError('BAD_MODULE', `${full} is neither a file nor a folder`);
+  }
+}
+
+function today(now: Date): string {
+  return `${now.getFullYear()}/${String(now.getMonth() + 1).padStart(2, '0')}/${String(now.getDate()).padStart(2, '0')}`;
+}
+
+/**
+ * Build one update package (SPEC §6): a gzip'd tar (manifest first, then the install
+ * script and the module files), signed by the host and encrypted once with a fresh
+ * session key. Everything streams: memory does not grow with the module size.
+ */
+export async function packUpdate(input: PackInput): Promise<UpdateManifest> {
+  parseVersion(input.softwareVersion, '--software-version');
+  if (!fs.statSync(input.script, { throwIfNoEntry: false })?.isFile()) {
+    throw new UsageError('BAD_SCRIPT', `--script ${input.script} is not a file`);
+  }
+  const now = input.now ?? new Date();
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'rds-pack-'));
+  try {
+    const scriptName = 'install.sh';
+    fs.copyFileSync(input.script, path.join(work, scriptName));
+    fs.chmodSync(path.join(work, scriptName), 0o755);
+    fs.mkdirSync(path.join(work, 'modules'));
+    const modules: ManifestModule[] = [];
+    for (const m of input.modules) {
+      const rel = `modules/${m.name}`;
+      fs.symlinkSync(m.source, path.join(work, rel));
+      modules.push({ name: m.name, version: m.version, date: today(now), path: rel });
+    }
+    const files: Record<string, string> = {};
+    await hashTree(work, scriptName, files);
+    for (const m of modules) await hashTree(work, m.path, files);
+    const manifest: UpdateManifest = {
+      format: MANIFEST_FORMAT,
+      packageId: randomUUID(),
+      softwareVersion: input.softwareVersion,
+      ...(input.romVersion ? { romVersion: input.romVersion } : {}),
+      allowDowngrade: input.allowDowngrade ?? false,
+      script: scriptName,
+      timeoutSeconds: input.timeoutSeconds ?? 600,
+      modules,
+      files,
+      createdAt: now.toISOString(),
+    };
+    fs.writeFileSync(path.join(work, MANIFEST_NAME), JSON.stringify(manifest, null, 2));
+    const entries = [MANIFEST_NAME, scriptName, ...(modules.length > 0 ? ['modules'] : [])];
+    const tarStream = tar.c({ gzip: true, cwd: work, follow: true, portable: true }, entries);
+    // tar's stream is a Minipass; adapt it through its async iterator (backpressure kept)
+    const source = Readable.from(tarStream as unknown as AsyncIterable<Buffer>, { objectMode: false });
+    const message = await openpgp.createMessage({ binary: Readable.toWeb(source) as unknown as ReadableStream<Uint8Array> });
+    const encrypted = await openpgp.encrypt({
+      message,
+      encryptionKeys: input.encryptionKeys,
+      signingKeys: input.signingKey,
+      format: 'binary',
+    });
+    const tmp = `${input.output}.tmp-${process.pid}`;
+    await pipeline(
+      Readable.fromWeb(encrypted as unknown as import('node:stream/web').ReadableStream),
+      fs.createWriteStream(tmp, { mode: 0o600 }),
+    );
+    fs.renameSync(tmp, input.output);
+    return manifest;
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,11 @@
+import { base } from './migrations/001-base.js';
+import { devices } from './migrations/002-devices.js';
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+/** Numbered schema migrations, applied in order inside one transaction each. */
+export const MIGRATIONS: readonly Migration[] = [base, devices];
