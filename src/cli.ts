@@ -84,6 +84,14 @@ Examples:
     .addHelpText('after', '\nExample:\n  rds versions')
     .action(on(() => import('./commands/versions.js')));
 
+  program
+    .command('poll-mail')
+    .description('agent: take host mail one message at a time: verify, then act (update, version request, ack, counter request)')
+    .option('--every <duration>', 'loop: one pass every DURATION (e.g. 3m)')
+    .option('--max <n>', 'at most N messages a pass')
+    .addHelpText('after', '\nExamples:\n  rds poll-mail                 # one pass (cron)\n  rds poll-mail --every 3m      # loop (systemd service)')
+    .action(on(() => import('./commands/poll-mail.js')));
+
   // ---- host ---------------------------------------------------------------
   program
     .command('pack-update')
@@ -105,6 +113,41 @@ Examples:
       '\nExample:\n  rds pack-update --software-version 1.0.02-0 --script install.sh --module main.cgi=1.0.01:build/main.cgi -o update.rdsu',
     )
     .action(on(() => import('./commands/pack-update.js')));
+
+  program
+    .command('push-all')
+    .argument('[file]', 'update package made by pack-update')
+    .description('host: mail the package to every selected agent in one batch; records a rollout')
+    .option('--agents <ids>', 'only these agents (comma-separated)')
+    .option('--exclude <ids>', 'all but these agents (comma-separated)')
+    .option('--dry-run', 'check the package and show who would get it; send nothing')
+    .option('--retry-failed <rollout>', 're-send to the agents of ROLLOUT whose send failed')
+    .addHelpText('after', '\nExamples:\n  rds push-all update-1.0.02-0.rdsu\n  rds push-all update.rdsu --exclude AGENT0000007 --dry-run\n  rds push-all --retry-failed R20261124201500-1a2b3c4d')
+    .action(on(() => import('./commands/push-all.js')));
+  program
+    .command('request-versions')
+    .description('host: ask every selected agent for its version report')
+    .option('--agents <ids>', 'only these agents (comma-separated)')
+    .option('--exclude <ids>', 'all but these agents (comma-separated)')
+    .option('--wait <duration>', 'take in replies until all answered or DURATION passed')
+    .addHelpText('after', '\nExample:\n  rds request-versions --wait 10m')
+    .action(on(() => import('./commands/request-versions.js')));
+  program
+    .command('verify')
+    .description("host: compare every agent's Software Version with the target; exit 1 if any failed")
+    .option('--target <version>', 'the version every agent should run (default: the rollout\'s)')
+    .option('--rollout <id>', 'the rollout to check (default: the latest)')
+    .option('--wait <duration>', 'take in replies until all answered or DURATION passed')
+    .option('--no-inbox', 'do not read mail first; judge from what was taken in')
+    .addHelpText('after', '\nExamples:\n  rds verify --target 1.0.02-0\n  rds verify --wait 15m --json   # in CI')
+    .action(on(() => import('./commands/verify.js')));
+  program
+    .command('inbox')
+    .description('host: take in agent mail: version reports, update results, fault reports (acked), counters')
+    .option('--every <duration>', 'loop: one pass every DURATION (e.g. 1m)')
+    .option('--max <n>', 'at most N messages a pass')
+    .addHelpText('after', '\nExample:\n  rds inbox --every 1m')
+    .action(on(() => import('./commands/inbox.js')));
 
   const agents = program.command('agents').description('host: the fleet registry');
   agents

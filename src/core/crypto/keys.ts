@@ -16,13 +16,11 @@ export interface KeyPair {
 }
 
 export async function generateKeyPair(name: string, email: string, passphrase?: string): Promise<KeyPair> {
-  const { privateKey, publicKey } = await openpgp.generateKey({
-    type: 'ecc',
-    curve: 'curve25519Legacy',
-    userIDs: [{ name, email }],
-    format: 'armored',
-    ...(passphrase ? { passphrase } : {}),
-  });
+  const generate = (userIDs: openpgp.UserID[]) =>
+    openpgp.generateKey({ type: 'ecc', curve: 'curve25519Legacy', userIDs, format: 'armored', ...(passphrase ? { passphrase } : {}) });
+  // openpgp.js refuses addresses without a dotted domain (host@localhost); the user id is
+  // only a label, so fall back to the name alone
+  const { privateKey, publicKey } = await generate([{ name, email }]).catch(() => generate([{ name: `${name} <${email}>` }]));
   const key = await openpgp.readKey({ armoredKey: publicKey });
   return { privateArmored: privateKey, publicArmored: publicKey, fingerprint: key.getFingerprint().toUpperCase() };
 }

@@ -22,6 +22,14 @@ export const MAX_SIGNED_PAYLOAD = 4 * 1024 * 1024;
  * a signature by the right key over other bytes (BAD_SIGNATURE: tampering).
  */
 export async function verifySignedData(armored: string, trusted: openpgp.PublicKey): Promise<Uint8Array> {
+  return (await verifySignedDataByAny(armored, [trusted])).data;
+}
+
+/**
+ * The same, when several keys may be trusted for one address (agents sharing a mailbox):
+ * the signature's issuer picks the key, and `index` says which one verified.
+ */
+export async function verifySignedDataByAny(armored: string, candidates: openpgp.PublicKey[]): Promise<{ data: Uint8Array; index: number }> {
   if (armored.length > MAX_SIGNED_PAYLOAD) {
     throw new SecurityError(REFUSAL.OVERSIZE, `signed payload is ${armored.length} bytes (at most ${MAX_SIGNED_PAYLOAD})`);
   }
@@ -35,10 +43,12 @@ export async function verifySignedData(armored: string, trusted: openpgp.PublicK
   }
   const issuers = message.getSigningKeyIDs().map((id) => id.toHex().toLowerCase());
   if (issuers.length === 0) throw new SecurityError(REFUSAL.NOT_SIGNED, 'payload carries no signature');
-  const trustedIds = keyIdsOf(trusted);
-  if (!issuers.some((id) => trustedIds.has(id))) {
+  const index = candidates.findIndex((key) => issuers.some((id) => keyIdsOf(key).has(id)));
+  const trusted = candidates[index];
+  if (!trusted) {
     throw new SecurityError(REFUSAL.UNKNOWN_KEY, `payload is signed by key ${issuers.join(', ')}, not by the trusted key`);
   }
+  const trustedIds = keyIdsOf(trusted);
   let result: openpgp.VerifyMessageResult<Uint8Array>;
   try {
     result = await openpgp.verify({ message, verificationKeys: trusted, format: 'binary' });
@@ -49,7 +59,7 @@ export async function verifySignedData(armored: string, trusted: openpgp.PublicK
     if (!trustedIds.has(signature.keyID.toHex().toLowerCase())) continue;
     try {
       await signature.verified;
-      return result.data;
+      return { data: result.data, index };
     } catch (error) {
       throw new SecurityError(REFUSAL.BAD_SIGNATURE, `signature does not verify: ${(error as Error).message}`, {
         cause: error,

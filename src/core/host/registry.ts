@@ -43,9 +43,8 @@ export function findAgent(db: Db, id: string): AgentRecord | undefined {
   return row ? fromRow(row) : undefined;
 }
 
-export function findAgentByAddress(db: Db, address: string): AgentRecord | undefined {
-  const row = db.prepare('SELECT * FROM agents WHERE lower(address) = ?').get(normaliseAddress(address)) as Row | undefined;
-  return row ? fromRow(row) : undefined;
+export function findAgentsByAddress(db: Db, address: string): AgentRecord[] {
+  return (db.prepare('SELECT * FROM agents WHERE lower(address) = ? ORDER BY seq').all(normaliseAddress(address)) as Row[]).map(fromRow);
 }
 
 export function addAgent(db: Db, agent: { id: string; address: string; key: openpgp.PublicKey; note: string }, now: Date): AgentRecord {

@@ -1,6 +1,6 @@
 import type * as openpgp from 'openpgp';
 import type { Clock } from '../clock.js';
-import { verifySignedData } from '../crypto/signed-data.js';
+import { verifySignedDataByAny } from '../crypto/signed-data.js';
 import { REFUSAL, SecurityError } from '../errors.js';
 import { ALL_AGENTS, decodePayload, type Payload } from './payload.js';
 
@@ -13,8 +13,8 @@ export interface TrustedSender {
 
 export interface AcceptPolicy {
   selfId: string;
-  /** Find the one sender allowed to use this From address; undefined → refused. */
-  senderFor(fromAddress: string): TrustedSender | undefined;
+  /** The senders allowed to use this From address (usually one; agents may share a mailbox). */
+  sendersFor(fromAddress: string): TrustedSender[] | Promise<TrustedSender[]>;
   /** code used when no sender matches: SENDER_MISMATCH (agent) or UNKNOWN_SENDER (host) */
   unknownSenderCode: typeof REFUSAL.SENDER_MISMATCH | typeof REFUSAL.UNKNOWN_SENDER;
   /** accept payloads addressed to every agent ('*') */
@@ -44,12 +44,16 @@ export async function acceptMessage(
   armoredPayload: string | undefined,
   policy: AcceptPolicy,
 ): Promise<AcceptedMessage> {
-  const sender = policy.senderFor(normaliseAddress(fromAddress));
-  if (!sender) {
+  const senders = await policy.sendersFor(normaliseAddress(fromAddress));
+  if (senders.length === 0) {
     throw new SecurityError(policy.unknownSenderCode, `mail from '${fromAddress}' is not from a trusted sender`);
   }
   if (armoredPayload === undefined) throw new SecurityError(REFUSAL.NOT_SIGNED, 'mail carries no signed payload');
-  const bytes = await verifySignedData(armoredPayload, sender.key);
+  const { data: bytes, index } = await verifySignedDataByAny(
+    armoredPayload,
+    senders.map((s) => s.key),
+  );
+  const sender = senders[index] as TrustedSender;
   const payload = decodePayload(bytes);
   if (payload.from !== sender.id) {
     // a validly signed payload lifted from another conversation (mix-and-match)

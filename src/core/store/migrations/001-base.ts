@@ -24,7 +24,8 @@ export const base: Migration = {
       ref TEXT,
       env_from TEXT NOT NULL,
       env_to TEXT NOT NULL,
-      raw BLOB NOT NULL,
+      raw BLOB,                        -- the exact mail, or NULL when built at send time from compose
+      compose TEXT,                    -- JSON recipe for large mails (update packages): not stored N times
       created_at TEXT NOT NULL,
       attempts INTEGER NOT NULL DEFAULT 0,
       last_error TEXT,

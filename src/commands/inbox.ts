@@ -1,0 +1,24 @@
+import { EXIT } from '../core/errors.js';
+import { openContext } from './context.js';
+import { runEvery } from './every.js';
+import { takeInMail } from './host-inbox.js';
+import { flushAll } from './mail-context.js';
+import type { CommandResult, GlobalOptions } from './types.js';
+
+export async function run(options: { every?: string; max?: string }, globals: GlobalOptions): Promise<CommandResult> {
+  const ctx = await openContext(globals, 'inbox', { role: 'host', lock: 'inbox' });
+  try {
+    return await runEvery(options.every, ctx.logger, async () => {
+      const received = await takeInMail(ctx, options.max ? Number(options.max) : undefined);
+      const flushed = await flushAll(ctx); // acks queued by the handlers
+      const exitCode = flushed.transient ? EXIT.TRANSIENT : received.quarantined.length > 0 ? EXIT.SECURITY : EXIT.OK;
+      const counts = new Map<string, number>();
+      for (const p of received.processed) counts.set(p.type, (counts.get(p.type) ?? 0) + 1);
+      const lines = [...counts].map(([type, n]) => `${n} ${type}`);
+      for (const q of received.quarantined) lines.push(`quarantined ${q.code}: ${q.reason}`);
+      return { exitCode, data: received, text: lines.length > 0 ? lines.join('\n') : 'no mail' };
+    });
+  } finally {
+    ctx.close();
+  }
+}

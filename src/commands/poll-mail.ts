@@ -1,0 +1,64 @@
+import { agentHandlers } from '../core/agent/handlers.js';
+import { readPublicKeyFile } from '../core/crypto/keys.js';
+import { EXIT, REFUSAL, TransientError } from '../core/errors.js';
+import { normaliseAddress } from '../core/message/accept.js';
+import { receiveMessages, wasProcessed } from '../core/message/inbound.js';
+import { openContext } from './context.js';
+import { runEvery } from './every.js';
+import { flushAll, openMailInbox } from './mail-context.js';
+import type { CommandResult, GlobalOptions } from './types.js';
+
+export async function run(options: { every?: string; max?: string }, globals: GlobalOptions): Promise<CommandResult> {
+  const ctx = await openContext(globals, 'poll-mail', { role: 'agent', lock: 'poll-mail' });
+  try {
+    const hostKey = await readPublicKeyFile(ctx.config.hostKeyFile);
+    const self = { id: ctx.config.id, address: ctx.config.address, key: await ctx.privateKey() };
+    const host = { id: ctx.config.hostId, address: ctx.config.hostAddress, key: hostKey };
+    const { deviceHandlers } = await import('../core/agent/device-handlers.js');
+    const handlerCtx = { db: ctx.db, config: ctx.config, self, hostKey, clock: ctx.clock, ttlMs: ctx.ttlMs, logger: ctx.logger };
+    const handlers = agentHandlers(handlerCtx, deviceHandlers(handlerCtx));
+    const pass = async (): Promise<CommandResult> => {
+      const before = await flushAll(ctx).catch((error) => ({ sent: [], failed: [], transient: error as TransientError }));
+      const inbox = await openMailInbox(ctx);
+      let received: Awaited<ReturnType<typeof receiveMessages>>;
+      try {
+        received = await receiveMessages({
+          db: ctx.db,
+          inbox,
+          handlers,
+          maxMessageSize: ctx.config.maxMessageSize,
+          ...(options.max ? { maxMessages: Number(options.max) } : {}),
+          clock: ctx.clock,
+          logger: ctx.logger,
+          policy: {
+            selfId: ctx.config.id,
+            sendersFor: (address) => (address === normaliseAddress(ctx.config.hostAddress) ? [host] : []),
+            unknownSenderCode: REFUSAL.SENDER_MISMATCH,
+            acceptBroadcast: true,
+            wasProcessed: (id) => wasProcessed(ctx.db, id),
+            clock: ctx.clock,
+            skewMs: ctx.skewMs,
+          },
+        });
+      } finally {
+        await inbox.close();
+      }
+      const after = before.transient ? before : await flushAll(ctx);
+      const transient = after.transient;
+      const exitCode = transient ? EXIT.TRANSIENT : received.quarantined.length > 0 ? EXIT.SECURITY : EXIT.OK;
+      const lines = [
+        ...received.processed.map((p) => `${p.type} ${p.id}: ${p.outcome}`),
+        ...received.quarantined.map((q) => `quarantined ${q.code}: ${q.reason}`),
+      ];
+      if (transient) lines.push(`mail server unreachable, replies stay queued: ${transient.message}`);
+      return {
+        exitCode,
+        data: { processed: received.processed, quarantined: received.quarantined, sent: before.sent.length + (after === before ? 0 : after.sent.length), transient: transient?.message },
+        text: lines.length > 0 ? lines.join('\n') : 'no mail',
+      };
+    };
+    return await runEvery(options.every, ctx.logger, pass);
+  } finally {
+    ctx.close();
+  }
+}

@@ -1,0 +1,30 @@
+import type { GlobalOptions } from './types.js';
+
+export interface Progress {
+  update(text: string): void;
+  stop(): void;
+}
+
+/** A spinner on a TTY only (ora, loaded on demand); nothing otherwise (SPEC §2). */
+export function progress(globals: GlobalOptions, title: string): Progress {
+  if (!process.stderr.isTTY || globals.json || globals.quiet || process.env.NO_COLOR !== undefined || process.env.CI) {
+    return { update: () => {}, stop: () => {} };
+  }
+  let spinner: { text: string; stop(): void } | undefined;
+  let latest = title;
+  let stopped = false;
+  void import('ora').then(({ default: ora }) => {
+    if (stopped) return;
+    spinner = ora({ text: latest, stream: process.stderr }).start();
+  });
+  return {
+    update: (text) => {
+      latest = `${title}: ${text}`;
+      if (spinner) spinner.text = latest;
+    },
+    stop: () => {
+      stopped = true;
+      spinner?.stop();
+    },
+  };
+}

@@ -1,0 +1,73 @@
+import path from 'node:path';
+import { EXIT } from '../core/errors.js';
+import { pushAll } from '../core/host/push-all.js';
+import { selectAgents } from '../core/host/registry.js';
+import { findRollout } from '../core/host/verify.js';
+import { openContext } from './context.js';
+import { openMailSender } from './mail-context.js';
+import { progress } from './progress.js';
+import { formatTable } from './table.js';
+import type { CommandResult, GlobalOptions } from './types.js';
+
+export interface PushOptions {
+  args: string[];
+  agents?: string;
+  exclude?: string;
+  dryRun?: boolean;
+  retryFailed?: string;
+}
+
+export async function run(options: PushOptions, globals: GlobalOptions): Promise<CommandResult> {
+  const ctx = await openContext(globals, 'push-all', { role: 'host', lock: 'push-all' });
+  try {
+    let file = options.args[0] ? path.resolve(options.args[0]) : undefined;
+    let agents = selectAgents(ctx.db, options.agents, options.exclude);
+    if (options.retryFailed) {
+      const rollout = findRollout(ctx.db, options.retryFailed);
+      const row = ctx.db.prepare('SELECT file FROM rollouts WHERE id = ?').get(rollout?.id) as { file: string };
+      file ??= row.file;
+      const failed = new Set(
+        (
+          ctx.db.prepare("SELECT agent_id FROM rollout_agents WHERE rollout_id = ? AND status != 'sent'").all(rollout?.id) as { agent_id: string }[]
+        ).map((r) => r.agent_id),
+      );
+      agents = agents.filter((a) => failed.has(a.id));
+    }
+    if (!file) {
+      const { UsageError } = await import('../core/errors.js');
+      throw new UsageError('MISSING_ARGUMENT', 'push-all needs a package FILE (or --retry-failed ROLLOUT)');
+    }
+    if (options.retryFailed && agents.length === 0) {
+      return { data: { rolloutId: options.retryFailed, agents: [] }, text: `rollout ${options.retryFailed}: no failed agents to retry` };
+    }
+    const bar = progress(globals, `pushing to ${agents.length} agents`);
+    const result = await pushAll({
+      db: ctx.db,
+      self: { id: ctx.config.id, address: ctx.config.address, key: await ctx.privateKey() },
+      file,
+      agents,
+      dryRun: options.dryRun ?? false,
+      clock: ctx.clock,
+      ttlMs: ctx.ttlMs,
+      maxMessageSize: ctx.config.maxMessageSize,
+      logger: ctx.logger,
+      sender: () => openMailSender(ctx),
+      ...(options.retryFailed ? { retryRollout: options.retryFailed } : {}),
+      onProgress: (done, total, agentId, error) => bar.update(`${done}/${total} ${agentId}${error ? ' failed' : ''}`),
+    });
+    bar.stop();
+    const failed = result.agents.filter((a) => a.status !== 'sent' && a.status !== 'would-send');
+    const exitCode = result.transient ? EXIT.TRANSIENT : failed.length > 0 ? EXIT.FAILED : EXIT.OK;
+    const table = formatTable(
+      ['Agent ID', 'Mail address', 'Status', 'Error'],
+      result.agents.map((a) => [a.agentId, a.address, a.status, a.error ?? '']),
+    );
+    const head = result.dryRun
+      ? `dry run: would push ${result.target} (package ${result.packageId}) to ${result.agents.length} agents`
+      : `rollout ${result.rolloutId}: ${result.target} sent to ${result.agents.length - failed.length} of ${result.agents.length} agents`;
+    const tail = result.transient ? `\nmail server unreachable; the rest stays queued: rds push-all --retry-failed ${result.rolloutId}` : failed.length > 0 ? `\nretry with: rds push-all --retry-failed ${result.rolloutId}` : '';
+    return { exitCode, data: result, text: `${head}\n${table}${tail}` };
+  } finally {
+    ctx.close();
+  }
+}

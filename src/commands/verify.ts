@@ -1,0 +1,47 @@
+import { sleep } from '../core/clock.js';
+import { parseDuration } from '../core/duration.js';
+import { EXIT } from '../core/errors.js';
+import { allReplied, type VerifyReport, verifyFleet } from '../core/host/verify.js';
+import { openContext } from './context.js';
+import { takeInMail } from './host-inbox.js';
+import { formatTable, formatTime } from './table.js';
+import type { CommandResult, GlobalOptions } from './types.js';
+
+export function formatVerifyTable(report: VerifyReport): string {
+  const table = formatTable(
+    ['Agent ID', 'Mail address', 'Version', 'Last version check', 'Note', 'Failed'],
+    report.agents.map((a) => [a.agentId, a.address, a.version ?? '-', formatTime(a.checkedAt), a.note, a.failed ? `✗ ${a.reason}` : '']),
+  );
+  return `update to: ${report.target}\n${table}\n${report.failed} of ${report.agents.length} agents failed`;
+}
+
+export async function run(options: { target?: string; rollout?: string; wait?: string; noInbox?: boolean }, globals: GlobalOptions): Promise<CommandResult> {
+  const ctx = await openContext(globals, 'verify', { role: 'host', lock: 'inbox' });
+  try {
+    const deadline = options.wait ? Date.now() + parseDuration(options.wait, '--wait') : 0;
+    let report: VerifyReport;
+    while (true) {
+      if (!options.noInbox) await takeInMail(ctx);
+      report = verifyFleet(ctx.db, { ...(options.target ? { target: options.target } : {}), ...(options.rollout ? { rolloutId: options.rollout } : {}) });
+      if (!options.wait || allReplied(report) || Date.now() >= deadline) break;
+      await sleep(Math.min(2000, Math.max(0, deadline - Date.now())));
+    }
+    const data = {
+      target: report.target,
+      rolloutId: report.rolloutId,
+      agents: report.agents.map((a) => ({
+        agentId: a.agentId,
+        address: a.address,
+        version: a.version,
+        checkedAt: a.checkedAt,
+        note: a.note,
+        failed: a.failed,
+        reason: a.reason,
+      })),
+      failed: report.failed,
+    };
+    return { exitCode: report.failed > 0 ? EXIT.FAILED : EXIT.OK, data, text: formatVerifyTable(report) };
+  } finally {
+    ctx.close();
+  }
+}

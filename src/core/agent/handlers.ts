@@ -1,0 +1,155 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type * as openpgp from 'openpgp';
+import type { Clock } from '../clock.js';
+import type { AgentConfig } from '../config/schema.js';
+import { REFUSAL, SecurityError } from '../errors.js';
+import { applyUpdate } from '../install/apply.js';
+import { installLayout } from '../install/layout.js';
+import type { Logger } from '../logger.js';
+import type { Handler, HandlerRegistry } from '../message/inbound.js';
+import { PACKAGE_ATTACHMENT, VERSIONS_ATTACHMENT } from '../message/mail.js';
+import { queueMessage, type Sender } from '../message/outgoing.js';
+import type { Db } from '../store/db.js';
+import { formatVersionText } from '../version/version-text.js';
+import { readVersionReport } from './installed.js';
+
+export interface AgentHandlerContext {
+  db: Db;
+  config: AgentConfig;
+  self: Sender;
+  hostKey: openpgp.PublicKey;
+  clock: Clock;
+  ttlMs: number;
+  logger: Logger;
+}
+
+export interface UpdateBody {
+  rolloutId: string;
+  packageId?: string;
+  softwareVersion: string;
+}
+
+export interface UpdateResultBody {
+  rolloutId: string;
+  packageId: string | null;
+  outcome: 'installed' | 'already-installed' | 'rolled-back' | 'refused';
+  softwareVersion: string;
+  versionText: string;
+  reason?: string;
+  reasonCode?: string;
+  logTail?: string;
+}
+
+/** Reply to the host: the signed payload carries the report; versions.txt is for people. */
+async function reply<B>(ctx: AgentHandlerContext, type: 'update-result' | 'version-report', inReplyTo: string, body: B, subject: string) {
+  const versionText = formatVersionText(readVersionReport(ctx.db));
+  await queueMessage(
+    ctx.db,
+    ctx.self,
+    {
+      type,
+      toId: ctx.config.hostId,
+      toAddress: ctx.config.hostAddress,
+      body,
+      subject: `[rds] ${subject}`,
+      text: `${subject}\n\n${versionText}`,
+      inReplyTo,
+      attachments: [{ filename: VERSIONS_ATTACHMENT, content: Buffer.from(versionText), contentType: 'text/plain; charset=utf-8' }],
+    },
+    { clock: ctx.clock, ttlMs: ctx.ttlMs },
+  );
+}
+
+function isUpdateBody(body: Record<string, unknown>): body is Record<string, unknown> & UpdateBody {
+  return typeof body.rolloutId === 'string' && typeof body.softwareVersion === 'string';
+}
+
+/**
+ * update → apply-update, then report. The result goes out only after the switch and the
+ * script's success (two-phase): a rolled-back agent reports the old version and why.
+ */
+const handleUpdate =
+  (ctx: AgentHandlerContext): Handler =>
+  async ({ accepted, mail }) => {
+    const { payload } = accepted;
+    if (!isUpdateBody(payload.body)) throw new SecurityError(REFUSAL.MALFORMED, 'update payload lacks rolloutId/softwareVersion');
+    const pkg = mail.attachments.get(PACKAGE_ATTACHMENT);
+    if (!pkg) throw new SecurityError(REFUSAL.MALFORMED, `update mail carries no ${PACKAGE_ATTACHMENT}`);
+    const incoming = path.join(ctx.config.stateDir, 'incoming');
+    fs.mkdirSync(incoming, { recursive: true, mode: 0o700 });
+    const file = path.join(incoming, `${payload.id}.rdsu`);
+    fs.writeFileSync(file, pkg, { mode: 0o600 });
+    const { acquireCommandLock } = await import('../store/lock.js');
+    const lock = acquireCommandLock(ctx.config.stateDir, 'install');
+    let body: UpdateResultBody;
+    try {
+      const result = await applyUpdate({
+        db: ctx.db,
+        layout: installLayout(ctx.config.installRoot),
+        stateDir: ctx.config.stateDir,
+        file,
+        agentKey: ctx.self.key,
+        hostKey: ctx.hostKey,
+        clock: ctx.clock,
+        logger: ctx.logger,
+        commandId: payload.id,
+        expectedVersion: payload.body.softwareVersion,
+      });
+      body = {
+        rolloutId: payload.body.rolloutId,
+        packageId: result.packageId,
+        outcome: result.outcome,
+        softwareVersion: result.version,
+        versionText: formatVersionText(readVersionReport(ctx.db)),
+        ...(result.reason ? { reason: result.reason } : {}),
+        ...(result.logTail ? { logTail: result.logTail.slice(-2000) } : {}),
+      };
+    } catch (error) {
+      if (!(error instanceof SecurityError)) throw error;
+      // tell the host, then let the mail go to quarantine with the reason
+      await reply(ctx, 'update-result', payload.id, refusedBody(ctx, payload.body, error), `update ${payload.body.softwareVersion} refused by ${ctx.self.id}`);
+      throw error;
+    } finally {
+      lock.release();
+      fs.rmSync(file, { force: true });
+    }
+    await reply(ctx, 'update-result', payload.id, body, `update ${body.outcome}: ${ctx.self.id} runs ${body.softwareVersion}`);
+    return body.outcome;
+  };
+
+function refusedBody(ctx: AgentHandlerContext, body: UpdateBody, error: SecurityError): UpdateResultBody {
+  const report = readVersionReport(ctx.db);
+  return {
+    rolloutId: body.rolloutId,
+    packageId: body.packageId ?? null,
+    outcome: 'refused',
+    softwareVersion: report.softwareVersion,
+    versionText: formatVersionText(report),
+    reason: error.message,
+    reasonCode: error.code,
+  };
+}
+
+const handleVersionRequest =
+  (ctx: AgentHandlerContext): Handler =>
+  async ({ accepted }) => {
+    const report = readVersionReport(ctx.db);
+    await reply(
+      ctx,
+      'version-report',
+      accepted.payload.id,
+      { softwareVersion: report.softwareVersion, versionText: formatVersionText(report) },
+      `version report: ${ctx.self.id} runs ${report.softwareVersion}`,
+    );
+    return 'reported';
+  };
+
+/** The dispatcher's registry; fault acks and counter requests plug in here too. */
+export function agentHandlers(ctx: AgentHandlerContext, extra: HandlerRegistry = {}): HandlerRegistry {
+  return {
+    update: handleUpdate(ctx),
+    'version-request': handleVersionRequest(ctx),
+    ...extra,
+  };
+}

@@ -1,0 +1,224 @@
+import { randomUUID } from 'node:crypto';
+import type * as openpgp from 'openpgp';
+import type { Clock } from '../clock.js';
+import { UsageError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { MailSender } from '../mail/types.js';
+import { composeMail, PACKAGE_ATTACHMENT } from '../message/mail.js';
+import type { Sender } from '../message/outgoing.js';
+import { buildPayload, signPayload } from '../message/payload.js';
+import { enqueue, type FlushResult, flushOutbox, type OutboxItem, pendingOutbox } from '../outbox/outbox.js';
+import { readPackageManifest } from '../package/inspect.js';
+import { readPackageFile, recoverSessionKey, splitPackage, wrapSessionKey } from '../package/wrap.js';
+import type { Db } from '../store/db.js';
+import type { AgentRecord } from './registry.js';
+
+/**
+ * push-all (SPEC §2; ORIGIN S1201–S1203): one package, encrypted once, mailed to every
+ * selected agent in one batch. Per agent only the session key is wrapped (~100 bytes) and
+ * a small payload signed; the shared encrypted body is never re-encrypted. Update mails
+ * are queued as recipes (not N copies of the package) and built as they are sent.
+ */
+export interface UpdateRecipe {
+  file: string;
+  pkesk: string;
+  from: string;
+  to: string;
+  subject: string;
+  text: string;
+  payloadId: string;
+  armoredPayload: string;
+}
+
+/** Size on the wire of a base64 attachment (76-char lines + CRLF), plus headers and payload. */
+export function estimateMailSize(packageBytes: number): number {
+  return Math.ceil(packageBytes / 57) * 78 + 16 * 1024;
+}
+
+export interface PushInput {
+  db: Db;
+  self: Sender;
+  file: string;
+  agents: AgentRecord[];
+  dryRun: boolean;
+  clock: Clock;
+  ttlMs: number;
+  maxMessageSize: number;
+  logger: Logger;
+  sender?: () => Promise<MailSender>;
+  retryRollout?: string;
+  onProgress?: (done: number, total: number, agentId: string, error?: string) => void;
+}
+
+export interface PushAgentStatus {
+  agentId: string;
+  address: string;
+  status: 'sent' | 'send-failed' | 'queued' | 'would-send';
+  error?: string;
+}
+
+export interface PushResult {
+  rolloutId: string | null;
+  packageId: string;
+  target: string;
+  dryRun: boolean;
+  agents: PushAgentStatus[];
+  transient?: string;
+}
+
+export async function pushAll(input: PushInput): Promise<PushResult> {
+  const { db, clock } = input;
+  const bytes = readPackageFile(input.file);
+  const manifest = await readPackageManifest(input.file, input.self.key);
+  const size = estimateMailSize(bytes.length);
+  if (size > input.maxMessageSize) {
+    throw new UsageError(
+      'MAIL_TOO_LARGE',
+      `an update mail for ${input.file} would be about ${size} bytes, over the ${input.maxMessageSize}-byte maximum message size (raise maxMessageSize only if every mail server on the way accepts it)`,
+    );
+  }
+  if (input.agents.length === 0) throw new UsageError('NO_AGENTS', 'no agents selected');
+  if (input.dryRun) {
+    return {
+      rolloutId: null,
+      packageId: manifest.packageId,
+      target: manifest.softwareVersion,
+      dryRun: true,
+      agents: input.agents.map((a) => ({ agentId: a.id, address: a.address, status: 'would-send' })),
+    };
+  }
+  const split = splitPackage(bytes);
+  const sessionKey = await recoverSessionKey(split.prefix, input.self.key);
+  const rolloutId = input.retryRollout ?? `R${clock.now().toISOString().replace(/\D/g, '').slice(0, 14)}-${randomUUID().slice(0, 8)}`;
+  const now = clock.now().toISOString();
+  db.prepare('INSERT OR IGNORE INTO rollouts (id, package_id, target_version, file, created_at) VALUES (?, ?, ?, ?, ?)').run(
+    rolloutId,
+    manifest.packageId,
+    manifest.softwareVersion,
+    input.file,
+    now,
+  );
+  const upsertAgent = db.prepare(
+    `INSERT INTO rollout_agents (rollout_id, agent_id, status) VALUES (?, ?, 'queued')
+     ON CONFLICT(rollout_id, agent_id) DO UPDATE SET status = 'queued', error = NULL`,
+  );
+  const items: OutboxItem[] = [];
+  for (const agent of input.agents) {
+    const recipe = await prepareUpdateMail(input, agent, rolloutId, manifest, sessionKey);
+    const messageId = `<${recipe.payloadId}@${input.self.address.split('@')[1] ?? 'rds.invalid'}>`;
+    db.transaction(() => {
+      upsertAgent.run(rolloutId, agent.id);
+      enqueue(
+        db,
+        { messageId, kind: 'update', ref: `${rolloutId}:${agent.id}`, envelope: { from: input.self.address, to: [agent.address] }, compose: recipe },
+        clock.now(),
+      );
+    })();
+  }
+  items.push(...pendingOutbox(db, { kind: 'update', refPrefix: `${rolloutId}:` }));
+  const flush = await sendUpdates(input, items, split.body);
+  return summarise(db, rolloutId, manifest.packageId, manifest.softwareVersion, input.agents, flush);
+}
+
+async function prepareUpdateMail(
+  input: PushInput,
+  agent: AgentRecord,
+  rolloutId: string,
+  manifest: { packageId: string; softwareVersion: string },
+  sessionKey: Awaited<ReturnType<typeof recoverSessionKey>>,
+): Promise<UpdateRecipe> {
+  const { readPublicKey } = await import('../crypto/keys.js');
+  const agentKey: openpgp.PublicKey = await readPublicKey(agent.publicKey, `key of ${agent.id}`);
+  const pkesk = await wrapSessionKey(sessionKey, agentKey);
+  const payload = buildPayload({
+    type: 'update',
+    from: input.self.id,
+    to: [agent.id],
+    body: { rolloutId, packageId: manifest.packageId, softwareVersion: manifest.softwareVersion },
+    ttlMs: input.ttlMs,
+    clock: input.clock,
+  });
+  return {
+    file: input.file,
+    pkesk: Buffer.from(pkesk).toString('base64'),
+    from: input.self.address,
+    to: agent.address,
+    subject: `[rds] update to ${manifest.softwareVersion} for ${agent.id}`,
+    text: `Update ${manifest.softwareVersion} (rollout ${rolloutId}) for ${agent.id}.\nThe agent verifies, installs and reports back by itself.`,
+    payloadId: payload.id,
+    armoredPayload: await signPayload(payload, input.self.key),
+  };
+}
+
+/** Build an update mail from its recipe; `body` is the shared encrypted data. */
+export async function buildUpdateMail(recipe: UpdateRecipe, body: Uint8Array): Promise<Buffer> {
+  const { raw } = await composeMail({
+    from: recipe.from,
+    to: recipe.to,
+    subject: recipe.subject,
+    text: recipe.text,
+    type: 'update',
+    payloadId: recipe.payloadId,
+    armoredPayload: recipe.armoredPayload,
+    attachments: [{ filename: PACKAGE_ATTACHMENT, content: Buffer.concat([Buffer.from(recipe.pkesk, 'base64'), body]) }],
+  });
+  return raw;
+}
+
+/** A builder for queued recipes of any rollout (reads each package file once). */
+export function updateMailBuilder(knownBody?: { file: string; body: Uint8Array }) {
+  const bodies = new Map<string, Uint8Array>();
+  if (knownBody) bodies.set(knownBody.file, knownBody.body);
+  return async (item: OutboxItem): Promise<Buffer> => {
+    const recipe = JSON.parse(item.compose ?? '{}') as UpdateRecipe;
+    let body = bodies.get(recipe.file);
+    if (!body) {
+      body = splitPackage(readPackageFile(recipe.file)).body;
+      bodies.set(recipe.file, body);
+    }
+    return buildUpdateMail(recipe, body);
+  };
+}
+
+async function sendUpdates(input: PushInput, items: OutboxItem[], body: Uint8Array): Promise<FlushResult | undefined> {
+  if (!input.sender || items.length === 0) return undefined;
+  const sender = await input.sender();
+  const setStatus = input.db.prepare('UPDATE rollout_agents SET status = ?, sent_at = ?, error = ?, message_id = ? WHERE rollout_id = ? AND agent_id = ?');
+  let done = 0;
+  try {
+    return await flushOutbox(input.db, sender, {
+      items,
+      build: updateMailBuilder({ file: input.file, body }),
+      concurrency: 8,
+      logger: input.logger,
+      clock: input.clock,
+      onSent: (item, error) => {
+        const [rolloutId, agentId] = (item.ref ?? ':').split(':') as [string, string];
+        setStatus.run(error ? 'send-failed' : 'sent', error ? null : input.clock.now().toISOString(), error ?? null, item.messageId, rolloutId, agentId);
+        input.onProgress?.(++done, items.length, agentId, error);
+      },
+    });
+  } finally {
+    await sender.close();
+  }
+}
+
+function summarise(db: Db, rolloutId: string, packageId: string, target: string, agents: AgentRecord[], flush: FlushResult | undefined): PushResult {
+  const rows = db.prepare('SELECT agent_id, status, error FROM rollout_agents WHERE rollout_id = ?').all(rolloutId) as {
+    agent_id: string;
+    status: PushAgentStatus['status'];
+    error: string | null;
+  }[];
+  const byId = new Map(rows.map((r) => [r.agent_id, r]));
+  return {
+    rolloutId,
+    packageId,
+    target,
+    dryRun: false,
+    agents: agents.map((a) => {
+      const row = byId.get(a.id);
+      return { agentId: a.id, address: a.address, status: row?.status ?? 'queued', ...(row?.error ? { error: row.error } : {}) };
+    }),
+    ...(flush?.transient ? { transient: flush.transient.message } : {}),
+  };
+}

@@ -1,0 +1,87 @@
+import type { Clock } from '../clock.js';
+import { ParseError, REFUSAL, SecurityError } from '../errors.js';
+import type { Handler, HandlerRegistry } from '../message/inbound.js';
+import type { Db } from '../store/db.js';
+import { parseVersionText } from '../version/version-text.js';
+import { recordAgentVersion } from './registry.js';
+
+export interface HostHandlerContext {
+  db: Db;
+  clock: Clock;
+}
+
+function readReport(body: Record<string, unknown>): { softwareVersion: string; versionText: string } {
+  if (typeof body.versionText !== 'string') throw new SecurityError(REFUSAL.MALFORMED, 'report carries no versionText');
+  let parsed: ReturnType<typeof parseVersionText>;
+  try {
+    parsed = parseVersionText(body.versionText);
+  } catch (error) {
+    if (error instanceof ParseError) throw new SecurityError(REFUSAL.MALFORMED, `report's ${error.message}`);
+    throw error;
+  }
+  if (body.softwareVersion !== undefined && body.softwareVersion !== parsed.softwareVersion) {
+    throw new SecurityError(REFUSAL.MALFORMED, `report says ${String(body.softwareVersion)} but its version text says ${parsed.softwareVersion}`);
+  }
+  return { softwareVersion: parsed.softwareVersion, versionText: body.versionText };
+}
+
+function storeReport(
+  ctx: HostHandlerContext,
+  kind: 'version-report' | 'update-result',
+  p: { id: string; from: string; issuedAt: string; inReplyTo?: string },
+  report: { softwareVersion: string; versionText: string },
+): void {
+  const now = ctx.clock.now().toISOString();
+  ctx.db
+    .prepare(
+      `INSERT OR IGNORE INTO version_reports (message_id, agent_id, kind, software_version, report_text, in_reply_to, received_at, issued_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    )
+    .run(p.id, p.from, kind, report.softwareVersion, report.versionText, p.inReplyTo ?? null, now, p.issuedAt);
+  recordAgentVersion(ctx.db, p.from, report.softwareVersion, p.issuedAt);
+}
+
+const UPDATE_OUTCOMES = new Set(['installed', 'already-installed', 'rolled-back', 'refused']);
+
+const handleVersionReport =
+  (ctx: HostHandlerContext): Handler =>
+  async ({ accepted }) => {
+    storeReport(ctx, 'version-report', accepted.payload, readReport(accepted.payload.body));
+    return 'stored';
+  };
+
+const handleUpdateResult =
+  (ctx: HostHandlerContext): Handler =>
+  async ({ accepted }) => {
+    const { payload } = accepted;
+    const body = payload.body;
+    if (typeof body.rolloutId !== 'string' || typeof body.outcome !== 'string' || !UPDATE_OUTCOMES.has(body.outcome)) {
+      throw new SecurityError(REFUSAL.MALFORMED, 'update result lacks rolloutId/outcome');
+    }
+    const report = readReport(body);
+    ctx.db.transaction(() => {
+      storeReport(ctx, 'update-result', payload, report);
+      ctx.db
+        .prepare(
+          `UPDATE rollout_agents SET result = ?, result_version = ?, result_detail = ?, result_at = ?
+           WHERE rollout_id = ? AND agent_id = ?`,
+        )
+        .run(
+          body.outcome,
+          report.softwareVersion,
+          typeof body.reason === 'string' ? body.reason.slice(0, 4000) : null,
+          payload.issuedAt,
+          body.rolloutId,
+          payload.from,
+        );
+    })();
+    return String(body.outcome);
+  };
+
+export function hostHandlers(ctx: HostHandlerContext, extra: HandlerRegistry = {}): HandlerRegistry {
+  return {
+    'version-report': handleVersionReport(ctx),
+    'update-result': handleUpdateResult(ctx),
+    ...extra,
+  };
+}

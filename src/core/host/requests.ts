@@ -1,0 +1,46 @@
+import type { Clock } from '../clock.js';
+import { queueMessage, type Sender } from '../message/outgoing.js';
+import type { Db } from '../store/db.js';
+import type { AgentRecord } from './registry.js';
+
+/** Queue one request (version-request, counter-request) per agent and remember it. */
+export async function queueRequests(
+  db: Db,
+  self: Sender,
+  agents: AgentRecord[],
+  type: 'version-request' | 'counter-request',
+  opts: { clock: Clock; ttlMs: number; rolloutId?: string | null },
+): Promise<{ agentId: string; requestId: string }[]> {
+  const out: { agentId: string; requestId: string }[] = [];
+  for (const agent of agents) {
+    const payload = await queueMessage(
+      db,
+      self,
+      {
+        type,
+        toId: agent.id,
+        toAddress: agent.address,
+        body: {},
+        subject: `[rds] ${type} for ${agent.id}`,
+        text: `${type} for ${agent.id}; the agent answers by itself.`,
+        ref: agent.id,
+      },
+      opts,
+    );
+    db.prepare('INSERT INTO requests (id, type, agent_id, rollout_id, created_at) VALUES (?, ?, ?, ?, ?)').run(
+      payload.id,
+      type,
+      agent.id,
+      opts.rolloutId ?? null,
+      opts.clock.now().toISOString(),
+    );
+    out.push({ agentId: agent.id, requestId: payload.id });
+  }
+  return out;
+}
+
+/** Which of these requests have an answer (a report whose inReplyTo names the request). */
+export function answeredRequests(db: Db, requestIds: string[]): Set<string> {
+  const stmt = db.prepare('SELECT 1 FROM version_reports WHERE in_reply_to = ? LIMIT 1');
+  return new Set(requestIds.filter((id) => stmt.get(id) !== undefined));
+}

@@ -1,0 +1,80 @@
+import { UsageError } from '../errors.js';
+import type { Db } from '../store/db.js';
+import { listAgents } from './registry.js';
+
+/**
+ * The verify table (SPEC §3; ORIGIN S1204–S1209): per agent, its latest version report
+ * taken in after the rollout's push, compared with the target. Reasons are kept apart:
+ * `no-reply` (nothing since the push), `rolled-back` (its install script failed and it
+ * went back), `refused` (it refused the package), `wrong-version` (any other version).
+ */
+export type FailReason = 'no-reply' | 'wrong-version' | 'rolled-back' | 'refused';
+
+export interface VerifyRow {
+  agentId: string;
+  address: string;
+  version: string | null;
+  checkedAt: string | null;
+  note: string;
+  failed: boolean;
+  reason: FailReason | null;
+}
+
+export interface VerifyReport {
+  target: string;
+  rolloutId: string | null;
+  since: string | null;
+  agents: VerifyRow[];
+  failed: number;
+}
+
+interface RolloutRow {
+  id: string;
+  target_version: string;
+  created_at: string;
+}
+
+export function findRollout(db: Db, id?: string): RolloutRow | undefined {
+  if (id) {
+    const row = db.prepare('SELECT id, target_version, created_at FROM rollouts WHERE id = ?').get(id) as RolloutRow | undefined;
+    if (!row) throw new UsageError('UNKNOWN_ROLLOUT', `no rollout '${id}'`);
+    return row;
+  }
+  return db.prepare('SELECT id, target_version, created_at FROM rollouts ORDER BY created_at DESC, rowid DESC LIMIT 1').get() as
+    | RolloutRow
+    | undefined;
+}
+
+export function verifyFleet(db: Db, options: { target?: string; rolloutId?: string; agentIds?: string[] }): VerifyReport {
+  const rollout = options.rolloutId || !options.target ? findRollout(db, options.rolloutId) : undefined;
+  const target = options.target ?? rollout?.target_version;
+  if (!target) throw new UsageError('NO_TARGET', 'nothing to verify against: give --target VERSION or push a rollout first');
+  const since = rollout?.created_at ?? null;
+  let agents = listAgents(db);
+  if (rollout) {
+    const inRollout = new Set(
+      (db.prepare('SELECT agent_id FROM rollout_agents WHERE rollout_id = ?').all(rollout.id) as { agent_id: string }[]).map((r) => r.agent_id),
+    );
+    agents = agents.filter((a) => inRollout.has(a.id));
+  }
+  if (options.agentIds) agents = agents.filter((a) => options.agentIds?.includes(a.id));
+  const latest = db.prepare(
+    `SELECT software_version, issued_at FROM version_reports
+     WHERE agent_id = ? AND (? IS NULL OR received_at >= ?) ORDER BY issued_at DESC, seq DESC LIMIT 1`,
+  );
+  const result = rollout ? db.prepare('SELECT result FROM rollout_agents WHERE rollout_id = ? AND agent_id = ?') : undefined;
+  const rows = agents.map((agent): VerifyRow => {
+    const report = latest.get(agent.id, since, since) as { software_version: string; issued_at: string } | undefined;
+    const base = { agentId: agent.id, address: agent.address, version: agent.version, checkedAt: agent.checkedAt, note: agent.note };
+    if (!report) return { ...base, failed: true, reason: 'no-reply' };
+    if (report.software_version === target) return { ...base, failed: false, reason: null };
+    const outcome = (result?.get(rollout?.id, agent.id) as { result: string | null } | undefined)?.result;
+    const reason: FailReason = outcome === 'rolled-back' ? 'rolled-back' : outcome === 'refused' ? 'refused' : 'wrong-version';
+    return { ...base, failed: true, reason };
+  });
+  return { target, rolloutId: rollout?.id ?? null, since, agents: rows, failed: rows.filter((r) => r.failed).length };
+}
+
+export function allReplied(report: VerifyReport): boolean {
+  return report.agents.every((a) => a.reason !== 'no-reply');
+}
