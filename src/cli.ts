@@ -85,6 +85,49 @@ Examples:
     .action(on(() => import('./commands/versions.js')));
 
   program
+    .command('watch-faults')
+    .description('agent: poll every device for faults; report new and cleared ones; resend unacked ones once')
+    .option('--every <duration>', 'loop: one pass every DURATION (e.g. 60s)')
+    .addHelpText('after', '\nExamples:\n  rds watch-faults               # one pass (cron, every minute)\n  rds watch-faults --every 60s   # loop (systemd service)')
+    .action(on(() => import('./commands/watch-faults.js')));
+  program
+    .command('collect-counters')
+    .description('agent: read the counters of every device and store one reading each')
+    .option('--every <duration>', 'loop: one pass every DURATION (e.g. 60m)')
+    .addHelpText('after', '\nExample:\n  rds collect-counters --every 60m')
+    .action(on(() => import('./commands/collect-counters.js')));
+  const devices = program.command('devices').description('agent: the devices this agent watches');
+  devices
+    .command('add')
+    .description('add a device')
+    .requiredOption('--id <id>', 'device id, e.g. mfp-2f-east')
+    .addOption(new Option('--driver <driver>', 'how to reach it').choices(['snmp', 'simulated']).default('snmp'))
+    .option('--address <host[:port]>', 'snmp: the device address')
+    .option('--community <c>', 'snmp v1/v2c: community', 'public')
+    .addOption(new Option('--snmp-version <v>', 'snmp version').choices(['1', '2c', '3']).default('2c'))
+    .option('--v3-user <name>', 'snmp v3: user')
+    .option('--v3-level <level>', 'snmp v3: noAuthNoPriv | authNoPriv | authPriv', 'authPriv')
+    .option('--v3-auth-protocol <p>', 'snmp v3: md5 | sha | sha256 | …', 'sha')
+    .option('--v3-auth-key <key>', 'snmp v3: authentication pass phrase')
+    .option('--v3-priv-protocol <p>', 'snmp v3: des | aes | …', 'aes')
+    .option('--v3-priv-key <key>', 'snmp v3: privacy pass phrase')
+    .option('--v3-context <name>', 'snmp v3: context name')
+    .option('--timeout <ms>', 'snmp: timeout per request in ms')
+    .option('--retries <n>', 'snmp: retries per request')
+    .option('--file <file>', 'simulated: the JSON file describing the printers')
+    .option('--name <name>', 'simulated: the device name in that file (default: the id)')
+    .addHelpText('after', '\nExamples:\n  rds devices add --id mfp-1 --driver snmp --address 192.0.2.10 --community public\n  rds devices add --id mfp-2 --driver snmp --address 192.0.2.11 --snmp-version 3 --v3-user rds --v3-auth-key … --v3-priv-key …\n  rds devices add --id sim-1 --driver simulated --file printers.json')
+    .action(on(async () => ({ run: (await import('./commands/devices.js')).runAdd })));
+  devices
+    .command('list')
+    .description('list devices (secrets redacted)')
+    .action(on(async () => ({ run: (await import('./commands/devices.js')).runList })));
+  devices
+    .command('remove')
+    .argument('<id>', 'device id')
+    .description('stop watching a device')
+    .action(on(async () => ({ run: (await import('./commands/devices.js')).runRemove })));
+  program
     .command('poll-mail')
     .description('agent: take host mail one message at a time: verify, then act (update, version request, ack, counter request)')
     .option('--every <duration>', 'loop: one pass every DURATION (e.g. 3m)')
@@ -148,6 +191,30 @@ Examples:
     .option('--max <n>', 'at most N messages a pass')
     .addHelpText('after', '\nExample:\n  rds inbox --every 1m')
     .action(on(() => import('./commands/inbox.js')));
+
+  program
+    .command('request-counters')
+    .description('host: ask agents for the counter readings they hold')
+    .option('--agents <ids>', 'only these agents (comma-separated)')
+    .option('--exclude <ids>', 'all but these agents (comma-separated)')
+    .option('--wait <duration>', 'take in replies until all answered or DURATION passed')
+    .addHelpText('after', '\nExample:\n  rds request-counters --wait 10m && rds counters export --csv > meters.csv')
+    .action(on(() => import('./commands/request-counters.js')));
+  const faults = program.command('faults').description('host: fault events received from agents');
+  faults
+    .command('list')
+    .description('agent, device, code, severity, raised/cleared, acked')
+    .option('--open', 'only faults not cleared yet')
+    .option('--agent <id>', 'only this agent')
+    .action(on(() => import('./commands/faults-list.js')));
+  const counters = program.command('counters').description('host: counter readings received from agents');
+  counters
+    .command('export')
+    .description('one row per device reading (meter-read export)')
+    .option('--csv', 'CSV (RFC 4180) instead of a table')
+    .option('--since <time>', 'only readings taken at or after TIME (ISO 8601)')
+    .addHelpText('after', '\nExample:\n  rds counters export --csv --since 2026-11-01 > november.csv')
+    .action(on(() => import('./commands/counters-export.js')));
 
   const agents = program.command('agents').description('host: the fleet registry');
   agents

@@ -1,6 +1,7 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { readPublicKeyFile } from '../core/crypto/keys.js';
-import { EXIT, FailedError } from '../core/errors.js';
+import { EXIT, FailedError, UsageError } from '../core/errors.js';
 import { applyUpdate } from '../core/install/apply.js';
 import { installLayout } from '../core/install/layout.js';
 import { openContext } from './context.js';
@@ -8,6 +9,9 @@ import type { CommandResult, GlobalOptions } from './types.js';
 
 export async function run(options: { args: string[] }, globals: GlobalOptions): Promise<CommandResult> {
   const file = path.resolve(options.args[0] as string);
+  if (!fs.statSync(file, { throwIfNoEntry: false })?.isFile()) {
+    throw new UsageError('PACKAGE_UNREADABLE', `update package ${file} does not exist or is not a file`);
+  }
   const ctx = await openContext(globals, 'apply-update', { role: 'agent', lock: 'install' });
   try {
     const result = await applyUpdate({

@@ -1,8 +1,8 @@
 import { agentHandlers } from '../core/agent/handlers.js';
-import { readPublicKeyFile } from '../core/crypto/keys.js';
 import { EXIT, REFUSAL, TransientError } from '../core/errors.js';
 import { normaliseAddress } from '../core/message/accept.js';
 import { receiveMessages, wasProcessed } from '../core/message/inbound.js';
+import { agentHandlerContext } from './agent-handler-context.js';
 import { openContext } from './context.js';
 import { runEvery } from './every.js';
 import { flushAll, openMailInbox } from './mail-context.js';
@@ -11,11 +11,9 @@ import type { CommandResult, GlobalOptions } from './types.js';
 export async function run(options: { every?: string; max?: string }, globals: GlobalOptions): Promise<CommandResult> {
   const ctx = await openContext(globals, 'poll-mail', { role: 'agent', lock: 'poll-mail' });
   try {
-    const hostKey = await readPublicKeyFile(ctx.config.hostKeyFile);
-    const self = { id: ctx.config.id, address: ctx.config.address, key: await ctx.privateKey() };
-    const host = { id: ctx.config.hostId, address: ctx.config.hostAddress, key: hostKey };
+    const handlerCtx = await agentHandlerContext(ctx);
+    const host = { id: ctx.config.hostId, address: ctx.config.hostAddress, key: handlerCtx.hostKey };
     const { deviceHandlers } = await import('../core/agent/device-handlers.js');
-    const handlerCtx = { db: ctx.db, config: ctx.config, self, hostKey, clock: ctx.clock, ttlMs: ctx.ttlMs, logger: ctx.logger };
     const handlers = agentHandlers(handlerCtx, deviceHandlers(handlerCtx));
     const pass = async (): Promise<CommandResult> => {
       const before = await flushAll(ctx).catch((error) => ({ sent: [], failed: [], transient: error as TransientError }));

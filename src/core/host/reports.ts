@@ -4,6 +4,7 @@ import type { Handler, HandlerRegistry } from '../message/inbound.js';
 import type { Db } from '../store/db.js';
 import { parseVersionText } from '../version/version-text.js';
 import { recordAgentVersion } from './registry.js';
+import { markAnswered } from './requests.js';
 
 export interface HostHandlerContext {
   db: Db;
@@ -39,6 +40,7 @@ function storeReport(
     )
     .run(p.id, p.from, kind, report.softwareVersion, report.versionText, p.inReplyTo ?? null, now, p.issuedAt);
   recordAgentVersion(ctx.db, p.from, report.softwareVersion, p.issuedAt);
+  markAnswered(ctx.db, p.inReplyTo, report.softwareVersion, now);
 }
 
 const UPDATE_OUTCOMES = new Set(['installed', 'already-installed', 'rolled-back', 'refused']);

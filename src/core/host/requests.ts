@@ -39,8 +39,14 @@ export async function queueRequests(
   return out;
 }
 
-/** Which of these requests have an answer (a report whose inReplyTo names the request). */
+/** Record that a request was answered (the reply's inReplyTo names it). */
+export function markAnswered(db: Db, requestId: string | undefined, answer: string, at: string): void {
+  if (!requestId) return;
+  db.prepare('UPDATE requests SET answered_at = COALESCE(answered_at, ?), answer = COALESCE(answer, ?) WHERE id = ?').run(at, answer, requestId);
+}
+
+/** Which of these requests have an answer. */
 export function answeredRequests(db: Db, requestIds: string[]): Set<string> {
-  const stmt = db.prepare('SELECT 1 FROM version_reports WHERE in_reply_to = ? LIMIT 1');
+  const stmt = db.prepare('SELECT 1 FROM requests WHERE id = ? AND answered_at IS NOT NULL');
   return new Set(requestIds.filter((id) => stmt.get(id) !== undefined));
 }

@@ -1,5 +1,6 @@
 import { base } from './migrations/001-base.js';
 import { devices } from './migrations/002-devices.js';
+import { hostDevices } from './migrations/003-host-devices.js';
 
 export interface Migration {
   version: number;
@@ -8,4 +9,4 @@ export interface Migration {
 }
 
 /** Numbered schema migrations, applied in order inside one transaction each. */
-export const MIGRATIONS: readonly Migration[] = [base, devices];
+export const MIGRATIONS: readonly Migration[] = [base, devices, hostDevices];

@@ -127,7 +127,9 @@ export const base: Migration = {
       type TEXT NOT NULL,
       agent_id TEXT NOT NULL,
       rollout_id TEXT,
-      created_at TEXT NOT NULL
+      created_at TEXT NOT NULL,
+      answered_at TEXT,
+      answer TEXT
     );
   `,
 };

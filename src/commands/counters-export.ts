@@ -1,0 +1,66 @@
+import { openContext } from './context.js';
+import { formatTable, formatTime } from './table.js';
+import type { CommandResult, GlobalOptions } from './types.js';
+
+interface Row {
+  agent_id: string;
+  device_id: string;
+  serial: string | null;
+  read_at: string;
+  total: number | null;
+  mono: number | null;
+  colour: number | null;
+  reading: string;
+}
+
+/** RFC 4180: quote fields holding a comma, quote or line break. */
+export function csvField(value: unknown): string {
+  const text = value === null || value === undefined ? '' : String(value);
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+export async function run(options: { csv?: boolean; since?: string }, globals: GlobalOptions): Promise<CommandResult> {
+  const ctx = await openContext(globals, 'counters export', { role: 'host' });
+  try {
+    const since = options.since ? new Date(options.since).toISOString() : null;
+    const rows = ctx.db
+      .prepare('SELECT * FROM host_counters WHERE (? IS NULL OR read_at >= ?) ORDER BY read_at, agent_id, device_id')
+      .all(since, since) as Row[];
+    const readings = rows.map((r) => {
+      const full = JSON.parse(r.reading) as { byService?: Record<string, { total?: number }>; byPaperSize?: Record<string, { total?: number }>; flags?: string[] };
+      return {
+        agentId: r.agent_id,
+        deviceId: r.device_id,
+        serial: r.serial,
+        readAt: r.read_at,
+        total: r.total,
+        mono: r.mono,
+        colour: r.colour,
+        byService: Object.fromEntries(Object.entries(full.byService ?? {}).map(([k, v]) => [k, v.total ?? null])),
+        byPaperSize: Object.fromEntries(Object.entries(full.byPaperSize ?? {}).map(([k, v]) => [k, v.total ?? null])),
+        flags: full.flags ?? [],
+      };
+    });
+    const services = [...new Set(readings.flatMap((r) => Object.keys(r.byService)))].sort();
+    const sizes = [...new Set(readings.flatMap((r) => Object.keys(r.byPaperSize)))].sort();
+    if (options.csv) {
+      const header = ['agent', 'device', 'serial', 'time', 'total', 'mono', 'colour', ...services.map((s) => `service:${s}`), ...sizes.map((s) => `paper:${s}`), 'flags'];
+      const lines = readings.map((r) =>
+        [r.agentId, r.deviceId, r.serial, r.readAt, r.total, r.mono, r.colour, ...services.map((s) => r.byService[s]), ...sizes.map((s) => r.byPaperSize[s]), r.flags.join(' ')]
+          .map(csvField)
+          .join(','),
+      );
+      return { data: { readings }, text: [header.join(','), ...lines].join('\n') };
+    }
+    const text =
+      readings.length === 0
+        ? 'no counter readings'
+        : formatTable(
+            ['Agent', 'Device', 'Serial', 'Read at', 'Total', 'Mono', 'Colour'],
+            readings.map((r) => [r.agentId, r.deviceId, r.serial ?? '-', formatTime(r.readAt), String(r.total ?? '-'), String(r.mono ?? '-'), String(r.colour ?? '-')]),
+          );
+    return { data: { readings }, text };
+  } finally {
+    ctx.close();
+  }
+}

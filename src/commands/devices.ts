@@ -1,0 +1,90 @@
+import { addDevice, listDevices, parseDeviceAddress, redactDeviceConfig, removeDevice } from '../core/devices/index.js';
+import { UsageError } from '../core/errors.js';
+import { openContext } from './context.js';
+import { formatTable } from './table.js';
+import type { CommandResult, GlobalOptions } from './types.js';
+
+export interface DevicesAddOptions {
+  id: string;
+  driver: string;
+  address?: string;
+  community?: string;
+  snmpVersion?: string;
+  v3User?: string;
+  v3Level?: string;
+  v3AuthProtocol?: string;
+  v3AuthKey?: string;
+  v3PrivProtocol?: string;
+  v3PrivKey?: string;
+  v3Context?: string;
+  timeout?: string;
+  retries?: string;
+  file?: string;
+  name?: string;
+}
+
+function snmpConfig(o: DevicesAddOptions): Record<string, unknown> {
+  if (!o.address) throw new UsageError('MISSING_OPTION', 'an snmp device needs --address HOST[:PORT]');
+  const { address, port } = parseDeviceAddress(o.address);
+  const version = o.snmpVersion ?? '2c';
+  return {
+    address,
+    ...(port ? { port } : {}),
+    version,
+    ...(version !== '3' ? { community: o.community ?? 'public' } : {}),
+    ...(version === '3'
+      ? {
+          v3: {
+            user: o.v3User,
+            level: o.v3Level ?? 'authPriv',
+            ...(o.v3AuthProtocol ? { authProtocol: o.v3AuthProtocol } : {}),
+            ...(o.v3AuthKey ? { authKey: o.v3AuthKey } : {}),
+            ...(o.v3PrivProtocol ? { privProtocol: o.v3PrivProtocol } : {}),
+            ...(o.v3PrivKey ? { privKey: o.v3PrivKey } : {}),
+            ...(o.v3Context ? { context: o.v3Context } : {}),
+          },
+        }
+      : {}),
+    ...(o.timeout ? { timeoutMs: Number(o.timeout) } : {}),
+    ...(o.retries ? { retries: Number(o.retries) } : {}),
+  };
+}
+
+export async function runAdd(options: DevicesAddOptions, globals: GlobalOptions): Promise<CommandResult> {
+  const config = options.driver === 'snmp' ? snmpConfig(options) : { file: options.file, ...(options.name ? { name: options.name } : {}) };
+  const ctx = await openContext(globals, 'devices add', { role: 'agent' });
+  try {
+    const device = addDevice(ctx.db, { id: options.id, driver: options.driver, config }, ctx.clock);
+    return { data: { ...device, config: redactDeviceConfig(device) }, text: `added device ${device.id} (${device.driver})` };
+  } finally {
+    ctx.close();
+  }
+}
+
+export async function runList(_options: unknown, globals: GlobalOptions): Promise<CommandResult> {
+  const ctx = await openContext(globals, 'devices list', { role: 'agent' });
+  try {
+    const devices = listDevices(ctx.db).map((d) => ({ ...d, config: redactDeviceConfig(d) })) as Record<string, unknown>[];
+    const where = (d: Record<string, unknown>) => {
+      const c = d.config as Record<string, unknown>;
+      return d.driver === 'snmp' ? `${c.address}${c.port ? `:${c.port}` : ''} v${c.version}` : String(c.file ?? '');
+    };
+    return {
+      data: { devices },
+      text: devices.length === 0 ? 'no devices' : formatTable(['Device', 'Driver', 'Where'], devices.map((d) => [String(d.id), String(d.driver), where(d)])),
+    };
+  } finally {
+    ctx.close();
+  }
+}
+
+export async function runRemove(options: { args: string[] }, globals: GlobalOptions): Promise<CommandResult> {
+  const id = options.args[0] as string;
+  const ctx = await openContext(globals, 'devices remove', { role: 'agent' });
+  try {
+    if (!removeDevice(ctx.db, id, ctx.clock)) throw new UsageError('UNKNOWN_DEVICE', `no device '${id}'`);
+    return { data: { removed: id }, text: `removed device ${id}` };
+  } finally {
+    ctx.close();
+  }
+}
