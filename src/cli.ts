@@ -63,6 +63,14 @@ Examples:
     )
     .action(on(() => import('./commands/init.js')));
 
+  program
+    .command('demo')
+    .description('the whole story on an embedded mail system: a jam, counters, an update to the fleet, verify')
+    .option('--agents <n>', 'fleet size', '17')
+    .option('--keep <dir>', 'keep configs, mailboxes and databases in DIR')
+    .addHelpText('after', '\nExamples:\n  rds demo\n  rds demo --agents 5 --keep /tmp/rds-demo')
+    .action(on(() => import('./commands/demo.js')));
+
   const keys = program.command('keys').description("this node's keys");
   keys
     .command('export')

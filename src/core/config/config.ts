@@ -5,14 +5,21 @@ import { AGENT_REQUIRED, COMMON_REQUIRED, CONFIG_PROPERTIES, type RdsConfig } fr
 
 export const CONFIG_FILE_MODE = 0o600;
 
-async function openConf(file: string, options: { create: boolean }) {
+type ConfInstance = InstanceType<typeof import('conf').default<Record<string, unknown>>>;
+// one validated instance per file and process: conf compiles the JSON schema (ajv) per
+// instance, which a long-running loop or the in-process demo would otherwise pay each pass
+const loaded = new Map<string, ConfInstance>();
+
+async function openConf(file: string, options: { create: boolean }): Promise<ConfInstance> {
   const { default: Conf } = await import('conf');
   const abs = path.resolve(file);
+  const cached = options.create ? undefined : loaded.get(abs);
+  if (cached && fs.existsSync(abs)) return cached;
   if (!options.create && !fs.existsSync(abs)) {
     throw new UsageError('CONFIG_NOT_FOUND', `config ${abs} does not exist (create one with 'rds init', or pass --config)`);
   }
   try {
-    return new Conf<Record<string, unknown>>({
+    const conf = new Conf<Record<string, unknown>>({
       cwd: path.dirname(abs),
       configName: path.basename(abs).replace(/\.json$/, ''),
       projectName: 'rds',
@@ -23,6 +30,8 @@ async function openConf(file: string, options: { create: boolean }) {
       watch: false,
       accessPropertiesByDotNotation: false,
     });
+    if (!options.create) loaded.set(abs, conf);
+    return conf;
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EACCES' || code === 'EISDIR' || code === 'ENOENT') {

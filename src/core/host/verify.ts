@@ -46,7 +46,10 @@ export function findRollout(db: Db, id?: string): RolloutRow | undefined {
 }
 
 export function verifyFleet(db: Db, options: { target?: string; rolloutId?: string; agentIds?: string[] }): VerifyReport {
-  const rollout = options.rolloutId || !options.target ? findRollout(db, options.rolloutId) : undefined;
+  // the rollout gives the push time and the install results; with only --target, the
+  // latest rollout counts when it was for that target
+  const latestOrNamed = findRollout(db, options.rolloutId);
+  const rollout = options.rolloutId || !options.target || latestOrNamed?.target_version === options.target ? latestOrNamed : undefined;
   const target = options.target ?? rollout?.target_version;
   if (!target) throw new UsageError('NO_TARGET', 'nothing to verify against: give --target VERSION or push a rollout first');
   const since = rollout?.created_at ?? null;

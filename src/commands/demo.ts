@@ -1,0 +1,82 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { EXIT, UsageError } from '../core/errors.js';
+import type { CommandResult, GlobalOptions } from './types.js';
+
+/**
+ * `rds demo` (SPEC §8): the whole story on embedded defaults, needing nothing but Node. An
+ * SMTP listener on loopback delivers into Maildir folders; a host and a fleet of agents,
+ * each watching simulated printers, run the real command code in-process.
+ */
+const CUSTOMERS = [
+  'aaa Trading',
+  'bbb Electric',
+  'ccc Clinic',
+  'ddd Logistics',
+  'eee Law Office',
+  'fff Foods',
+  'ggg Design',
+  'hhh Hotel',
+  'iii School',
+  'jjj Motors',
+  'kkk Pharmacy',
+  'lll Architects',
+  "mmm City Hall (Residents' Section)",
+  'nnn Bank, Main Branch',
+  'ooo Printing',
+  'ppp Insurance',
+  'qqq Library',
+];
+
+export interface DemoOptions {
+  agents?: string;
+  keep?: string;
+}
+
+interface Step {
+  title: string;
+  lines: string[];
+}
+
+export async function run(options: DemoOptions, globals: GlobalOptions): Promise<CommandResult> {
+  const count = Number(options.agents ?? 17);
+  if (!Number.isInteger(count) || count < 3 || count > 500) throw new UsageError('BAD_OPTION', `--agents ${options.agents}: give a whole number from 3 to 500`);
+  const root = options.keep ? path.resolve(options.keep) : fs.mkdtempSync(path.join(os.tmpdir(), 'rds-demo-'));
+  if (options.keep) {
+    if (fs.existsSync(root) && fs.readdirSync(root).length > 0) throw new UsageError('DEMO_DIR_NOT_EMPTY', `--keep ${root}: the folder must be empty or new`);
+    fs.mkdirSync(root, { recursive: true, mode: 0o700 });
+  }
+  const live = !globals.json && !globals.quiet;
+  const steps: Step[] = [];
+  const say = (title: string) => {
+    const step: Step = { title, lines: [] };
+    steps.push(step);
+    if (live) process.stdout.write(`\n== ${title} ==\n`);
+    return (line: string) => {
+      step.lines.push(line);
+      if (live) process.stdout.write(`${line}\n`);
+    };
+  };
+  const { startMailListener } = await import('../core/mail/index.js');
+  const mailRoot = path.join(root, 'mail');
+  fs.mkdirSync(mailRoot, { recursive: true, mode: 0o700 });
+  const listener = await startMailListener({ root: mailRoot });
+  const started = Date.now();
+  try {
+    const { runStory } = await import('./demo-story.js');
+    const outcome = await runStory({ root, mailRoot, smtpPort: listener.port, count, customers: CUSTOMERS, say, globals });
+    const seconds = ((Date.now() - started) / 1000).toFixed(1);
+    const end = say('The end');
+    end(outcome.asDesigned ? `The story ran as designed in ${seconds} s: exactly the two expected agents failed.` : `Unexpected: ${outcome.problem}`);
+    end(options.keep ? `Configs, mailboxes and databases are kept in ${root}` : 'Run with --keep DIR to look at the configs, mailboxes and databases afterwards.');
+    return {
+      exitCode: outcome.asDesigned ? EXIT.OK : EXIT.FAILED,
+      data: { asDesigned: outcome.asDesigned, seconds: Number(seconds), dir: options.keep ? root : null, steps, verify: outcome.verify },
+      text: '',
+    };
+  } finally {
+    await listener.close();
+    if (!options.keep) fs.rmSync(root, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,61 @@
+import { defineConfig } from 'vitest/config';
+
+// Four projects (`vitest run --project NAME`):
+//   unit     in-process tests, no servers
+//   cli      the real binary (node bin/rds.js, from dist/, built when stale) in temp dirs,
+//            no servers: init, keys, pack/apply-update, crash recovery, exit codes
+//   e2e      against real Postfix+Dovecot, snmpd and snmpsim on 127.0.0.1, started once
+//            per run by test/support/servers.ts (root + Debian packages needed:
+//            scripts/testbed/install-deps.sh); read their addresses via test/support/testbed.ts
+//   hostile  same servers (an instance of its own), for abuse/attack scenarios
+// The groups run one after the other (sequence.groupOrder), so the slow server-backed
+// files do not compete with each other for the 2 cores.
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: ['src/**/*.test.ts', 'test/unit/**/*.test.ts'],
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'cli',
+          include: ['test/cli/**/*.test.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+          sequence: { groupOrder: 1 },
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts'],
+          globalSetup: ['./test/support/servers.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+          sequence: { groupOrder: 2 },
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'hostile',
+          include: ['test/hostile/**/*.test.ts'],
+          globalSetup: ['./test/support/servers.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+          sequence: { groupOrder: 3 },
+        },
+      },
+    ],
+  },
+});
