@@ -77,6 +77,17 @@ Examples:
     .description("print this node's armored public key (register an agent at the host with it)")
     .addHelpText('after', '\nExample:\n  rds keys export > agent1.asc')
     .action(on(() => import('./commands/keys-export.js')));
+  keys
+    .command('rotate')
+    .description('host: new host key, announced to every agent in a message signed by the old key')
+    .addHelpText('after', '\nExample:\n  rds keys rotate && rds pack-update … # re-pack: packages are encrypted to the host key')
+    .action(on(() => import('./commands/keys-rotate.js')));
+  program
+    .command('completion')
+    .argument('<shell>', 'bash or zsh')
+    .description('print a shell completion script')
+    .addHelpText('after', '\nExamples:\n  eval "$(rds completion bash)"\n  rds completion zsh > "${fpath[1]}/_rds"')
+    .action(on(() => import('./commands/completion.js')));
 
   // ---- agent --------------------------------------------------------------
   program
@@ -246,6 +257,12 @@ Examples:
     .argument('<id>', 'agent id')
     .description('remove an agent from the registry')
     .action(on(() => import('./commands/agents-remove.js')));
+  agents
+    .command('import')
+    .argument('<file>', 'CSV with columns id,address,key[,note] (key: path to an armored key), or a JSON array')
+    .description('register many agents at once')
+    .addHelpText('after', '\nExample:\n  rds agents import fleet.csv')
+    .action(on(() => import('./commands/agents-import.js')));
 
   return program;
 }

@@ -12,7 +12,6 @@ export async function run(options: { every?: string; max?: string }, globals: Gl
   const ctx = await openContext(globals, 'poll-mail', { role: 'agent', lock: 'poll-mail' });
   try {
     const handlerCtx = await agentHandlerContext(ctx);
-    const host = { id: ctx.config.hostId, address: ctx.config.hostAddress, key: handlerCtx.hostKey };
     const { deviceHandlers } = await import('../core/agent/device-handlers.js');
     const handlers = agentHandlers(handlerCtx, deviceHandlers(handlerCtx));
     const pass = async (): Promise<CommandResult> => {
@@ -30,7 +29,9 @@ export async function run(options: { every?: string; max?: string }, globals: Gl
           logger: ctx.logger,
           policy: {
             selfId: ctx.config.id,
-            sendersFor: (address) => (address === normaliseAddress(ctx.config.hostAddress) ? [host] : []),
+            // read the key each time: a key-rotation message re-pins it mid-pass
+            sendersFor: (address) =>
+              address === normaliseAddress(ctx.config.hostAddress) ? [{ id: ctx.config.hostId, address: ctx.config.hostAddress, key: handlerCtx.hostKey }] : [],
             unknownSenderCode: REFUSAL.SENDER_MISMATCH,
             acceptBroadcast: true,
             wasProcessed: (id) => wasProcessed(ctx.db, id),

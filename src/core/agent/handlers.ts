@@ -13,6 +13,7 @@ import { queueMessage, type Sender } from '../message/outgoing.js';
 import type { Db } from '../store/db.js';
 import { formatVersionText } from '../version/version-text.js';
 import { readVersionReport } from './installed.js';
+import { handleKeyRotation } from './key-rotation.js';
 
 export interface AgentHandlerContext {
   db: Db;
@@ -150,6 +151,7 @@ export function agentHandlers(ctx: AgentHandlerContext, extra: HandlerRegistry =
   return {
     update: handleUpdate(ctx),
     'version-request': handleVersionRequest(ctx),
+    'key-rotation': handleKeyRotation(ctx),
     ...extra,
   };
 }

@@ -1,0 +1,90 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { readPublicKey } from '../core/crypto/keys.js';
+import { UsageError } from '../core/errors.js';
+import { addAgent, findAgent } from '../core/host/registry.js';
+import { openContext } from './context.js';
+import type { CommandResult, GlobalOptions } from './types.js';
+
+interface Row {
+  id: string;
+  address: string;
+  key: string;
+  note: string;
+}
+
+/** Split one CSV line (RFC 4180 quoting). */
+function csvCells(line: string): string[] {
+  const cells: string[] = [];
+  let cell = '';
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const ch = line[i] as string;
+    if (quoted) {
+      if (ch === '"' && line[i + 1] === '"') {
+        cell += '"';
+        i++;
+      } else if (ch === '"') quoted = false;
+      else cell += ch;
+    } else if (ch === '"') quoted = true;
+    else if (ch === ',') {
+      cells.push(cell);
+      cell = '';
+    } else cell += ch;
+  }
+  cells.push(cell);
+  return cells.map((c) => c.trim());
+}
+
+/** CSV `id,address,key,note` (key: a path to an armored key, relative to the file) or a JSON array. */
+export function readImportFile(file: string): Row[] {
+  const text = fs.readFileSync(file, 'utf8');
+  const base = path.dirname(path.resolve(file));
+  const keyText = (k: string) => (k.includes('BEGIN PGP PUBLIC KEY') ? k : fs.readFileSync(path.resolve(base, k), 'utf8'));
+  if (text.trimStart().startsWith('[')) {
+    const rows = JSON.parse(text) as Partial<Row & { keyFile: string }>[];
+    return rows.map((r, i) => {
+      if (!r.id || !r.address || !(r.key || r.keyFile)) throw new UsageError('BAD_IMPORT', `${file}: entry ${i + 1} needs id, address and key (or keyFile)`);
+      return { id: r.id, address: r.address, key: keyText((r.key ?? r.keyFile) as string), note: r.note ?? '' };
+    });
+  }
+  const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '');
+  const header = csvCells(lines[0] ?? '').map((h) => h.toLowerCase());
+  const col = (name: string) => header.indexOf(name);
+  if (col('id') < 0 || col('address') < 0 || col('key') < 0) throw new UsageError('BAD_IMPORT', `${file}: line 1 must name the columns id,address,key[,note]`);
+  return lines.slice(1).map((line, i) => {
+    const cells = csvCells(line);
+    const get = (name: string) => cells[col(name)] ?? '';
+    if (!get('id') || !get('address') || !get('key')) throw new UsageError('BAD_IMPORT', `${file} line ${i + 2}: id, address and key are required`);
+    return { id: get('id'), address: get('address'), key: keyText(get('key')), note: col('note') >= 0 ? get('note') : '' };
+  });
+}
+
+export async function run(options: { args: string[] }, globals: GlobalOptions): Promise<CommandResult> {
+  const file = options.args[0] as string;
+  const rows = readImportFile(file);
+  const ctx = await openContext(globals, 'agents import', { role: 'host' });
+  try {
+    const keys = await Promise.all(rows.map((r) => readPublicKey(r.key, `key of ${r.id}`)));
+    const added: string[] = [];
+    const skipped: string[] = [];
+    ctx.db.transaction(() => {
+      rows.forEach((row, i) => {
+        const key = keys[i] as (typeof keys)[number];
+        const existing = findAgent(ctx.db, row.id);
+        if (existing) {
+          if (existing.fingerprint !== key.getFingerprint().toUpperCase() || existing.address !== row.address) {
+            throw new UsageError('AGENT_CONFLICT', `agent '${row.id}' is registered with another key or address; remove it first`);
+          }
+          skipped.push(row.id);
+          return;
+        }
+        addAgent(ctx.db, { id: row.id, address: row.address, key, note: row.note }, ctx.clock.now());
+        added.push(row.id);
+      });
+    })();
+    return { data: { added, skipped }, text: `imported ${added.length} agents${skipped.length > 0 ? `, ${skipped.length} already registered` : ''}` };
+  } finally {
+    ctx.close();
+  }
+}
