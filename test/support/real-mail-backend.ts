@@ -16,7 +16,11 @@ export function realMailBackend(): MailBackend {
       await client.logout();
     }
   };
-  const count = (address: string) => imap(address, async (c) => (await c.status('INBOX', { messages: true })).messages ?? 0);
+  const count = (address: string) =>
+    imap(address, async (c) => {
+      const status = await c.status('INBOX', { messages: true });
+      return status ? (status.messages ?? 0) : 0;
+    });
   return {
     name: 'postfix+dovecot',
     hostAddress: tb.hostAddress,

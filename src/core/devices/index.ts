@@ -1,0 +1,41 @@
+/**
+ * Devices core: what commands (watch-faults, collect-counters, devices add/list/remove) and
+ * the mail flows call. Everything here takes its db, drivers and clock as arguments.
+ */
+export { type CollectCountersResult, collectCountersPass } from './collect-counters.js';
+export { buildCounterReading, COUNTER_READING_FORMAT, type CounterReading } from './counter-reading.js';
+export {
+  hasCounterReadings,
+  latestCounterReading,
+  listCounterReadings,
+  listUnsentCounterReadings,
+  markCounterReadingsSent,
+} from './counter-store.js';
+export { parseDeviceAddress, validateDeviceConfig } from './device-config.js';
+export { type AddDeviceInput, addDevice, getDevice, listDevices, redactDeviceConfig, removeDevice } from './device-store.js';
+export {
+  listOverdueFaultReports,
+  listPendingFaultReports,
+  markFaultAcked,
+  markFaultAckedByMessage,
+  markFaultReported,
+  markFaultResent,
+  markFaultUnacknowledged,
+} from './fault-reports.js';
+export { CLEAR_AFTER_CLEAN_POLLS, stepFaultState, UNREACHABLE_AFTER_FAILURES } from './fault-state.js';
+export { type FaultEvent, type FaultReport, listFaultEvents, type ReportKind, type ReportState } from './fault-store.js';
+export { FAULT_SEVERITY } from './faults.js';
+export { createDriverRegistry } from './registry.js';
+export {
+  createSimulatedDriver,
+  makeSimulatedPrinter,
+  readSimulatedFleetFile,
+  SIMULATED_FORMAT,
+  type SimulatedDevice,
+  type SimulatedFleet,
+  updateSimulatedDevice,
+  writeSimulatedFleetFile,
+} from './simulated-driver.js';
+export { COUNTER_WALKS, createSnmpDriver, type SnmpDriverOptions } from './snmp-driver.js';
+export * from './types.js';
+export { type DevicePollResult, type PassOptions, type WatchFaultsResult, watchFaultsPass } from './watch-faults.js';

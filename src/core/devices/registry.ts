@@ -1,0 +1,11 @@
+import { createSimulatedDriver } from './simulated-driver.js';
+import { createSnmpDriver, type SnmpDriverOptions } from './snmp-driver.js';
+import type { DriverRegistry } from './types.js';
+
+/**
+ * The drivers a pass may use, by the name stored with each device. Commands build one at
+ * the edge; tests pass fakes. net-snmp itself is loaded only when an SNMP device is polled.
+ */
+export function createDriverRegistry(options: { snmp?: SnmpDriverOptions } = {}): DriverRegistry {
+  return { snmp: createSnmpDriver(options.snmp), simulated: createSimulatedDriver() };
+}
