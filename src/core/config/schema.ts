@@ -56,7 +56,7 @@ export const CONFIG_PROPERTIES = {
   smtpPasswordFile: str,
   imapPasswordFile: str,
   keyPassphraseFile: str,
-  maxMessageSize: { type: 'integer', minimum: 1024, default: 10_485_760 },
+  maxMessageSize: { type: 'integer', minimum: 1024, default: 10_240_000 }, // Postfix's message_size_limit default (EHLO SIZE 10240000),
   messageTtl: { ...duration, default: '7d' },
   clockSkew: { ...duration, default: '5m' },
   processedFolder: { type: 'string', minLength: 1, default: 'rds-processed' },
