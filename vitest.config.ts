@@ -49,7 +49,8 @@ export default defineConfig({
         test: {
           name: 'hostile',
           include: ['test/hostile/**/*.test.ts'],
-          globalSetup: ['./test/support/servers.ts'],
+          // summary.ts prints "hostile: N cases tried, N refused as expected" at the end
+          globalSetup: ['./test/support/servers.ts', './test/hostile/summary.ts'],
           testTimeout: 120_000,
           hookTimeout: 120_000,
           fileParallelism: false,

@@ -36,6 +36,13 @@ export {
   updateSimulatedDevice,
   writeSimulatedFleetFile,
 } from './simulated-driver.js';
-export { COUNTER_WALKS, createSnmpDriver, type SnmpDriverOptions } from './snmp-driver.js';
+export {
+  COUNTER_PROBES,
+  COUNTER_SOURCES,
+  COUNTER_WALKS,
+  createSnmpDriver,
+  type SnmpDriverOptions,
+  TABLE_REPETITIONS,
+} from './snmp-driver.js';
 export * from './types.js';
 export { type DevicePollResult, type PassOptions, type WatchFaultsResult, watchFaultsPass } from './watch-faults.js';

@@ -1,6 +1,7 @@
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { pollFaults, readCounters } from './snmp-driver.js';
-import { parseSnmprec } from './snmprec.js';
+import { loadSnmprec, parseSnmprec } from './snmprec.js';
 import { fixtureWalk, fixtureWith, walkClient } from './testing.js';
 
 const jamRows = (row: number) =>
@@ -62,6 +63,31 @@ describe('SNMP driver fetch plans (over an in-memory agent)', () => {
     expect(same.requests).toBe(1);
     const moved = walkClient(fixtureWith('sharp-mx3570n', `1.3.6.1.2.1.43.5.1.1.19.1|65|8\n${jamRows(5)}`), { bulk: false });
     expect((await pollFaults(moved, { alertEvents: 7, alertRows: 0 })).faults.map((f) => f.code)).toEqual(['jam', 'toner-low']);
+  });
+
+  it('counters: a typical printer is read in two requests (GETNEXT of everything, GETBULK of its tables)', async () => {
+    const client = walkClient(loadSnmprec(fileURLToPath(new URL('../../../scripts/testbed/printer.snmprec', import.meta.url))));
+    const snapshot = await readCounters(client);
+    expect(client.requests).toBe(2);
+    expect(snapshot).toMatchObject({ identity: { serial: 'SN-0001', model: 'Spike Test LaserJet 9000' }, figures: { total: 12345 } });
+    expect(snapshot.supplies).toMatchObject([{ description: 'Black Toner Cartridge', percent: 80 }]);
+  });
+
+  it('counters: a printer that is not the first hrDeviceTable row', async () => {
+    const walk = parseSnmprec(
+      [
+        '1.3.6.1.2.1.1.1.0|4|Box',
+        '1.3.6.1.2.1.25.3.2.1.2.1|6|1.3.6.1.2.1.25.3.1.3',
+        '1.3.6.1.2.1.25.3.2.1.2.2|6|1.3.6.1.2.1.25.3.1.5',
+        '1.3.6.1.2.1.25.3.2.1.3.1|4|CPU',
+        '1.3.6.1.2.1.25.3.2.1.3.2|4|Printer Two',
+        '1.3.6.1.2.1.43.5.1.1.17.2|4|SER-2',
+        '1.3.6.1.2.1.43.10.2.1.4.2.1|65|777',
+      ].join('\n'),
+    );
+    const snapshot = await readCounters(walkClient(walk));
+    expect(snapshot.identity).toMatchObject({ model: 'Printer Two', serial: 'SER-2' });
+    expect(snapshot.figures.total).toBe(777);
   });
 
   it('counters: probe the eight tables in one GETNEXT, walk only those present', async () => {

@@ -108,3 +108,8 @@ export function hasSubtree(walk: Walk, prefix: string): boolean {
   for (const oid of walk.keys()) if (oid === prefix || oid.startsWith(p)) return true;
   return false;
 }
+
+/** Copy every object of `from` into `into` (later answers win). */
+export function mergeWalk(into: Walk, from: Walk): void {
+  for (const [oid, value] of from) into.set(oid, value);
+}

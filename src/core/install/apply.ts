@@ -13,7 +13,7 @@ import type { Db } from '../store/db.js';
 import { compareVersions } from '../version/version.js';
 import { findJournal, finishJournal, markStep, startJournal } from './journal.js';
 import { type InstallLayout, releaseName, switchCurrent } from './layout.js';
-import { recordInstalled, recoverInterrupted } from './recover.js';
+import { bootId, recordInstalled, recoverInterrupted, removeStaleStages } from './recover.js';
 import { runInstallScript } from './run-script.js';
 
 export interface ApplyInput {
@@ -63,6 +63,7 @@ export async function applyUpdate(input: ApplyInput): Promise<ApplyResult> {
   if (!installed) throw new Error('agent state has no installed version (was rds init run?)');
 
   const stageRoot = path.join(input.stateDir, 'stage');
+  removeStaleStages(stageRoot); // a crash before the journal started leaves a stage no journal names
   fs.mkdirSync(stageRoot, { recursive: true, mode: 0o700 });
   const stageDir = fs.mkdtempSync(path.join(stageRoot, 'pkg-'));
   try {
@@ -126,7 +127,7 @@ export async function applyUpdate(input: ApplyInput): Promise<ApplyResult> {
       },
       timeoutMs: manifest.timeoutSeconds * 1000,
       logFile,
-      onSpawn: (pid) => markStep(db, manifest.packageId, 'running-script', clock.now(), `script-pid=${pid}`),
+      onSpawn: (pid) => markStep(db, manifest.packageId, 'running-script', clock.now(), `script-pid=${pid} boot=${bootId()}`),
     });
     if (run.exitCode !== 0) {
       const reason = run.timedOut

@@ -5,6 +5,7 @@ import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import type { UpdateManifest } from '../package/manifest.js';
 import type { Db } from '../store/db.js';
+import { acquireCommandLock } from '../store/lock.js';
 import { finishJournal, type JournalEntry, unfinishedJournals } from './journal.js';
 import { currentRelease, type InstallLayout, switchCurrent } from './layout.js';
 
@@ -14,13 +15,86 @@ export interface Recovered {
   step: string;
 }
 
+/** This boot's id (Linux), so a script pid journaled before a power cut is never signalled. */
+export function bootId(): string {
+  try {
+    return fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  } catch {
+    return '';
+  }
+}
+
+/** Whether process group `pgid` has a member that is not a zombie (zombies answer kill(2) until reaped). */
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    return fs.readdirSync('/proc').some((name) => {
+      if (!/^\d+$/.test(name)) return false;
+      try {
+        const stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
+        const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        return state !== 'Z' && state !== 'X' && Number(pgrp) === pgid;
+      } catch {
+        return false;
+      }
+    });
+  } catch {
+    return true; // no /proc: trust kill(2)
+  }
+}
+
+/**
+ * The script of a crashed apply-update runs on in its own process group: kill that group
+ * and wait (briefly) until it is gone, so it cannot write into a release being removed.
+ * Only within the same boot: after a power cut the pid may belong to anything.
+ */
 function killLeftoverScript(entry: JournalEntry): void {
   const pid = Number(/script-pid=(\d+)/.exec(entry.detail ?? '')?.[1]);
   if (!pid) return;
+  const boot = /boot=(\S+)/.exec(entry.detail ?? '')?.[1];
+  if (boot !== undefined && boot !== bootId()) return;
   try {
     process.kill(-pid, 'SIGKILL');
   } catch {
-    /* gone */
+    return; // gone
+  }
+  const wait = new Int32Array(new SharedArrayBuffer(4));
+  for (let i = 0; i < 100 && groupAlive(pid); i++) Atomics.wait(wait, 0, 0, 20);
+}
+
+/**
+ * Remove whatever is left under the stage root once every journal is finished: a crash
+ * before the journal was started (while decrypting or unpacking) leaves a stage no
+ * journal names. Call only under the install lock.
+ */
+export function removeStaleStages(stageRoot: string): void {
+  if (!fs.existsSync(stageRoot)) return;
+  for (const name of fs.readdirSync(stageRoot)) fs.rmSync(path.join(stageRoot, name), { recursive: true, force: true });
+}
+
+/**
+ * Recovery for commands other than apply-update (`rds versions`, a version request): when
+ * no apply-update is running (the install lock is free), finish or undo an interrupted one
+ * first, so the version reported is the one `current` points at.
+ */
+export function recoverIfIdle(input: { db: Db; layout: InstallLayout; stateDir: string; clock: Clock; logger: Logger }): Recovered[] {
+  let lock: ReturnType<typeof acquireCommandLock>;
+  try {
+    lock = acquireCommandLock(input.stateDir, 'install');
+  } catch (error) {
+    if ((error as { code?: string }).code === 'COMMAND_LOCKED') return []; // an apply-update is running: it owns the journal
+    throw error;
+  }
+  try {
+    const done = recoverInterrupted(input.db, input.layout, input.clock, input.logger);
+    removeStaleStages(path.join(input.stateDir, 'stage'));
+    return done;
+  } finally {
+    lock.release();
   }
 }
 

@@ -58,6 +58,9 @@ export function runInstallScript(input: RunScriptInput): Promise<ScriptRun> {
     }, input.timeoutMs);
     const finish = (exitCode: number | null, signal: NodeJS.Signals | null) => {
       clearTimeout(timer);
+      // a failed or timed-out script is rolled back: nothing it started may live on (a child
+      // that ignored SIGTERM would keep writing into the release being removed)
+      if (timedOut || exitCode !== 0) killGroup('SIGKILL');
       fs.closeSync(log);
       resolve({ exitCode, signal, timedOut, logTail: tailOf(input.logFile) });
     };

@@ -9,7 +9,7 @@ describe('toImapError', () => {
   it.each([
     [failure('Command failed', { authenticationFailed: true, responseText: 'Authentication failed.' }), 'IMAP_AUTH', 2],
     [failure('self-signed certificate', { code: 'DEPTH_ZERO_SELF_SIGNED_CERT' }), 'IMAP_TLS', 2],
-    [failure('Server does not support STARTTLS', { code: 'MissingServerExtension' }), 'IMAP_TLS', 2],
+    [failure('Server does not support STARTTLS', { tlsFailed: true }), 'IMAP_TLS', 2],
     [failure('connect ECONNREFUSED 127.0.0.1:993', { code: 'ECONNREFUSED' }), 'IMAP_UNREACHABLE', 3],
     [failure('getaddrinfo ENOTFOUND mail.example.test', { code: 'ENOTFOUND' }), 'IMAP_UNREACHABLE', 3],
     [failure('Failed to receive greeting', { code: 'GREETING_TIMEOUT' }), 'IMAP_UNREACHABLE', 3],

@@ -31,8 +31,9 @@ export interface EnqueueInput {
   compose?: unknown;
 }
 
-export function enqueue(db: Db, item: EnqueueInput, now: Date): void {
-  db.prepare(
+/** Queue one mail; its `seq`, or undefined when a mail with this message id is queued already. */
+export function enqueue(db: Db, item: EnqueueInput, now: Date): number | undefined {
+  const info = db.prepare(
     `INSERT OR IGNORE INTO outbox (message_id, kind, ref, env_from, env_to, raw, compose, created_at)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
   ).run(
@@ -45,6 +46,7 @@ export function enqueue(db: Db, item: EnqueueInput, now: Date): void {
     item.compose === undefined ? null : JSON.stringify(item.compose),
     now.toISOString(),
   );
+  return info.changes > 0 ? Number(info.lastInsertRowid) : undefined;
 }
 
 interface Row {
@@ -91,6 +93,13 @@ export interface FlushResult {
 
 export interface FlushOptions {
   items?: OutboxItem[];
+  /**
+   * Instead of `items`: items produced while the flush runs (push-all signs and queues mail
+   * for the next agents while the first ones are on the wire). Once the flush stops early
+   * (server unreachable) nothing more is taken from it; the caller drains it. If it throws,
+   * the mails in flight are finished and recorded, then the flush rejects with that error.
+   */
+  source?: AsyncIterator<OutboxItem>;
   build?: (item: OutboxItem) => Promise<Buffer>;
   concurrency?: number;
   onSent?: (item: OutboxItem, error?: string) => void;
@@ -104,14 +113,26 @@ export interface FlushOptions {
  * flush and leaves everything unsent queued for the next run.
  */
 export async function flushOutbox(db: Db, sender: MailSender, options: FlushOptions): Promise<FlushResult> {
-  const items = options.items ?? pendingOutbox(db);
+  const items = options.source ? [] : (options.items ?? pendingOutbox(db));
   const result: FlushResult = { sent: [], failed: [] };
   const markSent = db.prepare('UPDATE outbox SET sent_at = ?, attempts = attempts + 1, last_error = NULL WHERE seq = ?');
   const markFailed = db.prepare('UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE seq = ?');
   let next = 0;
+  let sourceFailed: { error: unknown } | undefined;
+  const take = async (): Promise<OutboxItem | undefined> => {
+    if (!options.source) return items[next++];
+    try {
+      const got = await options.source.next();
+      return got.done ? undefined : got.value;
+    } catch (error) {
+      sourceFailed ??= { error };
+      return undefined;
+    }
+  };
   const worker = async () => {
-    while (!result.transient && next < items.length) {
-      const item = items[next++] as OutboxItem;
+    while (!result.transient && !sourceFailed) {
+      const item = await take();
+      if (!item || result.transient) return;
       try {
         const raw = item.raw ?? (await (options.build ?? missingBuilder)(item));
         await sender.sendRaw(item.envelope, raw);
@@ -134,6 +155,7 @@ export async function flushOutbox(db: Db, sender: MailSender, options: FlushOpti
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 8) }, worker));
+  if (sourceFailed) throw sourceFailed.error;
   return result;
 }
 

@@ -2,8 +2,23 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import * as tar from 'tar';
-import { REFUSAL, SecurityError } from '../errors.js';
+import { REFUSAL, SecurityError, TransientError } from '../errors.js';
 import { MANIFEST_NAME, type UpdateManifest, validateManifest } from './manifest.js';
+
+/**
+ * A full disk (or quota) while the agent writes its stage is no fault of the package and no
+ * bug: a clear transient error (exit 3; an update mail stays in INBOX for the next pass),
+ * instead of an uncaught ENOSPC with a stack trace, or a "tampered package" refusal.
+ */
+export function diskFullError(error: unknown, dir: string): TransientError | undefined {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (code !== 'ENOSPC' && code !== 'EDQUOT') return undefined;
+  return new TransientError(
+    'DISK_FULL',
+    `no space left on the device of ${dir} (${code}) while unpacking the update; nothing was installed, free some space and try again`,
+    { cause: error },
+  );
+}
 
 export interface ExtractLimits {
   /** total bytes of all files after decompression */
@@ -140,9 +155,17 @@ export async function extractPackage(
       const hash = createHash('sha256');
       writes.push(
         new Promise<void>((resolve) => {
+          let writeFailed = false;
           entry.on('data', (chunk: Buffer) => {
+            if (writeFailed) return;
             hash.update(chunk);
-            fs.writeSync(fd, chunk);
+            // a throw here would escape the tar parser as an uncaught exception (ENOSPC)
+            try {
+              fs.writeSync(fd, chunk);
+            } catch (error) {
+              writeFailed = true;
+              failure ??= error;
+            }
           });
           entry.on('end', () => {
             fs.closeSync(fd);
@@ -170,7 +193,7 @@ export async function extractPackage(
       : error;
   });
   await Promise.all(writes);
-  if (failure) throw failure;
+  if (failure) throw diskFullError(failure, stageDir) ?? failure;
   if (!manifest) refuse(REFUSAL.PACKAGE_MANIFEST_INVALID, `package has no ${MANIFEST_NAME}`);
   checkHashes(manifest, files);
   return { manifest, files, totalBytes: total };

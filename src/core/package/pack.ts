@@ -8,6 +8,7 @@ import * as openpgp from 'openpgp';
 import * as tar from 'tar';
 import { UsageError } from '../errors.js';
 import { parseVersion } from '../version/version.js';
+import { chooseGzipLevel, gzipInChunks } from './gzip.js';
 import { MANIFEST_FORMAT, MANIFEST_NAME, type ManifestModule, type UpdateManifest } from './manifest.js';
 
 export interface ModuleSpec {
@@ -106,9 +107,10 @@ export async function packUpdate(input: PackInput): Promise<UpdateManifest> {
     };
     fs.writeFileSync(path.join(work, MANIFEST_NAME), JSON.stringify(manifest, null, 2));
     const entries = [MANIFEST_NAME, scriptName, ...(modules.length > 0 ? ['modules'] : [])];
-    const tarStream = tar.c({ gzip: true, cwd: work, follow: true, portable: true }, entries);
+    const level = chooseGzipLevel(Object.keys(files).map((rel) => path.join(work, rel)));
+    const tarStream = tar.c({ cwd: work, follow: true, portable: true }, entries);
     // tar's stream is a Minipass; adapt it through its async iterator (backpressure kept)
-    const source = Readable.from(tarStream as unknown as AsyncIterable<Buffer>, { objectMode: false });
+    const source = gzipInChunks(tarStream as unknown as AsyncIterable<Buffer>, level);
     const message = await openpgp.createMessage({ binary: Readable.toWeb(source) as unknown as ReadableStream<Uint8Array> });
     const encrypted = await openpgp.encrypt({
       message,

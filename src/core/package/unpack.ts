@@ -1,11 +1,13 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
+import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import * as openpgp from 'openpgp';
 import { keyIdsOf } from '../crypto/keys.js';
 import { REFUSAL, SecurityError } from '../errors.js';
+import { diskFullError } from './extract.js';
 import { sessionKeyPrefixLength } from './packets.js';
 import { packageRecipients } from './wrap.js';
 
@@ -79,7 +81,8 @@ export async function decryptPackage(input: {
     await Promise.all(byHost.map((s) => s.verified));
   } catch (error) {
     fs.rmSync(input.outFile, { force: true });
-    throw classify(error);
+    // disk full while writing the plaintext is transient, not a tampered package
+    throw diskFullError(error, path.dirname(input.outFile)) ?? classify(error);
   }
 }
 
