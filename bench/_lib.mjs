@@ -1,6 +1,6 @@
 // Shared helpers for bench sections (files starting with `_` are not sections).
 // Measuring: wall time from spawn to exit (performance.now) and peak RSS, the latter from
-// GNU time (`/usr/bin/time -f %M`, KB) when installed, else, for node commands only, from
+// GNU time (`/usr/bin/time -f '%M %U %S'`: KB, user s, system s) when installed, else, for node commands only, from
 // the child's own process.resourceUsage().maxRSS through bench/_maxrss.mjs.
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -14,8 +14,8 @@ const MAXRSS_WRAPPER = fileURLToPath(new URL('./_maxrss.mjs', import.meta.url));
 /** 'gnu-time' or 'node-wrapper' (BENCH_RSS_TOOL=node-wrapper forces the fallback). */
 export function rssTool() {
   if (process.env.BENCH_RSS_TOOL === 'node-wrapper') return 'node-wrapper';
-  const r = spawnSync(GNU_TIME, ['-f', '%M', 'true'], { encoding: 'utf8' });
-  return r.status === 0 && /^\d+\s*$/.test(r.stderr) ? 'gnu-time' : 'node-wrapper';
+  const r = spawnSync(GNU_TIME, ['-f', '%M %U %S', 'true'], { encoding: 'utf8' });
+  return r.status === 0 && /^\d+ [\d.]+ [\d.]+\s*$/.test(r.stderr) ? 'gnu-time' : 'node-wrapper';
 }
 
 export function median(values) {
@@ -24,12 +24,16 @@ export function median(values) {
   return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
 
-function readKB(file) {
+/** GNU time's `-f '%M %U %S'` line (or the wrapper's `KB`): { rssKB, cpuMs }. */
+function readUsage(file) {
   try {
-    const n = Number.parseInt(fs.readFileSync(file, 'utf8').trim().split('\n').at(-1), 10);
-    return Number.isFinite(n) ? n : null;
+    const [kb, user, sys] = fs.readFileSync(file, 'utf8').trim().split('\n').at(-1).split(' ').map(Number);
+    return {
+      rssKB: Number.isFinite(kb) ? kb : null,
+      cpuMs: Number.isFinite(user) && Number.isFinite(sys) ? (user + sys) * 1000 : null,
+    };
   } catch {
-    return null;
+    return { rssKB: null, cpuMs: null };
   } finally {
     fs.rmSync(file, { force: true });
   }
@@ -57,42 +61,52 @@ let seq = 0;
 const rssFile = () => path.join(os.tmpdir(), `rds-bench-rss-${process.pid}-${++seq}`);
 
 /**
- * Run argv once; resolve {ms, rssKB, stdout, stderr}. rssKB is null when it cannot be
- * measured (no GNU time and not a node command). Rejects on a non-zero exit.
+ * Run argv once; resolve {ms, rssKB, cpuMs, stdout, stderr}. rssKB is null when it cannot
+ * be measured (no GNU time and not a node command), cpuMs (user + system) without GNU
+ * time. Rejects on a non-zero exit.
  */
 export async function measure(argv, { cwd, env, tool = rssTool() } = {}) {
   const out = rssFile();
   let cmd = argv;
   let childEnv = env ?? process.env;
-  if (tool === 'gnu-time') cmd = [GNU_TIME, '-f', '%M', '-o', out, ...argv];
+  if (tool === 'gnu-time') cmd = [GNU_TIME, '-f', '%M %U %S', '-o', out, ...argv];
   else if (argv[0] === process.execPath || argv[0] === 'node') {
     cmd = [argv[0], MAXRSS_WRAPPER, ...argv.slice(1)];
     childEnv = { ...childEnv, BENCH_RSS_OUT: out };
   }
   const t0 = performance.now();
   const child = spawn(cmd[0], cmd.slice(1), { cwd, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
-  const { stdout, stderr } = await collect(child, argv.join(' '));
+  const { stdout, stderr } = await collect(child, argv.join(' ')).catch((error) => {
+    fs.rmSync(out, { force: true });
+    throw error;
+  });
   const ms = performance.now() - t0;
-  return { ms, rssKB: fs.existsSync(out) ? readKB(out) : null, stdout, stderr };
+  const usage = fs.existsSync(out) ? readUsage(out) : { rssKB: null, cpuMs: null };
+  return { ms, ...usage, stdout, stderr };
 }
 
 const q = (s) => `'${String(s).replace(/'/g, `'\\''`)}'`;
 
 /**
  * Run a shell pipeline of argv stages (`a | b | c`) under bash -o pipefail; rssKB is the
- * SUM of the stages' peaks (they run at the same time), null without GNU time.
+ * SUM of the stages' peaks (they run at the same time) and cpuMs the sum of their CPU
+ * time, both null without GNU time.
  */
 export async function measurePipeline(stages, { cwd, env, tool = rssTool() } = {}) {
   const files = stages.map(() => rssFile());
   const line = stages
-    .map((argv, i) => (tool === 'gnu-time' ? [GNU_TIME, '-f', '%M', '-o', files[i], ...argv] : argv).map(q).join(' '))
+    .map((argv, i) => (tool === 'gnu-time' ? [GNU_TIME, '-f', '%M %U %S', '-o', files[i], ...argv] : argv).map(q).join(' '))
     .join(' | ');
   const t0 = performance.now();
   const child = spawn('bash', ['-o', 'pipefail', '-c', line], { cwd, env: env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const { stdout, stderr } = await collect(child, line);
+  const { stdout, stderr } = await collect(child, line).catch((error) => {
+    for (const f of files) fs.rmSync(f, { force: true });
+    throw error;
+  });
   const ms = performance.now() - t0;
-  const kbs = files.map((f) => (fs.existsSync(f) ? readKB(f) : null));
-  return { ms, rssKB: kbs.every((k) => k !== null) ? kbs.reduce((a, b) => a + b, 0) : null, stdout, stderr };
+  const usage = files.map((f) => (fs.existsSync(f) ? readUsage(f) : { rssKB: null, cpuMs: null }));
+  const sum = (key) => (usage.every((u) => u[key] !== null) ? usage.reduce((a, u) => a + u[key], 0) : null);
+  return { ms, rssKB: sum('rssKB'), cpuMs: sum('cpuMs'), stdout, stderr };
 }
 
 /** Run argv to completion, unmeasured; throw with its stderr on failure. */
@@ -120,6 +134,7 @@ export async function compare(runs, a, b, { warmup = 1, before = async () => {} 
   const summary = (rs) => ({
     ms: median(rs.map((r) => r.ms)),
     rssKB: rs.some((r) => r.rssKB === null) ? null : median(rs.map((r) => r.rssKB)),
+    cpuMs: rs.some((r) => r.cpuMs === null || r.cpuMs === undefined) ? null : median(rs.map((r) => r.cpuMs)),
     all: rs.map((r) => Math.round(r.ms)),
   });
   return { a: summary(results.a), b: summary(results.b) };
@@ -127,3 +142,14 @@ export async function compare(runs, a, b, { warmup = 1, before = async () => {} 
 
 export const ratio = (value, baseline) => (value === null || baseline === null || baseline === 0 ? null : value / baseline);
 export const toMB = (kb) => (kb === null ? null : kb / 1024);
+
+/**
+ * One table row from compare()'s {a, b}: `what` is 'ms' (wall time), 'cpuMs' (user+sys)
+ * or 'rssKB' (shown in MB).
+ */
+export function rowOf(name, { a, b }, what, goal) {
+  const scale = what === 'rssKB' ? toMB : (v) => v;
+  const value = scale(a[what] ?? null);
+  const baseline = scale(b[what] ?? null);
+  return { name, value, baseline, ratio: ratio(value, baseline), unit: what === 'rssKB' ? 'MB' : 'ms', ...(goal ? { goal } : {}) };
+}

@@ -1,6 +1,6 @@
 // Cold start: `rds --version` vs `node -e 0`, a new process each run (cron on a small box
 // pays start-up every minute). Median of 15 runs each (BENCH_STARTUP_RUNS), alternating.
-import { compare, measure, ratio, toMB } from './_lib.mjs';
+import { compare, measure, rowOf } from './_lib.mjs';
 
 export const title = 'start-up';
 
@@ -16,8 +16,9 @@ export async function run(ctx) {
   return {
     note: `${runs} runs each; ${process.version}`,
     rows: [
-      { name: 'rds --version: time', value: r.a.ms, baseline: r.b.ms, ratio: ratio(r.a.ms, r.b.ms), unit: 'ms', goal: { on: 'ratio', max: 2.5, text: '≤ 2.5× node -e 0' } },
-      { name: 'rds --version: peak RSS', value: toMB(r.a.rssKB), baseline: toMB(r.b.rssKB), ratio: ratio(r.a.rssKB, r.b.rssKB), unit: 'MB' },
+      rowOf('rds --version: time', r, 'ms', { on: 'ratio', max: 2.5, text: '≤ 2.5× node -e 0' }),
+      rowOf('rds --version: CPU (user+sys)', r, 'cpuMs'),
+      rowOf('rds --version: peak RSS', r, 'rssKB'),
     ],
   };
 }

@@ -53,7 +53,8 @@ function newest(dir) {
 /** tsc with `args`; its exit status is not decisive (other folders may not type-check yet): the outputs are. */
 function compile(args, mustExist) {
   const r = spawnSync(process.execPath, [tsc, ...args], { cwd: root, encoding: 'utf8' });
-  if (r.status !== 0) log(`tsc ${args.join(' ')} reported errors (emitting anyway):\n${(r.stdout + r.stderr).trim().split('\n').slice(0, 5).join('\n')}`);
+  if (r.status !== 0)
+    log(`tsc ${args.join(' ')} reported errors (emitting anyway):\n${(r.stdout + r.stderr).trim().split('\n').slice(0, 5).join('\n')}`);
   for (const f of mustExist) if (!fs.existsSync(f)) throw new Error(`build failed: ${f} is missing`);
 }
 
@@ -104,8 +105,17 @@ function entryOf(mod, name) {
       rows: got.flatMap((r) =>
         'seconds' in r
           ? [
-              { name: `${r.name}: time`, value: r.seconds * 1000, baseline: r.baselineSeconds * 1000, ratio: r.ratio, unit: 'ms', goal: r.goal },
-              ...(r.peakRssMb === undefined ? [] : [{ name: `${r.name}: peak RSS`, value: r.peakRssMb, baseline: null, ratio: null, unit: 'MB' }]),
+              {
+                name: `${r.name}: time`,
+                value: r.seconds * 1000,
+                baseline: r.baselineSeconds * 1000,
+                ratio: r.ratio,
+                unit: 'ms',
+                goal: r.goal,
+              },
+              ...(r.peakRssMb === undefined
+                ? []
+                : [{ name: `${r.name}: peak RSS`, value: r.peakRssMb, baseline: null, ratio: null, unit: 'MB' }]),
             ]
           : [r],
       ),
@@ -162,7 +172,7 @@ async function main() {
   const busy = os.loadavg()[0] > os.cpus().length ? ' (machine busy: figures are noisy)' : '';
   const header = [
     `rds bench: ${new Date().toISOString()}, node ${process.version}, ${os.cpus().length} CPU (${os.cpus()[0]?.model ?? '?'}), ${Math.round(os.totalmem() / 2 ** 30)} GB, load ${load.join(' ')}${busy}`,
-    `medians of BENCH_RUNS=${runs} runs (start-up: 15); peak RSS by ${tool === 'gnu-time' ? 'GNU time (/usr/bin/time -f %M)' : 'process.resourceUsage().maxRSS via bench/_maxrss.mjs (node commands only; `apt-get install -y time` for the baselines)'}`,
+    `medians of BENCH_RUNS=${runs} runs (start-up: ${process.env.BENCH_STARTUP_RUNS ?? 15}); goals are on wall time; peak RSS and CPU by ${tool === 'gnu-time' ? 'GNU time (/usr/bin/time -f "%M %U %S")' : 'process.resourceUsage().maxRSS via bench/_maxrss.mjs (node commands only; `apt-get install -y time` for the baselines)'}`,
   ];
   const rows = [];
   const notes = [];
@@ -188,7 +198,9 @@ async function main() {
     }
   }
   if (json) {
-    process.stdout.write(`${JSON.stringify({ header, runs, rssTool: tool, rows: rows.map((r) => ({ ...r, status: status(r) })), notes }, null, 2)}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ header, runs, rssTool: tool, rows: rows.map((r) => ({ ...r, status: status(r) })), notes }, null, 2)}\n`,
+    );
   } else {
     process.stdout.write(`${header.join('\n')}\n\n${table(rows)}\n\n${notes.map((n) => `* ${n}`).join('\n')}\n`);
   }

@@ -76,7 +76,10 @@ interface PackOptions {
 
 async function pack(o: PackOptions): Promise<{ file: string; result: RunResult }> {
   const file = unique(`update-${o.version}.rdsu`);
-  const modules = o.modules ?? [`abcd.exe=1.0.01:${path.join(root, 'build', 'abcd.exe')}`, `bbb.lib=1.3.05:${path.join(root, 'build', 'bbb')}`];
+  const modules = o.modules ?? [
+    `abcd.exe=1.0.01:${path.join(root, 'build', 'abcd.exe')}`,
+    `bbb.lib=1.3.05:${path.join(root, 'build', 'bbb')}`,
+  ];
   const result = await rdsExpect(
     0,
     [
@@ -226,7 +229,21 @@ describe('setup, pack-update, apply-update, versions', () => {
     fs.writeFileSync(keyFile, exported.publicKey);
     const added = await rdsExpect(
       0,
-      ['--json', '--config', host.config, 'agents', 'add', '--id', 'AGENTJSON001', '--address', 'json@example.com', '--key', keyFile, '--note', 'jjj Ltd'],
+      [
+        '--json',
+        '--config',
+        host.config,
+        'agents',
+        'add',
+        '--id',
+        'AGENTJSON001',
+        '--address',
+        'json@example.com',
+        '--key',
+        keyFile,
+        '--note',
+        'jjj Ltd',
+      ],
       opts(),
     );
     expect(JSON.parse(added.stdout)).toMatchObject({ id: 'AGENTJSON001', address: 'json@example.com', note: 'jjj Ltd' });
@@ -277,7 +294,11 @@ describe('refused packages (exit 4): nothing from them runs', () => {
       const rogue = await initHost(otherRoot, 'ROGUE');
       const marker = unique('marker');
       const file = unique('rogue.rdsu');
-      await rdsExpect(0, ['--config', rogue.config, 'pack-update', '--software-version', '1.0.02-0', '--script', installScript(marker), '-o', file], opts());
+      await rdsExpect(
+        0,
+        ['--config', rogue.config, 'pack-update', '--software-version', '1.0.02-0', '--script', installScript(marker), '-o', file],
+        opts(),
+      );
       const forAgent = await wrapForAgent(rogue, file, agent.publicKeyFile);
       await expectRefused(forAgent, marker, /sign/i);
     } finally {
@@ -428,7 +449,7 @@ describe('kill -9 during apply-update', () => {
       running = await expectConsistent(agent);
       expect(running, where).toBe(target);
     }
-  });
+  }, 300_000);
 });
 
 describe('usage and config errors (exit 2)', () => {
@@ -501,7 +522,21 @@ describe('file modes', () => {
     const mail = `maildir://${path.join(dir, 'mail')}`;
     const init = (args: string[]) =>
       spawnSync('/bin/sh', ['-c', 'umask 000 && exec "$@"', 'sh', process.execPath, BIN, ...args], { cwd: dir, encoding: 'utf8' });
-    const h = init(['init', '--role', 'host', '--id', 'HOSTM', '--address', 'h@example.com', '--smtp', mail, '--imap', mail, '--dir', path.join(dir, 'h')]);
+    const h = init([
+      'init',
+      '--role',
+      'host',
+      '--id',
+      'HOSTM',
+      '--address',
+      'h@example.com',
+      '--smtp',
+      mail,
+      '--imap',
+      mail,
+      '--dir',
+      path.join(dir, 'h'),
+    ]);
     expect(h.status, h.stderr).toBe(0);
     const a = init([
       'init',

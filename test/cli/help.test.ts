@@ -1,7 +1,7 @@
 // `rds --help` lists every command of SPEC §2. Written against the full SPEC list: it fails
 // until the lead has added the commands not built yet (push-all, verify, inbox, ...).
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ensureBuilt, rds, ROOT } from '../support/cli.js';
+import { ensureBuilt, ROOT, rds } from '../support/cli.js';
 
 /** SPEC §2: top-level commands, and the subcommands of each command group. */
 const TOP_LEVEL = [

@@ -171,7 +171,11 @@ describe('SNMP devices against real agents', () => {
     const env = { ...process.env, SNMP_PORT: String(port), SNMP_COMMUNITY: 'public' };
     await run(path.join(SCRIPTS, 'start-snmp.sh'), [own], { env });
     try {
-      addDevice(db, { id: 'stoppable', driver: 'snmp', config: { address: '127.0.0.1', port, version: '2c', timeoutMs: 300, retries: 0 } });
+      addDevice(db, {
+        id: 'stoppable',
+        driver: 'snmp',
+        config: { address: '127.0.0.1', port, version: '2c', timeoutMs: 1000, retries: 0 },
+      });
       const device = only('stoppable');
       const warmUp = () => answering(device[0] as DeviceRecord);
       await warmUp();
@@ -227,7 +231,7 @@ describe('SNMP devices against real agents', () => {
         addDevice(db, {
           id,
           driver: 'snmp',
-          config: { address: '127.0.0.1', port, version: '3', timeoutMs: 500, retries: 0, v3: { ...v3, ...overrides } },
+          config: { address: '127.0.0.1', port, version: '3', timeoutMs: 1500, retries: 0, v3: { ...v3, ...overrides } },
         });
       const good = device('v3-sharp');
       // snmpsimd answers once it has indexed the data dir; give it a few tries

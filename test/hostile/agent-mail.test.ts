@@ -72,12 +72,27 @@ beforeAll(async () => {
   A = await initAgent(root, host, { id: 'AGENTA' });
   B = await initAgent(root, host, { id: 'AGENTB' });
   marker = path.join(root, 'EXECUTED');
-  const script = writeScript(path.join(root, 'install.sh'), `echo "ran $RDS_TARGET_VERSION" >> '${marker}'\ncp -R "$RDS_PAYLOAD_DIR/modules/." "$RDS_RELEASE_DIR/"`);
+  const script = writeScript(
+    path.join(root, 'install.sh'),
+    `echo "ran $RDS_TARGET_VERSION" >> '${marker}'\ncp -R "$RDS_PAYLOAD_DIR/modules/." "$RDS_RELEASE_DIR/"`,
+  );
   fs.writeFileSync(path.join(root, 'main.cgi'), 'main v1.0.01\n');
   const pkg = path.join(root, 'update.rdsu');
   await rdsExpect(
     0,
-    ['--config', host.config, 'pack-update', '--software-version', '1.0.02-0', '--script', script, '--module', `main.cgi=1.0.01:${path.join(root, 'main.cgi')}`, '-o', pkg],
+    [
+      '--config',
+      host.config,
+      'pack-update',
+      '--software-version',
+      '1.0.02-0',
+      '--script',
+      script,
+      '--module',
+      `main.cgi=1.0.01:${path.join(root, 'main.cgi')}`,
+      '-o',
+      pkg,
+    ],
     { cwd: root },
   );
   pkgForA = fs.readFileSync(await wrapForAgent(host, pkg, A.publicKeyFile));
@@ -150,7 +165,11 @@ interface MailCase {
 
 const cases: MailCase[] = [
   // ---- envelope and signature
-  { name: 'forged From (not the host address), signed by the host', code: REFUSAL.SENDER_MISMATCH, mail: () => hostMail({ from: 'evil@attacker.test' }) },
+  {
+    name: 'forged From (not the host address), signed by the host',
+    code: REFUSAL.SENDER_MISMATCH,
+    mail: () => hostMail({ from: 'evil@attacker.test' }),
+  },
   {
     name: "forged From whose display name is the host's address",
     code: REFUSAL.SENDER_MISMATCH,
@@ -165,7 +184,8 @@ const cases: MailCase[] = [
   {
     name: 'payload.asc is armored garbage',
     code: REFUSAL.NOT_SIGNED,
-    mail: async () => hostMail({ payloadAsc: '-----BEGIN PGP MESSAGE-----\n\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==\n-----END PGP MESSAGE-----\n' }),
+    mail: async () =>
+      hostMail({ payloadAsc: '-----BEGIN PGP MESSAGE-----\n\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==\n-----END PGP MESSAGE-----\n' }),
   },
   {
     name: 'payload.asc is an OpenPGP message without a signature',
@@ -229,7 +249,7 @@ const cases: MailCase[] = [
   { name: "'body' is null", code: REFUSAL.MALFORMED, mail: () => hostMail({ mutate: (p) => (p.body = null) }) },
   { name: "'id' with path characters", code: REFUSAL.MALFORMED, mail: () => hostMail({ p: { id: '../../etc/passwd' } }) },
   {
-    name: "update body: softwareVersion is a number",
+    name: 'update body: softwareVersion is a number',
     code: REFUSAL.MALFORMED,
     mail: () => hostMail({ p: { body: { rolloutId: 'R-hostile', softwareVersion: 102 } } }),
   },
@@ -254,8 +274,16 @@ const cases: MailCase[] = [
     code: REFUSAL.MALFORMED_MAIL,
     mail: () => hostMail({ headers: Array.from({ length: 3000 }, (_, i) => `X-Filler-${i}: ${'a'.repeat(60)}`) }),
   },
-  { name: 'two From addresses in one header', code: REFUSAL.MALFORMED_MAIL, mail: () => hostMail({ from: 'host@example.com, evil@attacker.test' }) },
-  { name: 'two From header lines (host first)', code: REFUSAL.MALFORMED_MAIL, mail: () => hostMail({ from: [HOST_ADDRESS, 'evil@attacker.test'] }) },
+  {
+    name: 'two From addresses in one header',
+    code: REFUSAL.MALFORMED_MAIL,
+    mail: () => hostMail({ from: 'host@example.com, evil@attacker.test' }),
+  },
+  {
+    name: 'two From header lines (host first)',
+    code: REFUSAL.MALFORMED_MAIL,
+    mail: () => hostMail({ from: [HOST_ADDRESS, 'evil@attacker.test'] }),
+  },
   { name: 'no From header', code: REFUSAL.MALFORMED_MAIL, mail: () => hostMail({ from: [] }) },
   {
     name: 'duplicate attachment names (two update.rdsu)',
@@ -277,7 +305,12 @@ const cases: MailCase[] = [
     mail: () => hostMail({ p: { body: { rolloutId: 'R-hostile', softwareVersion: '1.0.09-0' } } }),
     replies: 1,
   },
-  { name: 'package is not OpenPGP', code: REFUSAL.PACKAGE_TAMPERED, mail: () => hostMail({ pkg: Buffer.from('not a package at all') }), replies: 1 },
+  {
+    name: 'package is not OpenPGP',
+    code: REFUSAL.PACKAGE_TAMPERED,
+    mail: () => hostMail({ pkg: Buffer.from('not a package at all') }),
+    replies: 1,
+  },
   {
     name: "package with a '..' entry, validly signed and sealed",
     code: REFUSAL.PACKAGE_UNSAFE_PATH,
@@ -332,7 +365,12 @@ describe('hostile mail to an agent (poll-mail, maildir://): exit 4, quarantined,
 
   it('control: a valid update mail installs (the marker appears), so the refusals above were not accidents', async () => {
     const p = updatePayload(A);
-    controlRaw = rawMail({ from: HOST_ADDRESS, to: addressOf(A), payloadAsc: await sign(p, hostKey), attachments: [{ filename: 'update.rdsu', content: pkgForA }] });
+    controlRaw = rawMail({
+      from: HOST_ADDRESS,
+      to: addressOf(A),
+      payloadAsc: await sign(p, hostKey),
+      attachments: [{ filename: 'update.rdsu', content: pkgForA }],
+    });
     dropMail(mailRoot, addressOf(A), controlRaw);
     const r = await rdsExpect(0, ['--json', '--config', A.config, 'poll-mail'], { cwd: root });
     expect(JSON.parse(r.stdout).processed).toEqual([expect.objectContaining({ type: 'update', outcome: 'installed' })]);

@@ -14,15 +14,28 @@
 // switch off and on: "down" closes the listening port (ECONNREFUSED) and cuts every
 // connection. The host sends straight to Postfix, which the push-all scenario stops and
 // restarts (`postfix -c DIR/postfix stop|start`).
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFile, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureBuilt, type RunResult, rds, releaseVersion, startRds, tempDir, waitFor, wrapForAgent } from '../support/cli.js';
+import {
+  cleanEnv,
+  ensureBuilt,
+  ROOT,
+  type RunResult,
+  rds,
+  releaseVersion,
+  startRds,
+  tempDir,
+  waitFor,
+  wrapForAgent,
+} from '../support/cli.js';
 import { type MailTestbed, mailTestbed } from '../support/testbed.js';
 
 // ---- nodes ------------------------------------------------------------------------------
@@ -45,6 +58,7 @@ const SCENARIOS = 7;
 const mounts: string[] = [];
 
 const enc = encodeURIComponent;
+const execFileP = promisify(execFile);
 
 async function run(node: Node, args: string[], env: Record<string, string> = {}, timeoutMs = 90_000): Promise<RunResult> {
   return rds(['--config', node.config, ...args], { cwd: root, env, timeoutMs });
@@ -53,7 +67,9 @@ async function run(node: Node, args: string[], env: Record<string, string> = {},
 async function expectRun(node: Node, code: number, args: string[], env: Record<string, string> = {}): Promise<RunResult> {
   const r = await run(node, args, env);
   if (r.code !== code) {
-    throw new Error(`rds ${args.join(' ')} (${node.id}): exit ${r.code ?? r.signal}, expected ${code}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`);
+    throw new Error(
+      `rds ${args.join(' ')} (${node.id}): exit ${r.code ?? r.signal}, expected ${code}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`,
+    );
   }
   return r;
 }
@@ -85,8 +101,7 @@ function stateDb<T>(node: Node, fn: (db: Database.Database) => T): T {
   }
 }
 
-const count = (db: Database.Database, sql: string, ...params: unknown[]): number =>
-  (db.prepare(sql).get(...params) as { n: number }).n;
+const count = (db: Database.Database, sql: string, ...params: unknown[]): number => (db.prepare(sql).get(...params) as { n: number }).n;
 
 function installRoot(node: Node): string {
   return configOf(node).installRoot as string;
@@ -104,6 +119,13 @@ function installRuns(node: Node): number {
 async function softwareVersion(node: Node): Promise<string> {
   const r = await expectRun(node, 0, ['--json', 'versions']);
   return (JSON.parse(r.stdout) as { softwareVersion: string }).softwareVersion;
+}
+
+/** The installed record (what `rds versions` prints) and the `current` link agree. */
+function expectWholeVersionInDb(node: Node): string {
+  const version = stateDb(node, (db) => (db.prepare('SELECT software_version AS v FROM installed').get() as { v: string }).v);
+  expect(releaseVersion(currentName(node))).toBe(version);
+  return version;
 }
 
 /** `rds versions` and the `current` link agree: the agent runs one whole version. */
@@ -204,7 +226,13 @@ function mailsIn(address: string): SeenMail[] {
         }
         const type = /^X-RDS-Type:\s*(\S+)/im.exec(head)?.[1];
         if (!type) continue;
-        out.push({ folder: folder || 'INBOX', type, id: /^X-RDS-Id:\s*(\S+)/im.exec(head)?.[1] ?? '', from: /^From:\s*(.*)$/im.exec(head)?.[1]?.trim() ?? '', file });
+        out.push({
+          folder: folder || 'INBOX',
+          type,
+          id: /^X-RDS-Id:\s*(\S+)/im.exec(head)?.[1] ?? '',
+          from: /^From:\s*(.*)$/im.exec(head)?.[1]?.trim() ?? '',
+          file,
+        });
       }
     }
   }
@@ -214,10 +242,15 @@ function mailsIn(address: string): SeenMail[] {
 const fromAgent = (mails: SeenMail[], node: Node, type: string) => mails.filter((m) => m.type === type && m.from.includes(node.address));
 
 async function waitForMails(address: string, predicate: (m: SeenMail) => boolean, n: number, ms = 20_000): Promise<SeenMail[]> {
-  return waitFor(`${n} mail(s) at ${address}`, () => {
-    const found = mailsIn(address).filter(predicate);
-    return found.length >= n ? found : undefined;
-  }, ms, 100);
+  return waitFor(
+    `${n} mail(s) at ${address}`,
+    () => {
+      const found = mailsIn(address).filter(predicate);
+      return found.length >= n ? found : undefined;
+    },
+    ms,
+    100,
+  );
 }
 
 async function deliverRaw(to: string, raw: Buffer): Promise<void> {
@@ -267,28 +300,56 @@ async function startPostfix(): Promise<void> {
 }
 
 async function waitQueueEmpty(ms = 30_000): Promise<void> {
-  await waitFor('an empty Postfix queue', () => {
-    const r = spawnSync('postqueue', ['-c', postfixDir(), '-p'], { encoding: 'utf8', env: { ...process.env, PATH: SBIN_PATH } });
-    return /queue is empty/i.test(r.stdout);
-  }, ms, 200);
+  await waitFor(
+    'an empty Postfix queue',
+    () => {
+      const r = spawnSync('postqueue', ['-c', postfixDir(), '-p'], { encoding: 'utf8', env: { ...process.env, PATH: SBIN_PATH } });
+      return /queue is empty/i.test(r.stdout);
+    },
+    ms,
+    200,
+  );
 }
 
 // ---- set-up ---------------------------------------------------------------------------------
 
-async function initNode(role: 'host' | 'agent', n: number, id: string, address: string, smtp: string, imap: string): Promise<Node> {
-  const dir = path.join(root, id);
-  const args = ['init', '--role', role, '--id', id, '--address', address, '--smtp', smtp, '--imap', imap, '--dir', dir, '--tls-ca', tb.caFile];
-  if (role === 'agent') args.push('--host-address', tb.hostAddress, '--host-key', path.join(root, 'HOST.asc'), '--software-version', '1.0.00-1');
-  const r = await rds(args, { cwd: root });
-  if (r.code !== 0) throw new Error(`init ${id}: ${r.stderr}`);
-  return { n, id, address, dir, config: path.join(dir, 'config.json') };
+async function initHost(smtp: string, imap: string): Promise<Node> {
+  const dir = path.join(root, 'HOST');
+  const r = await rds(
+    [
+      'init',
+      '--role',
+      'host',
+      '--id',
+      'HOST',
+      '--address',
+      tb.hostAddress,
+      '--smtp',
+      smtp,
+      '--imap',
+      imap,
+      '--dir',
+      dir,
+      '--tls-ca',
+      tb.caFile,
+    ],
+    { cwd: root },
+  );
+  if (r.code !== 0) throw new Error(`init HOST: ${r.stderr}`);
+  return { n: 0, id: 'HOST', address: tb.hostAddress, dir, config: path.join(dir, 'config.json') };
 }
 
 function writeInstallScript(): string {
   const file = path.join(root, 'install.sh');
   fs.writeFileSync(
     file,
-    ['#!/bin/sh', 'set -e', 'echo "run $RDS_TARGET_VERSION" >> "$RDS_INSTALL_ROOT/../install-runs.log"', 'cp -r "$RDS_PAYLOAD_DIR/modules/." "$RDS_RELEASE_DIR/"', ''].join('\n'),
+    [
+      '#!/bin/sh',
+      'set -e',
+      'echo "run $RDS_TARGET_VERSION" >> "$RDS_INSTALL_ROOT/../install-runs.log"',
+      'cp -r "$RDS_PAYLOAD_DIR/modules/." "$RDS_RELEASE_DIR/"',
+      '',
+    ].join('\n'),
     { mode: 0o755 },
   );
   return file;
@@ -298,7 +359,17 @@ async function pack(version: string, moduleBytes: Buffer, name: string): Promise
   const module = path.join(root, `${name}.bin`);
   fs.writeFileSync(module, moduleBytes);
   const out = path.join(root, `${name}.rdsu`);
-  await expectRun(host, 0, ['pack-update', '--software-version', version, '--script', path.join(root, 'install.sh'), '--module', `${name}.bin=1.0.01:${module}`, '-o', out]);
+  await expectRun(host, 0, [
+    'pack-update',
+    '--software-version',
+    version,
+    '--script',
+    path.join(root, 'install.sh'),
+    '--module',
+    `${name}.bin=1.0.01:${module}`,
+    '-o',
+    out,
+  ]);
   return out;
 }
 
@@ -333,20 +404,45 @@ beforeAll(async () => {
     imap: `imap://${enc(address)}:${tb.password}@127.0.0.1:${imapForwarder.port}`,
   });
   const h = urls(tb.hostAddress, tb.submissionPort); // the host sends straight to Postfix
-  host = await initNode('host', 0, 'HOST', tb.hostAddress, h.smtp, h.imap);
+  host = await initHost(h.smtp, h.imap);
   fs.copyFileSync(path.join(host.dir, 'keys', 'public.asc'), path.join(root, 'HOST.asc'));
-  const numbers = Array.from({ length: 20 }, (_, i) => i + 1);
-  for (let i = 0; i < numbers.length; i += 4) {
-    const batch = await Promise.all(
-      numbers.slice(i, i + 4).map((n) => {
-        const address = tb.agentAddress(n);
-        const u = urls(address, smtpForwarder.port);
-        return initNode('agent', n, `AGENT${String(n).padStart(2, '0')}`, address, u.smtp, u.imap);
-      }),
-    );
-    for (const a of batch) agents.set(a.n, a);
-  }
-  const registry = [...agents.values()].map((a) => ({ id: a.id, address: a.address, keyFile: path.join(a.dir, 'keys', 'public.asc'), note: `mailbox ${a.n}` }));
+  // twenty agents through the compiled `init` command in ONE child process: twenty separate
+  // `rds init` runs cost a minute of start-up on a loaded 2-core box; the binary's own init
+  // path is covered by the host above
+  const specs = Array.from({ length: 20 }, (_, i) => {
+    const n = i + 1;
+    const address = tb.agentAddress(n);
+    const id = `AGENT${String(n).padStart(2, '0')}`;
+    const u = urls(address, smtpForwarder.port);
+    agents.set(n, { n, id, address, dir: path.join(root, id), config: path.join(root, id, 'config.json') });
+    return {
+      role: 'agent',
+      id,
+      address,
+      smtp: u.smtp,
+      imap: u.imap,
+      dir: path.join(root, id),
+      tlsCa: tb.caFile,
+      hostAddress: tb.hostAddress,
+      hostId: 'HOST',
+      hostKey: path.join(root, 'HOST.asc'),
+      softwareVersion: '1.0.00-1',
+    };
+  });
+  fs.writeFileSync(path.join(root, 'agents-init.json'), JSON.stringify(specs));
+  const initScript = `const { run } = await import(${JSON.stringify(pathToFileURL(path.join(ROOT, 'dist', 'commands', 'init.js')).href)});
+for (const spec of JSON.parse((await import('node:fs')).readFileSync(process.argv[1], 'utf8'))) await run(spec, {});`;
+  await execFileP(process.execPath, ['--input-type=module', '-e', initScript, path.join(root, 'agents-init.json')], {
+    cwd: root,
+    env: cleanEnv(),
+    timeout: 120_000,
+  });
+  const registry = [...agents.values()].map((a) => ({
+    id: a.id,
+    address: a.address,
+    keyFile: path.join(a.dir, 'keys', 'public.asc'),
+    note: `mailbox ${a.n}`,
+  }));
   fs.writeFileSync(path.join(root, 'fleet.json'), JSON.stringify(registry));
   await expectRun(host, 0, ['agents', 'import', path.join(root, 'fleet.json')]);
   writeInstallScript();
@@ -381,7 +477,9 @@ describe('fault injection over real Postfix + Dovecot', () => {
     expect(down.stdout).toMatch(/raised jam/);
     expect(down.stdout).toMatch(/mail server unreachable; reports stay queued: SMTP server .* unreachable/);
     expect(down.stderr).not.toMatch(/this is a bug|\n\s+at /);
-    const queued = stateDb(a, (db) => db.prepare("SELECT message_id, attempts, last_error FROM outbox WHERE kind = 'fault-report' AND sent_at IS NULL").all()) as {
+    const queued = stateDb(a, (db) =>
+      db.prepare("SELECT message_id, attempts, last_error FROM outbox WHERE kind = 'fault-report' AND sent_at IS NULL").all(),
+    ) as {
       attempts: number;
       last_error: string;
     }[];
@@ -402,7 +500,9 @@ describe('fault injection over real Postfix + Dovecot', () => {
 
     // the host stores one fault and acks it; the agent takes the ack
     await expectRun(host, 0, ['inbox']);
-    const faults = JSON.parse((await expectRun(host, 0, ['--json', 'faults', 'list', '--agent', a.id])).stdout).faults as { code: string }[];
+    const faults = JSON.parse((await expectRun(host, 0, ['--json', 'faults', 'list', '--agent', a.id])).stdout).faults as {
+      code: string;
+    }[];
     expect(faults.map((f) => f.code)).toEqual(['jam']);
     await waitForMails(a.address, (m) => m.type === 'fault-ack' && m.folder === 'INBOX', 1);
     const ack = await expectRun(a, 0, ['poll-mail']);
@@ -424,13 +524,21 @@ describe('fault injection over real Postfix + Dovecot', () => {
       await imapForwarder.up();
     }
     expectOneLineError(agentDown, /IMAP server 127\.0\.0\.1:\d+ is unreachable/);
-    expect(mailsIn(a.address).filter((m) => m.id === request?.id).map((m) => m.folder)).toEqual(['INBOX']);
+    expect(
+      mailsIn(a.address)
+        .filter((m) => m.id === request?.id)
+        .map((m) => m.folder),
+    ).toEqual(['INBOX']);
     expect(stateDb(a, (db) => count(db, 'SELECT count(*) AS n FROM processed_messages'))).toBe(0);
 
     const up = await expectRun(a, 0, ['poll-mail']);
     expect(up.stdout).toMatch(new RegExp(`version-request ${request?.id}: reported`));
-    expect(await expectRun(a, 0, ['poll-mail']).then((r) => r.stdout)).toMatch(/no mail/);
-    expect(mailsIn(a.address).filter((m) => m.id === request?.id).map((m) => m.folder)).toEqual(['.rds-processed']);
+    expect(
+      mailsIn(a.address)
+        .filter((m) => m.id === request?.id)
+        .map((m) => m.folder),
+    ).toEqual(['.rds-processed']);
+    expect(stateDb(a, (db) => count(db, 'SELECT count(*) AS n FROM processed_messages'))).toBe(1);
 
     // the host's IMAP goes down while the reply waits for it
     const [report] = await waitForMails(tb.hostAddress, (m) => m.type === 'version-report' && m.from.includes(a.address), 1);
@@ -442,11 +550,20 @@ describe('fault injection over real Postfix + Dovecot', () => {
       await imapForwarder.up();
     }
     expectOneLineError(hostDown, /IMAP server 127\.0\.0\.1:\d+ is unreachable/);
-    expect(mailsIn(tb.hostAddress).filter((m) => m.id === report?.id).map((m) => m.folder)).toEqual(['INBOX']);
+    expect(
+      mailsIn(tb.hostAddress)
+        .filter((m) => m.id === report?.id)
+        .map((m) => m.folder),
+    ).toEqual(['INBOX']);
     await expectRun(host, 0, ['inbox']);
-    await expectRun(host, 0, ['inbox']);
-    expect(stateDb(host, (db) => count(db, "SELECT count(*) AS n FROM version_reports WHERE agent_id = ? AND kind = 'version-report'", a.id))).toBe(1);
-    expect(mailsIn(tb.hostAddress).filter((m) => m.id === report?.id).map((m) => m.folder)).toEqual(['.rds-processed']);
+    expect(
+      stateDb(host, (db) => count(db, "SELECT count(*) AS n FROM version_reports WHERE agent_id = ? AND kind = 'version-report'", a.id)),
+    ).toBe(1);
+    expect(
+      mailsIn(tb.hostAddress)
+        .filter((m) => m.id === report?.id)
+        .map((m) => m.folder),
+    ).toEqual(['.rds-processed']);
     passed++;
   });
 
@@ -459,7 +576,11 @@ describe('fault injection over real Postfix + Dovecot', () => {
     bigPackage = await pack('1.0.02-0', randomBytes(2 * 1024 * 1024), 'big'); // ~2.8 MB per mail: the push takes a while
     const updatesAt = (a: Node) => mailsIn(a.address).filter((m) => m.type === 'update');
 
-    const push = startRds(['--config', host.config, '--json', 'push-all', bigPackage, '--agents', ids], { cwd: root, env: {}, timeoutMs: 120_000 });
+    const push = startRds(['--config', host.config, '--json', 'push-all', bigPackage, '--agents', ids], {
+      cwd: root,
+      env: {},
+      timeoutMs: 120_000,
+    });
     // stop Postfix as soon as the first update mails reach a mailbox
     await waitFor('the first update mail', () => fleet.some((a) => updatesAt(a).length > 0), 60_000, 10);
     const stopped = await postfixCommand('stop');
@@ -479,6 +600,9 @@ describe('fault injection over real Postfix + Dovecot', () => {
     }[];
     expect(new Map(table.map((r) => [r.agent_id, r.status]))).toEqual(statusById);
     const notSent = fleet.filter((a) => statusById.get(a.id) !== 'sent');
+    console.log(
+      `push-all with Postfix stopped: exit ${first.code}, ${15 - notSent.length} of 15 sent, the rest ${[...new Set(notSent.map((a) => statusById.get(a.id)))].join('/')}`,
+    );
     // the stop hit the push: some agents are left for the retry (else this proves nothing)
     expect(notSent.length, JSON.stringify(result.agents)).toBeGreaterThan(0);
     for (const a of fleet) {
@@ -495,7 +619,9 @@ describe('fault injection over real Postfix + Dovecot', () => {
     await waitFor('one update mail per agent', () => fleet.every((a) => updatesAt(a).length >= 1), 30_000, 100);
     await new Promise((r) => setTimeout(r, 500));
     for (const a of fleet) expect(updatesAt(a).length, `${a.id} update mails`).toBe(1);
-    expect(stateDb(host, (db) => count(db, "SELECT count(*) AS n FROM rollout_agents WHERE rollout_id = ? AND status = 'sent'", rolloutId))).toBe(15);
+    expect(
+      stateDb(host, (db) => count(db, "SELECT count(*) AS n FROM rollout_agents WHERE rollout_id = ? AND status = 'sent'", rolloutId)),
+    ).toBe(15);
     // a second retry has nothing left to do
     const again = await expectRun(host, 0, ['push-all', '--retry-failed', rolloutId]);
     expect(again.stdout).toMatch(/no failed agents to retry/);
@@ -517,7 +643,7 @@ describe('fault injection over real Postfix + Dovecot', () => {
         // the mail was not settled: the next pass handles it again and the update finishes
         const again = await expectRun(a, 0, ['poll-mail']);
         expect(again.stdout, step).toMatch(step === 'switched' ? /^update \S+: already-installed$/m : /^update \S+: installed$/m);
-        expect(await expectWholeVersion(a)).toBe('1.0.02-0');
+        expect(expectWholeVersionInDb(a)).toBe('1.0.02-0');
         expect(fs.readdirSync(path.join(installRoot(a), 'releases')).sort()).toEqual(['1.0.00-1', currentName(a)].sort());
         expect(fs.readdirSync(path.join(configOf(a).stateDir as string, 'stage'))).toEqual([]);
         expect(stateDb(a, (db) => count(db, 'SELECT count(*) AS n FROM install_journal WHERE outcome IS NULL'))).toBe(0);
@@ -527,25 +653,39 @@ describe('fault injection over real Postfix + Dovecot', () => {
       }),
     );
     // the host gets exactly one update result from each
-    await waitFor('update results', () => victims.every(({ a }) => fromAgent(mailsIn(tb.hostAddress), a, 'update-result').length >= 1), 20_000, 100);
+    await waitFor(
+      'update results',
+      () => victims.every(({ a }) => fromAgent(mailsIn(tb.hostAddress), a, 'update-result').length >= 1),
+      20_000,
+      100,
+    );
     await waitQueueEmpty();
     await expectRun(host, 0, ['inbox']);
     for (const { a } of victims) {
       expect(fromAgent(mailsIn(tb.hostAddress), a, 'update-result'), a.id).toHaveLength(1);
-      const row = stateDb(host, (db) => db.prepare('SELECT result, result_version FROM rollout_agents WHERE rollout_id = ? AND agent_id = ?').get(rolloutId, a.id)) as {
+      const row = stateDb(host, (db) =>
+        db.prepare('SELECT result, result_version FROM rollout_agents WHERE rollout_id = ? AND agent_id = ?').get(rolloutId, a.id),
+      ) as {
         result: string;
         result_version: string;
       };
       expect(row.result_version).toBe('1.0.02-0');
       expect(['installed', 'already-installed']).toContain(row.result);
-      expect(stateDb(host, (db) => count(db, "SELECT count(*) AS n FROM version_reports WHERE agent_id = ? AND kind = 'update-result'", a.id))).toBe(1);
+      expect(
+        stateDb(host, (db) => count(db, "SELECT count(*) AS n FROM version_reports WHERE agent_id = ? AND kind = 'update-result'", a.id)),
+      ).toBe(1);
     }
     passed++;
   });
 
-  it('disk full while unpacking: one clear line, exit 3, nothing changed; with space the same package installs', async () => {
+  it('disk full while unpacking (apply-update and by mail): one clear line, exit 3, nothing changed or lost; with space it installs', async () => {
     const a = agent(20);
-    const hostNode = { dir: host.dir, config: host.config, keyFile: path.join(host.dir, 'keys', 'private.asc'), publicKeyFile: path.join(root, 'HOST.asc') };
+    const hostNode = {
+      dir: host.dir,
+      config: host.config,
+      keyFile: path.join(host.dir, 'keys', 'private.asc'),
+      publicKeyFile: path.join(root, 'HOST.asc'),
+    };
     const tiny = path.join(root, 'tiny-state');
     fs.mkdirSync(tiny);
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m,mode=0700', 'tmpfs', tiny]);
@@ -553,17 +693,31 @@ describe('fault injection over real Postfix + Dovecot', () => {
     const oldState = configOf(a).stateDir as string;
     execFileSync('cp', ['-a', `${oldState}/.`, tiny]);
     setConfig(a, { stateDir: tiny });
-    const before = { version: await expectWholeVersion(a), current: currentName(a), releases: fs.readdirSync(path.join(installRoot(a), 'releases')) };
+    const before = {
+      version: await expectWholeVersion(a),
+      current: currentName(a),
+      releases: fs.readdirSync(path.join(installRoot(a), 'releases')),
+    };
 
     // (1) a package that fits, whose contents do not: the disk fills while unpacking;
     // (2) a package larger than the disk: it fills while decrypting
-    const unpacking = await wrapForAgent(hostNode, await pack('1.0.03-0', randomBytes(1200 * 1024), 'mid'), path.join(a.dir, 'keys', 'public.asc'), path.join(root, 'mid.A20.rdsu'));
-    const decrypting = await wrapForAgent(hostNode, await pack('1.0.04-0', randomBytes(3 * 1024 * 1024), 'huge'), path.join(a.dir, 'keys', 'public.asc'), path.join(root, 'huge.A20.rdsu'));
+    const unpacking = await wrapForAgent(
+      hostNode,
+      await pack('1.0.03-0', randomBytes(1200 * 1024), 'mid'),
+      path.join(a.dir, 'keys', 'public.asc'),
+      path.join(root, 'mid.A20.rdsu'),
+    );
+    const decrypting = await wrapForAgent(
+      hostNode,
+      await pack('1.0.04-0', randomBytes(3 * 1024 * 1024), 'huge'),
+      path.join(a.dir, 'keys', 'public.asc'),
+      path.join(root, 'huge.A20.rdsu'),
+    );
     for (const file of [unpacking, decrypting]) {
       const r = await run(a, ['apply-update', file]);
       expect(r.code, `${path.basename(file)}: ${r.stdout}${r.stderr}`).toBe(3);
       expectOneLineError(r, /no space left|disk.*full|ENOSPC/i);
-      expect(await expectWholeVersion(a)).toBe(before.version);
+      expect(expectWholeVersionInDb(a)).toBe(before.version);
       expect(currentName(a)).toBe(before.current);
       expect(fs.readdirSync(path.join(installRoot(a), 'releases'))).toEqual(before.releases);
       expect(fs.existsSync(path.join(tiny, 'stage')) ? fs.readdirSync(path.join(tiny, 'stage')) : []).toEqual([]);
@@ -571,11 +725,43 @@ describe('fault injection over real Postfix + Dovecot', () => {
       expect(stateDb(a, (db) => db.pragma('integrity_check', { simple: true }))).toBe('ok');
     }
 
+    expect(await expectWholeVersion(a)).toBe(before.version);
+
+    // (3) the large update by MAIL: the pass stops with exit 3 and the mail waits in INBOX.
+    // A full disk is not a tampered package: nothing quarantined, no "refused" to the host.
+    await expectRun(host, 0, ['push-all', path.join(root, 'huge.rdsu'), '--agents', a.id]);
+    const [mail] = await waitForMails(a.address, (m) => m.type === 'update', 1);
+    const byMail = await run(a, ['poll-mail']);
+    expect(byMail.code, `${byMail.stdout}${byMail.stderr}`).toBe(3);
+    expectOneLineError(byMail, /no space left/i);
+    expect(
+      mailsIn(a.address)
+        .filter((m) => m.id === mail?.id)
+        .map((m) => m.folder),
+    ).toEqual(['INBOX']);
+    stateDb(a, (db) => {
+      expect(count(db, 'SELECT count(*) AS n FROM quarantine')).toBe(0);
+      expect(count(db, 'SELECT count(*) AS n FROM processed_messages')).toBe(0);
+      expect(count(db, 'SELECT count(*) AS n FROM outbox')).toBe(0);
+    });
+    expect(expectWholeVersionInDb(a)).toBe(before.version);
+    expect(fs.readdirSync(path.join(installRoot(a), 'releases'))).toEqual(before.releases);
+    for (const sub of ['stage', 'incoming'])
+      expect(fs.existsSync(path.join(tiny, sub)) ? fs.readdirSync(path.join(tiny, sub)) : [], sub).toEqual([]);
+
+    // room again: the same package file installs, then the waiting mail is taken in
     execFileSync('mount', ['-o', 'remount,size=64m', tiny]);
     const ok = await expectRun(a, 0, ['apply-update', unpacking]);
     expect(ok.stdout).toMatch(/installed 1\.0\.03-0/);
-    expect(await expectWholeVersion(a)).toBe('1.0.03-0');
-    expect(installRuns(a)).toBe(1);
+    const later = await expectRun(a, 0, ['poll-mail']);
+    expect(later.stdout).toMatch(/^update \S+: installed$/m);
+    expect(await expectWholeVersion(a)).toBe('1.0.04-0');
+    expect(installRuns(a)).toBe(2);
+    expect(
+      mailsIn(a.address)
+        .filter((m) => m.id === mail?.id)
+        .map((m) => m.folder),
+    ).toEqual(['.rds-processed']);
     passed++;
   });
 
@@ -628,6 +814,40 @@ describe('fault injection over real Postfix + Dovecot', () => {
       expect(count(db, 'SELECT count(*) AS n FROM outbox WHERE sent_at IS NULL')).toBe(0);
     });
     expect(mailsIn(a.address).filter((m) => m.folder === 'INBOX')).toHaveLength(0);
+
+    // the command lock itself, hammered: 6 processes x 120 tries, each holder logs when it
+    // holds; never two at once (a lock created empty and filled afterwards let a contender
+    // take it over as "stale" in between)
+    const race = path.join(root, 'lock-race');
+    fs.mkdirSync(race);
+    const log = path.join(race, 'holders.log');
+    const worker = `const fs = await import('node:fs');
+const { acquireCommandLock } = await import(${JSON.stringify(pathToFileURL(path.join(ROOT, 'dist', 'core', 'store', 'lock.js')).href)});
+const [stateDir, log, startAt] = process.argv.slice(1);
+while (Date.now() < Number(startAt)) {}
+for (let i = 0; i < 120; i++) {
+  let lock;
+  try { lock = acquireCommandLock(stateDir, 'race'); } catch (e) { if (e.code !== 'COMMAND_LOCKED') throw e; continue; }
+  fs.appendFileSync(log, '+' + process.pid + '\\n');
+  const until = Date.now() + 1; while (Date.now() < until) {}
+  fs.appendFileSync(log, '-' + process.pid + '\\n');
+  lock.release();
+}`;
+    const startAt = String(Date.now() + 1500);
+    await Promise.all(
+      Array.from({ length: 6 }, () =>
+        execFileP(process.execPath, ['--input-type=module', '-e', worker, race, log, startAt], { timeout: 60_000 }),
+      ),
+    );
+    let holders = 0;
+    let most = 0;
+    const events = fs.readFileSync(log, 'utf8').split('\n').filter(Boolean);
+    for (const e of events) {
+      holders += e.startsWith('+') ? 1 : -1;
+      most = Math.max(most, holders);
+    }
+    expect(events.length).toBeGreaterThan(20);
+    expect(most, 'processes holding the lock at once').toBe(1);
     passed++;
   });
 
@@ -645,7 +865,8 @@ describe('fault injection over real Postfix + Dovecot', () => {
     expect(r.stdout.match(/quarantined REPLAYED/g)).toHaveLength(4);
     expect(installRuns(a)).toBe(1);
     expect(await expectWholeVersion(a)).toBe('1.0.02-0');
-    const byFolder = (folder: string) => mailsIn(a.address).filter((m) => m.type === 'update' && m.folder === folder && m.id === mail?.id).length;
+    const byFolder = (folder: string) =>
+      mailsIn(a.address).filter((m) => m.type === 'update' && m.folder === folder && m.id === mail?.id).length;
     expect([byFolder('INBOX'), byFolder('.rds-processed'), byFolder('.rds-quarantine')]).toEqual([0, 1, 4]);
     expect(stateDb(a, (db) => count(db, "SELECT count(*) AS n FROM quarantine WHERE reason_code = 'REPLAYED'"))).toBe(4);
     // one result for the host

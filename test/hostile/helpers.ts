@@ -26,7 +26,10 @@ export interface Tally {
  * expected only when every assertion of `fn` held. One line per file is printed after
  * its tests, and appended to the run's tally for the suite-wide summary line.
  */
-export function hostileTally(file: string): { hostileCase: (name: string, fn: () => Promise<void> | void, timeout?: number) => void; tally: Tally } {
+export function hostileTally(file: string): {
+  hostileCase: (name: string, fn: () => Promise<void> | void, timeout?: number) => void;
+  tally: Tally;
+} {
   const tally: Tally = { tried: 0, refused: 0 };
   afterAll(() => {
     const line = `hostile[${file}]: ${tally.tried} cases tried, ${tally.refused} refused as expected`;
@@ -97,7 +100,12 @@ export async function sign(value: Record<string, unknown> | string | Uint8Array,
 }
 
 /** A valid signature over `value`, then one byte of the signed data changed (`from` → `to`, same length). */
-export async function tamperedSignature(value: Record<string, unknown>, key: openpgp.PrivateKey, from: string, to: string): Promise<string> {
+export async function tamperedSignature(
+  value: Record<string, unknown>,
+  key: openpgp.PrivateKey,
+  from: string,
+  to: string,
+): Promise<string> {
   const armored = await sign(value, key);
   const { data } = await openpgp.unarmor(armored);
   const bytes = Buffer.from(data as unknown as Uint8Array);
@@ -137,16 +145,16 @@ export interface RawMailInput {
 }
 
 function base64Lines(content: Buffer | string): string {
-  return (Buffer.isBuffer(content) ? content : Buffer.from(content, 'utf8'))
-    .toString('base64')
-    .replace(/.{1,76}/g, '$&\r\n');
+  return (Buffer.isBuffer(content) ? content : Buffer.from(content, 'utf8')).toString('base64').replace(/.{1,76}/g, '$&\r\n');
 }
 
 /** RFC 5322 mail built by hand: every header and part exactly as the case wants it. */
 export function rawMail(input: RawMailInput): Buffer {
   const parts: string[] = [`Content-Type: text/plain; charset=utf-8\r\n\r\n${input.text ?? 'rds message'}\r\n`];
   const attachments = [
-    ...(input.payloadAsc !== undefined ? [{ filename: 'payload.asc', content: input.payloadAsc, contentType: 'application/pgp-signature' }] : []),
+    ...(input.payloadAsc !== undefined
+      ? [{ filename: 'payload.asc', content: input.payloadAsc, contentType: 'application/pgp-signature' }]
+      : []),
     ...(input.attachments ?? []),
   ];
   for (const a of attachments) {

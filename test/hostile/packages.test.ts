@@ -10,7 +10,17 @@ import path from 'node:path';
 import * as openpgp from 'openpgp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { REFUSAL, type RefusalCode } from '../../src/core/errors.js';
-import { type AgentNode, ensureBuilt, type HostNode, initAgent, initHost, rds, rdsExpect, stageLeftovers, tempDir } from '../support/cli.js';
+import {
+  type AgentNode,
+  ensureBuilt,
+  type HostNode,
+  initAgent,
+  initHost,
+  rds,
+  rdsExpect,
+  stageLeftovers,
+  tempDir,
+} from '../support/cli.js';
 import {
   type CraftInput,
   craftTarGz,
@@ -94,7 +104,11 @@ const cases: PkgCase[] = [
     code: REFUSAL.PACKAGE_UNSAFE_PATH,
     make: (m) => sealed(m, add({ name: 'modules/../../../../../escaped-dotdot', body: 'x' })),
   },
-  { name: "a path starting with '..'", code: REFUSAL.PACKAGE_UNSAFE_PATH, make: (m) => sealed(m, add({ name: '../escaped-lead', body: 'x' })) },
+  {
+    name: "a path starting with '..'",
+    code: REFUSAL.PACKAGE_UNSAFE_PATH,
+    make: (m) => sealed(m, add({ name: '../escaped-lead', body: 'x' })),
+  },
   {
     name: "a Windows-style '..\\..' path",
     code: REFUSAL.PACKAGE_UNSAFE_PATH,
@@ -114,9 +128,17 @@ const cases: PkgCase[] = [
   {
     name: "a GNU long name with '..'",
     code: REFUSAL.PACKAGE_UNSAFE_PATH,
-    make: (m) => sealed(m, add({ name: 'modules/short', body: 'x', longName: `modules/${'a/'.repeat(60)}../../../../../../../../../../escaped-long` })),
+    make: (m) =>
+      sealed(
+        m,
+        add({ name: 'modules/short', body: 'x', longName: `modules/${'a/'.repeat(60)}../../../../../../../../../../escaped-long` }),
+      ),
   },
-  { name: "a directory entry named '..'", code: REFUSAL.PACKAGE_UNSAFE_PATH, make: (m) => sealed(m, add({ name: 'modules/..', type: '5' })) },
+  {
+    name: "a directory entry named '..'",
+    code: REFUSAL.PACKAGE_UNSAFE_PATH,
+    make: (m) => sealed(m, add({ name: 'modules/..', type: '5' })),
+  },
   // ---- links
   {
     name: 'a symlink to an absolute path (/etc)',
@@ -191,7 +213,11 @@ const cases: PkgCase[] = [
     code: REFUSAL.PACKAGE_MANIFEST_INVALID,
     make: (m) => sealed(m, { entries: (e) => [...e.slice(1), e[0] as TarEntry] }),
   },
-  { name: 'manifest.json is not JSON', code: REFUSAL.PACKAGE_MANIFEST_INVALID, make: (m) => sealed(m, { manifestText: (t) => t.slice(0, 30) }) },
+  {
+    name: 'manifest.json is not JSON',
+    code: REFUSAL.PACKAGE_MANIFEST_INVALID,
+    make: (m) => sealed(m, { manifestText: (t) => t.slice(0, 30) }),
+  },
   {
     name: "the manifest's script is a path ('../x.sh')",
     code: REFUSAL.PACKAGE_MANIFEST_INVALID,
@@ -202,7 +228,12 @@ const cases: PkgCase[] = [
     code: REFUSAL.PACKAGE_MANIFEST_INVALID,
     make: (m) => sealed(m, { manifest: (x) => (x.softwareVersion = '1.0; rm -rf /') }),
   },
-  { name: 'no manifest at all (empty archive)', code: REFUSAL.PACKAGE_MANIFEST_INVALID, make: (m) => sealed(m, { entries: () => [] }) },
+  {
+    name: 'no manifest.json (a folder and the script only)',
+    code: REFUSAL.PACKAGE_MANIFEST_INVALID,
+    make: (m) => sealed(m, { entries: (e) => e.slice(1) }),
+  },
+  { name: 'an empty archive (no entry at all: damaged)', code: REFUSAL.PACKAGE_TRUNCATED, make: (m) => sealed(m, { entries: () => [] }) },
   // ---- size
   {
     name: 'a gzip bomb (20 MiB of zeros, ratio ~1000)',
@@ -257,7 +288,9 @@ const cases: PkgCase[] = [
     code: REFUSAL.PACKAGE_NOT_FOR_ME,
     make: async (m) => {
       const message = await openpgp.createMessage({ binary: craftTarGz({ marker: m }) });
-      return Buffer.from((await openpgp.encrypt({ message, passwords: ['hunter2'], signingKeys: hostKey, format: 'binary' })) as Uint8Array);
+      return Buffer.from(
+        (await openpgp.encrypt({ message, passwords: ['hunter2'], signingKeys: hostKey, format: 'binary' })) as Uint8Array,
+      );
     },
   },
   { name: 'a package not signed at all', code: REFUSAL.NOT_SIGNED, make: (m) => sealed(m, {}, { signer: null }) },

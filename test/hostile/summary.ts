@@ -28,7 +28,9 @@ export default function setup(project: TestProject): () => void {
       : [];
     const tried = rows.reduce((n, r) => n + r.tried, 0);
     const refused = rows.reduce((n, r) => n + r.refused, 0);
-    console.log(`\nhostile: ${tried} cases tried, ${refused} refused as expected (${rows.map((r) => `${r.file} ${r.refused}/${r.tried}`).join(', ')})`);
+    console.log(
+      `\nhostile: ${tried} cases tried, ${refused} refused as expected (${rows.map((r) => `${r.file} ${r.refused}/${r.tried}`).join(', ')})`,
+    );
     fs.rmSync(dir, { recursive: true, force: true });
   };
 }

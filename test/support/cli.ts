@@ -137,9 +137,13 @@ export interface AgentNode {
 export async function initHost(root: string, id = 'HOST'): Promise<HostNode> {
   const dir = path.join(root, 'host');
   const mail = `maildir://${path.join(root, 'mail')}`;
-  await rdsExpect(0, ['init', '--role', 'host', '--id', id, '--address', 'host@example.com', '--smtp', mail, '--imap', mail, '--dir', dir], {
-    cwd: root,
-  });
+  await rdsExpect(
+    0,
+    ['init', '--role', 'host', '--id', id, '--address', 'host@example.com', '--smtp', mail, '--imap', mail, '--dir', dir],
+    {
+      cwd: root,
+    },
+  );
   const config = path.join(dir, 'config.json');
   const exported = await rdsExpect(0, ['--config', config, 'keys', 'export'], { cwd: root });
   const publicKeyFile = path.join(root, 'host.asc');

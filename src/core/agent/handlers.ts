@@ -80,7 +80,14 @@ const handleUpdate =
     const incoming = path.join(ctx.config.stateDir, 'incoming');
     fs.mkdirSync(incoming, { recursive: true, mode: 0o700 });
     const file = path.join(incoming, `${payload.id}.rdsu`);
-    fs.writeFileSync(file, pkg, { mode: 0o600 });
+    try {
+      fs.writeFileSync(file, pkg, { mode: 0o600 });
+    } catch (error) {
+      // disk full: a clear transient error (exit 3, the mail stays in INBOX), not a stack trace
+      fs.rmSync(file, { force: true });
+      const { diskFullError } = await import('../package/extract.js');
+      throw diskFullError(error, incoming) ?? error;
+    }
     const { acquireCommandLock } = await import('../store/lock.js');
     const lock = acquireCommandLock(ctx.config.stateDir, 'install');
     let body: UpdateResultBody;

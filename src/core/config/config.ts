@@ -50,7 +50,16 @@ export function resolveConfigPath(flag: string | undefined, env: NodeJS.ProcessE
   const given = flag ?? env.RDS_CONFIG;
   if (given) {
     const abs = path.resolve(given);
-    return fs.statSync(abs, { throwIfNoEntry: false })?.isDirectory() ? path.join(abs, 'config.json') : abs;
+    let stat: fs.Stats | undefined;
+    try {
+      stat = fs.statSync(abs, { throwIfNoEntry: false });
+    } catch (error) {
+      // a path no config can be at (a symlink loop, a file used as a folder): exit 2, not a crash
+      throw new UsageError('CONFIG_UNREADABLE', `config ${abs} cannot be read (${(error as NodeJS.ErrnoException).code})`, {
+        cause: error,
+      });
+    }
+    return stat?.isDirectory() ? path.join(abs, 'config.json') : abs;
   }
   const base = env.XDG_CONFIG_HOME ?? path.join(env.HOME ?? '/root', '.config');
   return path.join(base, 'rds-nodejs', 'config.json');

@@ -1,5 +1,6 @@
 import type { Db } from '../store/db.js';
 import type { CounterReading } from './counter-reading.js';
+import { statement } from './sql.js';
 
 /**
  * Counter readings, kept durably until the host asks for them (SPEC §1: the agent keeps
@@ -7,7 +8,8 @@ import type { CounterReading } from './counter-reading.js';
  * are there for queries and for people looking at the database.
  */
 export function insertCounterReading(db: Db, runId: string, reading: CounterReading): void {
-  db.prepare(
+  statement(
+    db,
     `INSERT INTO counter_readings (reading_id, run_id, device_id, serial, read_at, total, mono, colour, flags, reading)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   ).run(
@@ -25,7 +27,7 @@ export function insertCounterReading(db: Db, runId: string, reading: CounterRead
 }
 
 export function latestCounterReading(db: Db, deviceId: string): CounterReading | undefined {
-  const row = db.prepare('SELECT reading FROM counter_readings WHERE device_id = ? ORDER BY id DESC LIMIT 1').get(deviceId) as
+  const row = statement(db, 'SELECT reading FROM counter_readings WHERE device_id = ? ORDER BY id DESC LIMIT 1').get(deviceId) as
     | { reading: string }
     | undefined;
   return row ? (JSON.parse(row.reading) as CounterReading) : undefined;
@@ -43,13 +45,13 @@ export function listUnsentCounterReadings(db: Db, options: { limit?: number } = 
 
 /** After the mail carrying them is in the outbox/sent: they will not be offered again. */
 export function markCounterReadingsSent(db: Db, readingIds: readonly string[], messageId: string, at: Date): number {
-  const mark = db.prepare('UPDATE counter_readings SET sent_at = ?, sent_message_id = ? WHERE reading_id = ? AND sent_at IS NULL');
+  const mark = statement(db, 'UPDATE counter_readings SET sent_at = ?, sent_message_id = ? WHERE reading_id = ? AND sent_at IS NULL');
   return db.transaction(() => readingIds.reduce((n, id) => n + mark.run(at.toISOString(), messageId, id).changes, 0)).immediate();
 }
 
 /** Whether any reading was ever collected: the host is told "not collected yet" if not. */
 export function hasCounterReadings(db: Db): boolean {
-  return db.prepare('SELECT 1 FROM counter_readings LIMIT 1').get() !== undefined;
+  return statement(db, 'SELECT 1 FROM counter_readings LIMIT 1').get() !== undefined;
 }
 
 export function listCounterReadings(db: Db, filter: { deviceId?: string; since?: string } = {}): CounterReading[] {
@@ -64,5 +66,5 @@ export function listCounterReadings(db: Db, filter: { deviceId?: string; since?:
     args.push(filter.since);
   }
   const sql = `SELECT reading FROM counter_readings ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id`;
-  return (db.prepare(sql).all(...args) as Array<{ reading: string }>).map((r) => JSON.parse(r.reading) as CounterReading);
+  return (statement(db, sql).all(...args) as Array<{ reading: string }>).map((r) => JSON.parse(r.reading) as CounterReading);
 }

@@ -1,5 +1,6 @@
 import type { Db } from '../store/db.js';
 import { type FaultEventRow, type FaultReport, type ReportKind, toFaultEvent } from './fault-store.js';
+import { statement } from './sql.js';
 
 /**
  * Report and acknowledgement bookkeeping for the mail layer (SPEC §1 fault report flow):
@@ -22,7 +23,7 @@ const COLUMNS = {
 const KINDS: readonly ReportKind[] = ['raised', 'cleared'];
 
 function select(db: Db, kind: ReportKind, where: string, ...args: unknown[]): FaultReport[] {
-  const rows = db.prepare(`SELECT * FROM fault_events WHERE ${where} ORDER BY id`).all(...args) as FaultEventRow[];
+  const rows = statement(db, `SELECT * FROM fault_events WHERE ${where} ORDER BY id`).all(...args) as FaultEventRow[];
   return rows.map((row) => ({ kind, event: toFaultEvent(row) }));
 }
 
@@ -38,21 +39,21 @@ const reportTime = (r: FaultReport) => (r.kind === 'raised' ? r.event.raisedAt :
 export function markFaultReported(db: Db, eventId: string, kind: ReportKind, messageId: string, at: Date): boolean {
   const c = COLUMNS[kind];
   const sql = `UPDATE fault_events SET ${c.state} = 'reported', ${c.reportedAt} = ?, ${c.messageId} = ? WHERE event_id = ? AND ${c.state} = 'pending'`;
-  return db.prepare(sql).run(at.toISOString(), messageId, eventId).changes > 0;
+  return statement(db, sql).run(at.toISOString(), messageId, eventId).changes > 0;
 }
 
 /** The one resend: records the resend's message id (acks may cite either). */
 export function markFaultResent(db: Db, eventId: string, kind: ReportKind, messageId: string, at: Date): boolean {
   const c = COLUMNS[kind];
   const sql = `UPDATE fault_events SET ${c.resentAt} = ?, ${c.messageId} = ? WHERE event_id = ? AND ${c.state} = 'reported' AND ${c.resentAt} IS NULL`;
-  return db.prepare(sql).run(at.toISOString(), messageId, eventId).changes > 0;
+  return statement(db, sql).run(at.toISOString(), messageId, eventId).changes > 0;
 }
 
 /** An ack for one event's report. A late ack after giving up still counts. */
 export function markFaultAcked(db: Db, eventId: string, kind: ReportKind, at: Date): boolean {
   const c = COLUMNS[kind];
   const sql = `UPDATE fault_events SET ${c.state} = 'acked', ${c.ackedAt} = ? WHERE event_id = ? AND ${c.state} IN ('reported', 'unacknowledged')`;
-  return db.prepare(sql).run(at.toISOString(), eventId).changes > 0;
+  return statement(db, sql).run(at.toISOString(), eventId).changes > 0;
 }
 
 /** An ack citing a report message: acks every report that message carried. */
@@ -61,7 +62,7 @@ export function markFaultAckedByMessage(db: Db, messageId: string, at: Date): nu
   for (const kind of KINDS) {
     const c = COLUMNS[kind];
     const sql = `UPDATE fault_events SET ${c.state} = 'acked', ${c.ackedAt} = ? WHERE ${c.messageId} = ? AND ${c.state} IN ('reported', 'unacknowledged')`;
-    changed += db.prepare(sql).run(at.toISOString(), messageId).changes;
+    changed += statement(db, sql).run(at.toISOString(), messageId).changes;
   }
   return changed;
 }
@@ -69,7 +70,7 @@ export function markFaultAckedByMessage(db: Db, messageId: string, at: Date): nu
 export function markFaultUnacknowledged(db: Db, eventId: string, kind: ReportKind): boolean {
   const c = COLUMNS[kind];
   const sql = `UPDATE fault_events SET ${c.state} = 'unacknowledged' WHERE event_id = ? AND ${c.state} = 'reported' AND ${c.resentAt} IS NOT NULL`;
-  return db.prepare(sql).run(eventId).changes > 0;
+  return statement(db, sql).run(eventId).changes > 0;
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { Db } from '../store/db.js';
 import type { DeviceFaultState, OpenFault, StepResult } from './fault-state.js';
+import { statement } from './sql.js';
 import type { FaultCode, FaultHint, FaultSnapshot, Severity } from './types.js';
 
 export type ReportState = 'pending' | 'reported' | 'acked' | 'unacknowledged';
@@ -130,28 +131,31 @@ export function persistFaultStep(db: Db, step: StepResult, ctx: StepContext): Fa
     for (const t of step.transitions) {
       if (t.kind === 'raised') {
         const eventId = ctx.newId();
-        db.prepare(
+        statement(
+          db,
           `INSERT INTO fault_events (event_id, device_id, code, subunit, severity, source, detail, raised_at, last_seen_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         ).run(eventId, deviceId, t.fault.code, t.fault.subunit, t.fault.severity, t.fault.source, t.fault.detail ?? null, now, now);
         created.push({ kind: 'raised', eventId });
       } else if (t.kind === 'seen') {
-        db.prepare(
+        statement(
+          db,
           `UPDATE fault_events SET last_seen_at = ?, clean_polls = 0, severity = ?, detail = coalesce(?, detail) WHERE ${openWhere}`,
         ).run(now, t.fault.severity, t.fault.detail ?? null, deviceId, t.fault.code, t.fault.subunit);
       } else if (t.kind === 'missed') {
-        db.prepare(`UPDATE fault_events SET clean_polls = ? WHERE ${openWhere}`).run(t.cleanPolls, deviceId, t.code, t.subunit);
+        statement(db, `UPDATE fault_events SET clean_polls = ? WHERE ${openWhere}`).run(t.cleanPolls, deviceId, t.code, t.subunit);
       } else {
-        const row = db.prepare(`SELECT event_id FROM fault_events WHERE ${openWhere}`).get(deviceId, t.code, t.subunit) as
+        const row = statement(db, `SELECT event_id FROM fault_events WHERE ${openWhere}`).get(deviceId, t.code, t.subunit) as
           | { event_id: string }
           | undefined;
         if (!row) continue;
-        db.prepare("UPDATE fault_events SET cleared_at = ?, clear_report_state = 'pending' WHERE event_id = ?").run(now, row.event_id);
+        statement(db, "UPDATE fault_events SET cleared_at = ?, clear_report_state = 'pending' WHERE event_id = ?").run(now, row.event_id);
         created.push({ kind: 'cleared', eventId: row.event_id });
       }
     }
     const ok = snapshot !== undefined;
-    db.prepare(
+    statement(
+      db,
       `INSERT INTO device_poll_state (device_id, consecutive_failures, last_poll_at, last_ok_at, last_error, alert_events, alert_rows)
        VALUES (?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (device_id) DO UPDATE SET
@@ -171,7 +175,7 @@ export function persistFaultStep(db: Db, step: StepResult, ctx: StepContext): Fa
       snapshot?.alertsWalked ? snapshot.alerts.length : null,
     );
   }).immediate();
-  const byId = db.prepare('SELECT * FROM fault_events WHERE event_id = ?');
+  const byId = statement(db, 'SELECT * FROM fault_events WHERE event_id = ?');
   return created.map(({ kind, eventId }) => ({ kind, event: toFaultEvent(byId.get(eventId) as FaultEventRow) }));
 }
 
@@ -184,5 +188,5 @@ export function listFaultEvents(db: Db, filter: { open?: boolean; deviceId?: str
     args.push(filter.deviceId);
   }
   const sql = `SELECT * FROM fault_events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id`;
-  return (db.prepare(sql).all(...args) as FaultEventRow[]).map(toFaultEvent);
+  return (statement(db, sql).all(...args) as FaultEventRow[]).map(toFaultEvent);
 }

@@ -25,8 +25,10 @@ export function addFigure(
   let set: CounterSet = figures;
   if (where.group !== 'top') {
     const group = figures[where.group];
-    set = group[key] ?? {};
-    group[key] = set;
+    // keys come from the device (a PWG media size name): '__proto__' or 'constructor' must be
+    // an own entry, never Object.prototype (a plain assignment would pollute every object)
+    set = Object.hasOwn(group, key) ? (group[key] as CounterSet) : {};
+    Object.defineProperty(group, key, { value: set, enumerable: true, writable: true, configurable: true });
   }
   set[where.field] = (set[where.field] ?? 0) + value;
   const path = figurePath(where.group, key, where.field);

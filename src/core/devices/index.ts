@@ -44,5 +44,6 @@ export {
   type SnmpDriverOptions,
   TABLE_REPETITIONS,
 } from './snmp-driver.js';
+export { formatSnmprec, loadSnmprec, parseSnmprec } from './snmprec.js';
 export * from './types.js';
 export { type DevicePollResult, type PassOptions, type WatchFaultsResult, watchFaultsPass } from './watch-faults.js';

@@ -1,7 +1,7 @@
 import type * as NetSnmp from 'net-snmp';
 import { TransientError } from '../errors.js';
 import type { SnmpDeviceConfig } from './types.js';
-import { normaliseOid, type Walk, type WalkValue } from './walk.js';
+import { compareOids, normaliseOid, type Walk, type WalkValue } from './walk.js';
 
 /**
  * A thin promise wrapper over one net-snmp session: GET, GETNEXT, GETBULK and subtree walks
@@ -37,6 +37,8 @@ export interface SnmpDefaults {
   maxRepetitions: number;
 }
 export const SNMP_DEFAULTS: SnmpDefaults = { timeoutMs: 2000, retries: 1, maxRepetitions: 20 };
+/** Objects one walk may return (a printer's largest tables hold hundreds). */
+export const MAX_WALK_OBJECTS = 100_000;
 
 type Snmp = typeof NetSnmp;
 let loaded: Promise<Snmp> | undefined;
@@ -141,6 +143,14 @@ export async function openSnmpClient(config: SnmpDeviceConfig, defaults: SnmpDef
           if (!entry.value || !entry.oid.startsWith(inside)) {
             more = false;
             break;
+          }
+          // a broken or hostile agent answering an OID that does not follow the last one, or a
+          // table without end, would keep this loop asking for ever
+          if (compareOids(entry.oid, cursor) <= 0) {
+            throw new TransientError('DEVICE_ERROR', `SNMP walk of ${prefix} on ${where}: ${entry.oid} does not follow ${cursor}`);
+          }
+          if (walk.size >= MAX_WALK_OBJECTS) {
+            throw new TransientError('DEVICE_ERROR', `SNMP walk of ${prefix} on ${where}: more than ${MAX_WALK_OBJECTS} objects`);
           }
           walk.set(entry.oid, entry.value);
           cursor = entry.oid;

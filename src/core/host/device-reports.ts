@@ -34,7 +34,11 @@ function isFault(x: unknown): x is IncomingFault {
     typeof f.code === 'string' &&
     typeof f.subunit === 'string' &&
     typeof f.severity === 'string' &&
-    typeof f.raisedAt === 'string'
+    typeof f.raisedAt === 'string' &&
+    // bound to SQL as they are: any other type made the insert throw, and the mail then
+    // stayed in the inbox, crashing every later pass of `rds inbox` (a poison message)
+    (f.source === undefined || typeof f.source === 'string') &&
+    (f.clearedAt === undefined || f.clearedAt === null || typeof f.clearedAt === 'string')
   );
 }
 

@@ -10,15 +10,21 @@
  *
  * Reading: bodies come in batches (`UID FETCH set BODY.PEEK[]`, which leaves \Seen alone)
  * of at most `fetchBatch` mails and about `batchBytes` bytes (a mail not known to be over t
- * counts as t), and are handed out one at a time. No command is in flight while the caller
- * holds a message, so settling (and the MOVEs it may send) in between is safe.
+ * counts as t), and are handed out one at a time. While the caller works on a batch of small
+ * mail, the next batch is already being read (one FETCH ahead: parsing and checking
+ * signatures of 250 reports takes about as long as reading them, and the two now overlap);
+ * mail known to be large is never read ahead. imapflow runs one command at a time, so a MOVE
+ * sent by settle() meanwhile waits for that FETCH; both name mail by UID, so neither
+ * disturbs the other.
  *
  * Settling: processed mail is MOVEd (RFC 6851) to the processed folder, rejected mail to the
  * quarantine folder after tagging it with the keyword `$rds-quarantined` (kept on the moved
  * copy) where the server allows keywords. Folders are created on first use. Nothing is ever
  * expunged or deleted. MOVEs are buffered and sent by UID set: every `moveBatch`
  * settlements, before handing out a mail when the oldest unsent one waited `moveDelayMs`
- * (the caller may be about to work for minutes), at the end of a pass and on close(). Each
+ * (the caller may be about to work for minutes), at the end of a pass and on close(); the
+ * first two without waiting for the server's answer (the caller goes on meanwhile; the end
+ * of the pass waits for every MOVE and reports a failure). Each
  * MOVE costs a server like Dovecot a rewrite of both folders' indexes (~20 ms measured), so
  * one MOVE of 500 beats 500 MOVEs of one. A crash in between leaves already-processed mail
  * in INBOX, to be fetched again next time, where the state store's record of processed
@@ -64,7 +70,9 @@ export async function createImapInbox(url: ServerMailUrl, options: ImapInboxOpti
 }
 
 class ImapInbox implements MailInbox {
-  private readonly pending = new Map<string, Set<number>>();
+  private pending = new Map<string, Set<number>>();
+  /** MOVEs sent without waiting (see flushSoon); the next flush() waits for them and reports a failure. */
+  private moving: Promise<void> | undefined;
   private readonly toTag = new Set<number>();
   private readonly ready = new Set<string>();
   private readonly fetchBatch: number;
@@ -94,14 +102,26 @@ class ImapInbox implements MailInbox {
     const limits = { ...base, threshold: sizeThreshold(base) };
     await this.flush();
     const waiting = await this.listWaiting(options.max, limits.threshold);
-    for (const batch of planBatches(waiting, limits)) {
-      const fits = (m: Waiting) => (m.size ?? limits.threshold) <= maxSize;
-      const bodies = await this.fetchBodies(batch.filter(fits).map((m) => m.uid));
+    const fits = (m: Waiting) => (m.size ?? limits.threshold) <= maxSize;
+    const fetch = (batch: Waiting[]) => {
+      const bodies = this.fetchBodies(batch.filter(fits).map((m) => m.uid));
+      bodies.catch(() => {}); // awaited below; the caller may stop early and never get to it
+      return bodies;
+    };
+    const batches = planBatches(waiting, limits);
+    let next = batches[0] ? fetch(batches[0]) : undefined;
+    for (const [i, batch] of batches.entries()) {
+      const bodies = await (next ?? fetch(batch));
+      // Small mail (none known to be over the threshold): the next batch is read while the
+      // caller works on this one (one FETCH ahead; a MOVE from settle() queues behind it).
+      // Large mail is not read ahead: it would sit in memory during an install.
+      const following = batches[i + 1];
+      next = following?.every((m) => m.size === undefined) ? fetch(following) : undefined;
       for (const message of batch) {
         const raw = fits(message) ? bodies.get(message.uid) : Buffer.alloc(0);
         if (!raw) continue; // expunged meanwhile
         // The caller may now work for long (an update install): settle what it finished first.
-        if (this.pendingSince > 0 && performance.now() - this.pendingSince >= this.moveDelayMs) await this.flush();
+        if (this.pendingSince > 0 && performance.now() - this.pendingSince >= this.moveDelayMs) this.flushSoon();
         yield { uid: String(message.uid), raw, size: raw.length > 0 ? raw.length : (message.size ?? 0) };
       }
     }
@@ -116,7 +136,16 @@ class ImapInbox implements MailInbox {
     if (settlement.kind === 'quarantined') this.toTag.add(uid);
     this.pending.set(folder, (this.pending.get(folder) ?? new Set()).add(uid));
     if (this.pendingSince === 0) this.pendingSince = performance.now();
-    if ([...this.pending.values()].reduce((n, s) => n + s.size, 0) >= this.moveBatch) await this.flush();
+    if (this.pendingCount() >= this.moveBatch) {
+      this.flushSoon();
+      if (this.pendingCount() >= this.moveBatch) await this.flush(); // the previous batch is still on its way
+    }
+  }
+
+  private pendingCount(): number {
+    let n = 0;
+    for (const uids of this.pending.values()) n += uids.size;
+    return n;
   }
 
   async close(): Promise<void> {
@@ -158,20 +187,46 @@ class ImapInbox implements MailInbox {
     return new Map(fetched.filter((m) => m.source).map((m) => [m.uid, m.source as Buffer]));
   }
 
-  /** Sends the buffered MOVEs, one UID set per folder. */
+  /** Sends the buffered MOVEs, one UID set per folder, after those still under way. */
   private async flush(): Promise<void> {
-    for (const [folder, uids] of this.pending) {
+    const moving = this.moving;
+    this.moving = undefined;
+    await moving;
+    await this.move(this.takePending());
+  }
+
+  /**
+   * Sends the buffered MOVEs without waiting for the server (a MOVE costs Dovecot tens to
+   * hundreds of ms, and the caller has the next mail to work on meanwhile). One such batch
+   * at a time; a failure surfaces at the next flush(), by the end of the pass at the latest,
+   * and leaves the mail in INBOX, where the record of processed ids stops it acting twice.
+   */
+  private flushSoon(): void {
+    if (this.moving) return;
+    const moving = this.move(this.takePending());
+    moving.catch(() => {}); // awaited by the next flush()
+    this.moving = moving;
+  }
+
+  private takePending(): Map<string, Set<number>> {
+    const taken = this.pending;
+    this.pending = new Map();
+    this.pendingSince = 0;
+    return taken;
+  }
+
+  private async move(pending: Map<string, Set<number>>): Promise<void> {
+    for (const [folder, uids] of pending) {
       const set = toSequenceSet([...uids]);
       await this.ensureFolder(folder);
       const tagged = [...uids].filter((uid) => this.toTag.has(uid));
       if (tagged.length > 0) await this.tag(tagged);
       const moved = await this.guard(`moving mail to ${folder}`, () => this.client.messageMove(set, folder, { uid: true }));
       if (!moved) throw commandFailed(this.client, this.url, `moving mail to ${folder}`);
-      this.pending.delete(folder);
+      pending.delete(folder);
       for (const uid of tagged) this.toTag.delete(uid);
       this.logger.debug('imap: moved', { folder, count: uids.size });
     }
-    this.pendingSince = 0;
   }
 
   private async ensureFolder(folder: string): Promise<void> {

@@ -175,7 +175,14 @@ export async function extractPackage(
         }),
       );
     } catch (error) {
-      failure ??= error;
+      // an entry beneath a file, or a file where a folder is (EEXIST, ENOTDIR, EISDIR, ELOOP):
+      // the archive's own layout, so a refusal, not a crash (which would leave the mail in the
+      // inbox to crash every later pass)
+      const fsCode = (error as NodeJS.ErrnoException).code;
+      failure ??=
+        fsCode === 'EEXIST' || fsCode === 'ENOTDIR' || fsCode === 'EISDIR' || fsCode === 'ELOOP'
+          ? new SecurityError(REFUSAL.PACKAGE_UNSAFE_PATH, `entry '${entry.path}' does not fit the stage (${fsCode})`, { cause: error })
+          : error;
       entry.resume();
     }
   };
@@ -188,9 +195,13 @@ export async function extractPackage(
     input.on('error', reject);
     input.pipe(parser as unknown as NodeJS.WritableStream);
   }).catch((error) => {
-    failure ??= /unexpected end|truncat|TAR_BAD_ARCHIVE|zlib|incorrect header/i.test(String((error as Error).message ?? error))
-      ? new SecurityError(REFUSAL.PACKAGE_TRUNCATED, `package archive is damaged: ${(error as Error).message}`)
-      : error;
+    // whatever the gzip or tar parser throws is damage, not a crash (fuzzing found more than
+    // the messages once listed here: TAR_ENTRY_INVALID checksum failures, 'invalid base256
+    // encoding'); only an error of reading the file itself (it has a syscall) is not
+    failure ??=
+      (error as NodeJS.ErrnoException)?.syscall === undefined
+        ? new SecurityError(REFUSAL.PACKAGE_TRUNCATED, `package archive is damaged: ${(error as Error)?.message ?? String(error)}`)
+        : error;
   });
   await Promise.all(writes);
   if (failure) throw diskFullError(failure, stageDir) ?? failure;

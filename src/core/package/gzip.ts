@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { Readable, pipeline } from 'node:stream';
+import { pipeline, Readable } from 'node:stream';
 import zlib from 'node:zlib';
 
 /**

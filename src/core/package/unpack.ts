@@ -28,6 +28,14 @@ function readPrefix(file: string): Uint8Array {
 function classify(error: unknown): SecurityError {
   if (error instanceof SecurityError) return error;
   const message = (error as Error)?.message ?? String(error);
+  // the same distinct codes as for mail (verifySignedDataByAny): no signature at all is
+  // NOT_SIGNED, a signature by any key but the host's is UNKNOWN_KEY, not a bad signature
+  if (/message is not signed/i.test(message)) {
+    return new SecurityError(REFUSAL.NOT_SIGNED, `package is not signed: ${message}`, { cause: error });
+  }
+  if (/could not find signing key/i.test(message)) {
+    return new SecurityError(REFUSAL.UNKNOWN_KEY, `package is not signed by the host key: ${message}`, { cause: error });
+  }
   if (/signature|signing key|Could not find/i.test(message)) {
     return new SecurityError(REFUSAL.BAD_SIGNATURE, `package signature check failed: ${message}`, { cause: error });
   }

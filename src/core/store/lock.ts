@@ -17,8 +17,8 @@ function isAlive(pid: number): boolean {
 
 /**
  * One pass of a command at a time per state dir (DESIGN: cron may start a pass while the
- * last one still runs). The lock is a file created with O_EXCL holding the owner's pid; a
- * lock left by a dead process (kill -9, power cut) is taken over.
+ * last one still runs). The lock is a file created atomically (link(2)) holding the owner's
+ * pid; a lock left by a dead process (kill -9, power cut) is taken over.
  */
 export function acquireCommandLock(stateDir: string, command: string): CommandLock {
   const dir = path.join(stateDir, 'locks');
@@ -26,9 +26,17 @@ export function acquireCommandLock(stateDir: string, command: string): CommandLo
   const file = path.join(dir, `${command}.lock`);
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      const fd = fs.openSync(file, 'wx', 0o600);
-      fs.writeSync(fd, String(process.pid));
-      fs.closeSync(fd);
+      // The lock appears with the owner's pid already in it: write a private file, then
+      // link(2) it into place (fails with EEXIST like O_EXCL). Creating the lock empty and
+      // writing the pid afterwards let a contender read '' in between, call the lock stale
+      // and take it over: two passes ran at once (found by test/hostile/faults-injection).
+      const mine = `${file}.new-${process.pid}`;
+      fs.writeFileSync(mine, String(process.pid), { mode: 0o600 });
+      try {
+        fs.linkSync(mine, file);
+      } finally {
+        fs.rmSync(mine, { force: true });
+      }
       return {
         release: () => {
           try {
@@ -40,16 +48,22 @@ export function acquireCommandLock(stateDir: string, command: string): CommandLo
       };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const owner = Number.parseInt(readOrEmpty(file), 10);
+      const seen = readOrEmpty(file);
+      const owner = Number.parseInt(seen, 10);
       if (Number.isFinite(owner) && owner > 0 && isAlive(owner) && owner !== process.pid) {
         throw new TransientError('COMMAND_LOCKED', `another '${command}' pass is running (pid ${owner}); try again later`);
       }
       // stale: the owner died. Rename it away atomically so only one taker wins.
+      const stale = `${file}.stale-${process.pid}`;
       try {
-        fs.renameSync(file, `${file}.stale-${process.pid}`);
-        fs.unlinkSync(`${file}.stale-${process.pid}`);
+        fs.renameSync(file, stale);
+        // another taker may have replaced the dead owner's lock with its own live one
+        // between our read and our rename: put that one back instead of stealing it
+        if (readOrEmpty(stale) !== seen) fs.linkSync(stale, file);
+        fs.unlinkSync(stale);
       } catch {
         /* someone else took it over first; retry */
+        fs.rmSync(stale, { force: true });
       }
     }
   }

@@ -1,0 +1,259 @@
+// Hostile mail to the host, through the real binary (`rds inbox`) on the embedded
+// maildir:// backend: replies from unregistered agents, signed with the wrong agent's key,
+// version reports whose text is malformed or disagrees with itself, fault/counter reports
+// with bad fields. Each case checks the distinct reason code (--json and the quarantine
+// table), exit 4, the mail moved to rds-quarantine (not lost, not left in the inbox), and
+// that nothing was stored or answered: no version report, fault or counter row, no ack.
+// Controls first show that the same mails, well formed, are stored and acked.
+import path from 'node:path';
+import type * as openpgp from 'openpgp';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { REFUSAL, type RefusalCode } from '../../src/core/errors.js';
+import { type AgentNode, ensureBuilt, type HostNode, initAgent, initHost, rds, rdsExpect, tempDir } from '../support/cli.js';
+import {
+  countRows,
+  dropMail,
+  hostileTally,
+  maildirCounts,
+  type PayloadInput,
+  payload,
+  privateKeyOf,
+  quarantineRows,
+  rawMail,
+  sign,
+} from './helpers.js';
+
+const { hostileCase } = hostileTally('host-mail');
+const HOST_ADDRESS = 'host@example.com';
+const VERSION_TEXT = 'Software Version\t1.0.00-1\n---Modules---\nabcd.exe\t1.0.00\t2002/01/01\n';
+
+let root: string;
+let mailRoot: string;
+let host: HostNode;
+let A: AgentNode;
+let B: AgentNode;
+let C: AgentNode;
+const keys: Record<string, openpgp.PrivateKey> = {};
+let controlRaw: Buffer;
+
+const addressOf = (agent: AgentNode) => `${agent.id.toLowerCase()}@example.com`;
+
+beforeAll(async () => {
+  ensureBuilt();
+  root = tempDir('rds-hostile-host-');
+  mailRoot = path.join(root, 'mail');
+  host = await initHost(root);
+  A = await initAgent(root, host, { id: 'AGENTA' });
+  B = await initAgent(root, host, { id: 'AGENTB' });
+  C = await initAgent(root, host, { id: 'AGENTC', register: false });
+  for (const agent of [A, B, C]) keys[agent.id] = await privateKeyOf(path.join(agent.dir, 'keys', 'private.asc'));
+  keys.HOST = await privateKeyOf(host.keyFile);
+}, 120_000);
+
+interface AgentMail {
+  agent?: AgentNode;
+  from?: string;
+  key?: openpgp.PrivateKey;
+  p?: PayloadInput;
+  body?: Record<string, unknown>;
+  noPayload?: boolean;
+}
+
+function fault(over: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    eventId: `ev-${Math.random().toString(36).slice(2)}`,
+    kind: 'raised',
+    deviceId: 'mfp-1',
+    code: 'jam',
+    subunit: '',
+    severity: 'critical',
+    source: 'prtAlertCode 8',
+    raisedAt: new Date().toISOString(),
+    clearedAt: null,
+    ...over,
+  };
+}
+
+async function agentMail(o: AgentMail = {}): Promise<Buffer> {
+  const agent = o.agent ?? A;
+  const p = payload({
+    type: 'version-report',
+    from: agent.id,
+    to: ['HOST'],
+    body: o.body ?? { softwareVersion: '1.0.00-1', versionText: VERSION_TEXT },
+    ...o.p,
+  });
+  return rawMail({
+    from: o.from ?? addressOf(agent),
+    to: HOST_ADDRESS,
+    ...(o.noPayload ? {} : { payloadAsc: await sign(p, o.key ?? (keys[agent.id] as openpgp.PrivateKey)) }),
+  });
+}
+
+const STORES = ['version_reports', 'host_faults', 'host_counters', 'processed_messages'] as const;
+
+function stored(): Record<string, number> {
+  return Object.fromEntries(STORES.map((t) => [t, countRows(path.join(host.dir, 'state'), t)]));
+}
+
+interface HostCase {
+  name: string;
+  code: RefusalCode;
+  mail: () => Promise<Buffer>;
+}
+
+const cases: HostCase[] = [
+  // ---- who sent it
+  { name: 'a reply from an agent that is not registered', code: REFUSAL.UNKNOWN_SENDER, mail: () => agentMail({ agent: C }) },
+  {
+    name: 'a registered agent id and key, from an address nobody registered',
+    code: REFUSAL.UNKNOWN_SENDER,
+    mail: () => agentMail({ from: 'agenta@attacker.test' }),
+  },
+  { name: "a reply from A's address signed with B's key", code: REFUSAL.UNKNOWN_KEY, mail: () => agentMail({ key: keys.AGENTB }) },
+  { name: "a reply from A's address signed with the host's own key", code: REFUSAL.UNKNOWN_KEY, mail: () => agentMail({ key: keys.HOST }) },
+  {
+    name: "A's key and address, but the payload says it is from B",
+    code: REFUSAL.SENDER_ID_MISMATCH,
+    mail: () => agentMail({ p: { from: 'AGENTB' } }),
+  },
+  { name: 'no signed payload at all', code: REFUSAL.NOT_SIGNED, mail: () => agentMail({ noPayload: true }) },
+  { name: 'addressed to another host', code: REFUSAL.NOT_FOR_ME, mail: () => agentMail({ p: { to: ['OTHERHOST'] } }) },
+  { name: "addressed to every agent ('*'), not to the host", code: REFUSAL.NOT_FOR_ME, mail: () => agentMail({ p: { to: ['*'] } }) },
+  {
+    name: 'an expired report',
+    code: REFUSAL.EXPIRED,
+    mail: () => agentMail({ p: { issuedAt: new Date(Date.now() - 10 * 86_400_000), ttlMs: 86_400_000 } }),
+  },
+  {
+    name: 'a type the host does not handle (an agent sending an update)',
+    code: REFUSAL.UNKNOWN_TYPE,
+    mail: () => agentMail({ p: { type: 'update' } }),
+  },
+  // ---- version reports
+  {
+    name: 'version report: malformed text (one space between label and version)',
+    code: REFUSAL.MALFORMED,
+    mail: () => agentMail({ body: { softwareVersion: '1.0.00-1', versionText: 'Software Version 1.0.00-1\n---Modules---\n' } }),
+  },
+  {
+    name: 'version report: text without the Modules heading',
+    code: REFUSAL.MALFORMED,
+    mail: () =>
+      agentMail({ body: { softwareVersion: '1.0.00-1', versionText: 'Software Version\t1.0.00-1\nabcd.exe\t1.0.00\t2002/01/01\n' } }),
+  },
+  {
+    name: 'version report: softwareVersion disagrees with its text',
+    code: REFUSAL.MALFORMED,
+    mail: () => agentMail({ body: { softwareVersion: '1.0.02-0', versionText: VERSION_TEXT } }),
+  },
+  { name: 'version report: no versionText', code: REFUSAL.MALFORMED, mail: () => agentMail({ body: { softwareVersion: '1.0.00-1' } }) },
+  { name: 'version report: versionText is a number', code: REFUSAL.MALFORMED, mail: () => agentMail({ body: { versionText: 102 } }) },
+  {
+    name: "update result: outcome 'pwned'",
+    code: REFUSAL.MALFORMED,
+    mail: () =>
+      agentMail({
+        p: { type: 'update-result' },
+        body: { rolloutId: 'R1', outcome: 'pwned', softwareVersion: '1.0.00-1', versionText: VERSION_TEXT },
+      }),
+  },
+  {
+    name: 'update result: malformed version text',
+    code: REFUSAL.MALFORMED,
+    mail: () =>
+      agentMail({
+        p: { type: 'update-result' },
+        body: { rolloutId: 'R1', outcome: 'installed', versionText: 'Software Version\tnope\n---Modules---\n' },
+      }),
+  },
+  // ---- fault reports
+  {
+    name: 'fault report: reports is not a list',
+    code: REFUSAL.MALFORMED,
+    mail: () => agentMail({ p: { type: 'fault-report' }, body: { reports: 'jam' } }),
+  },
+  {
+    name: "fault report: kind 'exploded'",
+    code: REFUSAL.MALFORMED,
+    mail: () => agentMail({ p: { type: 'fault-report' }, body: { reports: [fault({ kind: 'exploded' })] } }),
+  },
+  {
+    name: 'fault report: raisedAt is a number',
+    code: REFUSAL.MALFORMED,
+    mail: () => agentMail({ p: { type: 'fault-report' }, body: { reports: [fault({ raisedAt: 1_700_000_000 })] } }),
+  },
+  {
+    name: 'fault report: one good report and one without a deviceId',
+    code: REFUSAL.MALFORMED,
+    mail: () => agentMail({ p: { type: 'fault-report' }, body: { reports: [fault(), fault({ deviceId: undefined })] } }),
+  },
+  {
+    name: 'fault report: clearedAt is true',
+    code: REFUSAL.MALFORMED,
+    mail: () => agentMail({ p: { type: 'fault-report' }, body: { reports: [fault({ clearedAt: true })] } }),
+  },
+  {
+    name: 'fault report: source is an object',
+    code: REFUSAL.MALFORMED,
+    mail: () => agentMail({ p: { type: 'fault-report' }, body: { reports: [fault({ source: { oid: '1.3.6' } })] } }),
+  },
+  // ---- counter reports
+  {
+    name: 'counter report: readings is not a list',
+    code: REFUSAL.MALFORMED,
+    mail: () => agentMail({ p: { type: 'counter-report' }, body: { status: 'ok', readings: { total: 1 } } }),
+  },
+  {
+    name: 'counter report: a reading without its id',
+    code: REFUSAL.MALFORMED,
+    mail: () =>
+      agentMail({
+        p: { type: 'counter-report' },
+        body: { status: 'ok', readings: [{ deviceId: 'mfp-1', readAt: new Date().toISOString() }] },
+      }),
+  },
+];
+
+async function runHostCase(c: HostCase): Promise<void> {
+  const before = maildirCounts(mailRoot, HOST_ADDRESS);
+  const storedBefore = stored();
+  const agentInboxes = [A, B, C].map((a) => maildirCounts(mailRoot, addressOf(a)).inbox);
+  const quarantinedBefore = quarantineRows(path.join(host.dir, 'state')).length;
+  dropMail(mailRoot, HOST_ADDRESS, await c.mail());
+  const r = await rds(['--json', '--config', host.config, 'inbox'], { cwd: root });
+  expect(r.code, `exit code\n${r.stdout}\n${r.stderr}`).toBe(4);
+  const out = JSON.parse(r.stdout) as { processed: unknown[]; quarantined: { code: string }[] };
+  expect(out.quarantined.map((q) => q.code)).toEqual([c.code]);
+  expect(out.processed).toEqual([]);
+  const rows = quarantineRows(path.join(host.dir, 'state'));
+  expect(rows).toHaveLength(quarantinedBefore + 1);
+  expect(rows.at(-1)?.reason_code).toBe(c.code);
+  expect(maildirCounts(mailRoot, HOST_ADDRESS)).toEqual({ inbox: 0, quarantine: before.quarantine + 1, processed: before.processed });
+  // nothing stored, nothing answered
+  expect(stored()).toEqual(storedBefore);
+  expect([A, B, C].map((a) => maildirCounts(mailRoot, addressOf(a)).inbox)).toEqual(agentInboxes);
+}
+
+describe('hostile mail to the host (inbox, maildir://): exit 4, quarantined, nothing stored or acked', () => {
+  it('controls: a good version report is stored, a good fault report stored and acked', async () => {
+    controlRaw = await agentMail();
+    dropMail(mailRoot, HOST_ADDRESS, controlRaw);
+    dropMail(mailRoot, HOST_ADDRESS, await agentMail({ p: { type: 'fault-report' }, body: { reports: [fault()] } }));
+    const r = await rdsExpect(0, ['--json', '--config', host.config, 'inbox'], { cwd: root });
+    expect(
+      JSON.parse(r.stdout)
+        .processed.map((p: { type: string }) => p.type)
+        .sort(),
+    ).toEqual(['fault-report', 'version-report']);
+    expect(countRows(path.join(host.dir, 'state'), 'version_reports')).toBe(1);
+    expect(countRows(path.join(host.dir, 'state'), 'host_faults')).toBe(1);
+    expect(maildirCounts(mailRoot, addressOf(A)).inbox).toBe(1); // the ack
+  });
+
+  for (const c of cases) hostileCase(`${c.code}: ${c.name}`, () => runHostCase(c));
+
+  hostileCase('REPLAYED: the stored version report delivered again', () =>
+    runHostCase({ name: 'replay', code: REFUSAL.REPLAYED, mail: async () => controlRaw }),
+  );
+});
