@@ -86,7 +86,7 @@ Examples:
     .command('completion')
     .argument('<shell>', 'bash or zsh')
     .description('print a shell completion script')
-    .addHelpText('after', '\nExamples:\n  eval "$(rds completion bash)"\n  rds completion zsh > "${fpath[1]}/_rds"')
+    .addHelpText('after', `\nExamples:\n  eval "$(rds completion bash)"\n  rds completion zsh > "\${fpath[1]}/_rds"`)
     .action(on(() => import('./commands/completion.js')));
 
   // ---- agent --------------------------------------------------------------
@@ -107,7 +107,10 @@ Examples:
     .command('watch-faults')
     .description('agent: poll every device for faults; report new and cleared ones; resend unacked ones once')
     .option('--every <duration>', 'loop: one pass every DURATION (e.g. 60s)')
-    .addHelpText('after', '\nExamples:\n  rds watch-faults               # one pass (cron, every minute)\n  rds watch-faults --every 60s   # loop (systemd service)')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  rds watch-faults               # one pass (cron, every minute)\n  rds watch-faults --every 60s   # loop (systemd service)',
+    )
     .action(on(() => import('./commands/watch-faults.js')));
   program
     .command('collect-counters')
@@ -135,7 +138,10 @@ Examples:
     .option('--retries <n>', 'snmp: retries per request')
     .option('--file <file>', 'simulated: the JSON file describing the printers')
     .option('--name <name>', 'simulated: the device name in that file (default: the id)')
-    .addHelpText('after', '\nExamples:\n  rds devices add --id mfp-1 --driver snmp --address 192.0.2.10 --community public\n  rds devices add --id mfp-2 --driver snmp --address 192.0.2.11 --snmp-version 3 --v3-user rds --v3-auth-key … --v3-priv-key …\n  rds devices add --id sim-1 --driver simulated --file printers.json')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  rds devices add --id mfp-1 --driver snmp --address 192.0.2.10 --community public\n  rds devices add --id mfp-2 --driver snmp --address 192.0.2.11 --snmp-version 3 --v3-user rds --v3-auth-key … --v3-priv-key …\n  rds devices add --id sim-1 --driver simulated --file printers.json',
+    )
     .action(on(async () => ({ run: (await import('./commands/devices.js')).runAdd })));
   devices
     .command('list')
@@ -151,7 +157,10 @@ Examples:
     .description('agent: take host mail one message at a time: verify, then act (update, version request, ack, counter request)')
     .option('--every <duration>', 'loop: one pass every DURATION (e.g. 3m)')
     .option('--max <n>', 'at most N messages a pass')
-    .addHelpText('after', '\nExamples:\n  rds poll-mail                 # one pass (cron)\n  rds poll-mail --every 3m      # loop (systemd service)')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  rds poll-mail                 # one pass (cron)\n  rds poll-mail --every 3m      # loop (systemd service)',
+    )
     .action(on(() => import('./commands/poll-mail.js')));
 
   // ---- host ---------------------------------------------------------------
@@ -184,7 +193,10 @@ Examples:
     .option('--exclude <ids>', 'all but these agents (comma-separated)')
     .option('--dry-run', 'check the package and show who would get it; send nothing')
     .option('--retry-failed <rollout>', 're-send to the agents of ROLLOUT whose send failed')
-    .addHelpText('after', '\nExamples:\n  rds push-all update-1.0.02-0.rdsu\n  rds push-all update.rdsu --exclude AGENT0000007 --dry-run\n  rds push-all --retry-failed R20261124201500-1a2b3c4d')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  rds push-all update-1.0.02-0.rdsu\n  rds push-all update.rdsu --exclude AGENT0000007 --dry-run\n  rds push-all --retry-failed R20261124201500-1a2b3c4d',
+    )
     .action(on(() => import('./commands/push-all.js')));
   program
     .command('request-versions')
@@ -197,7 +209,7 @@ Examples:
   program
     .command('verify')
     .description("host: compare every agent's Software Version with the target; exit 1 if any failed")
-    .option('--target <version>', 'the version every agent should run (default: the rollout\'s)')
+    .option('--target <version>', "the version every agent should run (default: the rollout's)")
     .option('--rollout <id>', 'the rollout to check (default: the latest)')
     .option('--wait <duration>', 'take in replies until all answered or DURATION passed')
     .option('--no-inbox', 'do not read mail first; judge from what was taken in')

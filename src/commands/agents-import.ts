@@ -44,18 +44,21 @@ export function readImportFile(file: string): Row[] {
   if (text.trimStart().startsWith('[')) {
     const rows = JSON.parse(text) as Partial<Row & { keyFile: string }>[];
     return rows.map((r, i) => {
-      if (!r.id || !r.address || !(r.key || r.keyFile)) throw new UsageError('BAD_IMPORT', `${file}: entry ${i + 1} needs id, address and key (or keyFile)`);
+      if (!r.id || !r.address || !(r.key || r.keyFile))
+        throw new UsageError('BAD_IMPORT', `${file}: entry ${i + 1} needs id, address and key (or keyFile)`);
       return { id: r.id, address: r.address, key: keyText((r.key ?? r.keyFile) as string), note: r.note ?? '' };
     });
   }
   const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '');
   const header = csvCells(lines[0] ?? '').map((h) => h.toLowerCase());
   const col = (name: string) => header.indexOf(name);
-  if (col('id') < 0 || col('address') < 0 || col('key') < 0) throw new UsageError('BAD_IMPORT', `${file}: line 1 must name the columns id,address,key[,note]`);
+  if (col('id') < 0 || col('address') < 0 || col('key') < 0)
+    throw new UsageError('BAD_IMPORT', `${file}: line 1 must name the columns id,address,key[,note]`);
   return lines.slice(1).map((line, i) => {
     const cells = csvCells(line);
     const get = (name: string) => cells[col(name)] ?? '';
-    if (!get('id') || !get('address') || !get('key')) throw new UsageError('BAD_IMPORT', `${file} line ${i + 2}: id, address and key are required`);
+    if (!get('id') || !get('address') || !get('key'))
+      throw new UsageError('BAD_IMPORT', `${file} line ${i + 2}: id, address and key are required`);
     return { id: get('id'), address: get('address'), key: keyText(get('key')), note: col('note') >= 0 ? get('note') : '' };
   });
 }
@@ -83,7 +86,10 @@ export async function run(options: { args: string[] }, globals: GlobalOptions): 
         added.push(row.id);
       });
     })();
-    return { data: { added, skipped }, text: `imported ${added.length} agents${skipped.length > 0 ? `, ${skipped.length} already registered` : ''}` };
+    return {
+      data: { added, skipped },
+      text: `imported ${added.length} agents${skipped.length > 0 ? `, ${skipped.length} already registered` : ''}`,
+    };
   } finally {
     ctx.close();
   }

@@ -11,7 +11,9 @@ export async function run(options: { every?: string }, globals: GlobalOptions): 
     return await runEvery(options.every, ctx.logger, async () => {
       const devices = listDevices(ctx.db);
       const pass = await collectCountersPass(ctx.db, devices, { drivers, clock: ctx.clock, logger: ctx.logger });
-      const lines = pass.readings.map((r) => `${r.deviceId}: total ${r.total ?? '-'}${r.flags.length > 0 ? ` [${r.flags.join(', ')}]` : ''}`);
+      const lines = pass.readings.map(
+        (r) => `${r.deviceId}: total ${r.total ?? '-'}${r.flags.length > 0 ? ` [${r.flags.join(', ')}]` : ''}`,
+      );
       for (const f of pass.failures) lines.push(`${f.deviceId}: ${f.message}`);
       const exitCode = devices.length > 0 && pass.failures.length === devices.length ? EXIT.TRANSIENT : EXIT.OK;
       return { exitCode, data: pass, text: lines.length > 0 ? lines.join('\n') : 'no devices' };

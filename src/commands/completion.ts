@@ -15,9 +15,7 @@ function walk(cmd: Command, prefix: string[], out: Node[]): void {
 }
 
 function bash(nodes: Node[], globals: string[]): string {
-  const cases = nodes
-    .map((n) => `    "${n.path}") words="${[...n.children, ...n.options, ...globals].join(' ')}" ;;`)
-    .join('\n');
+  const cases = nodes.map((n) => `    "${n.path}") words="${[...n.children, ...n.options, ...globals].join(' ')}" ;;`).join('\n');
   return `# bash completion for rds: eval "$(rds completion bash)", or save to /etc/bash_completion.d/rds
 _rds() {
   local cur path="" w words

@@ -27,7 +27,11 @@ export async function run(options: { csv?: boolean; since?: string }, globals: G
       .prepare('SELECT * FROM host_counters WHERE (? IS NULL OR read_at >= ?) ORDER BY read_at, agent_id, device_id')
       .all(since, since) as Row[];
     const readings = rows.map((r) => {
-      const full = JSON.parse(r.reading) as { byService?: Record<string, { total?: number }>; byPaperSize?: Record<string, { total?: number }>; flags?: string[] };
+      const full = JSON.parse(r.reading) as {
+        byService?: Record<string, { total?: number }>;
+        byPaperSize?: Record<string, { total?: number }>;
+        flags?: string[];
+      };
       return {
         agentId: r.agent_id,
         deviceId: r.device_id,
@@ -44,9 +48,31 @@ export async function run(options: { csv?: boolean; since?: string }, globals: G
     const services = [...new Set(readings.flatMap((r) => Object.keys(r.byService)))].sort();
     const sizes = [...new Set(readings.flatMap((r) => Object.keys(r.byPaperSize)))].sort();
     if (options.csv) {
-      const header = ['agent', 'device', 'serial', 'time', 'total', 'mono', 'colour', ...services.map((s) => `service:${s}`), ...sizes.map((s) => `paper:${s}`), 'flags'];
+      const header = [
+        'agent',
+        'device',
+        'serial',
+        'time',
+        'total',
+        'mono',
+        'colour',
+        ...services.map((s) => `service:${s}`),
+        ...sizes.map((s) => `paper:${s}`),
+        'flags',
+      ];
       const lines = readings.map((r) =>
-        [r.agentId, r.deviceId, r.serial, r.readAt, r.total, r.mono, r.colour, ...services.map((s) => r.byService[s]), ...sizes.map((s) => r.byPaperSize[s]), r.flags.join(' ')]
+        [
+          r.agentId,
+          r.deviceId,
+          r.serial,
+          r.readAt,
+          r.total,
+          r.mono,
+          r.colour,
+          ...services.map((s) => r.byService[s]),
+          ...sizes.map((s) => r.byPaperSize[s]),
+          r.flags.join(' '),
+        ]
           .map(csvField)
           .join(','),
       );
@@ -57,7 +83,15 @@ export async function run(options: { csv?: boolean; since?: string }, globals: G
         ? 'no counter readings'
         : formatTable(
             ['Agent', 'Device', 'Serial', 'Read at', 'Total', 'Mono', 'Colour'],
-            readings.map((r) => [r.agentId, r.deviceId, r.serial ?? '-', formatTime(r.readAt), String(r.total ?? '-'), String(r.mono ?? '-'), String(r.colour ?? '-')]),
+            readings.map((r) => [
+              r.agentId,
+              r.deviceId,
+              r.serial ?? '-',
+              formatTime(r.readAt),
+              String(r.total ?? '-'),
+              String(r.mono ?? '-'),
+              String(r.colour ?? '-'),
+            ]),
           );
     return { data: { readings }, text };
   } finally {

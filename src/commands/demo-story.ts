@@ -54,7 +54,13 @@ function quietLogs(config: string): void {
   fs.writeFileSync(config, JSON.stringify(json, null, 2), { mode: 0o600 });
 }
 
-async function makeNode(input: StoryInput, role: 'host' | 'agent', id: string, address: string, extra: Record<string, unknown>): Promise<Node> {
+async function makeNode(
+  input: StoryInput,
+  role: 'host' | 'agent',
+  id: string,
+  address: string,
+  extra: Record<string, unknown>,
+): Promise<Node> {
   const dir = path.join(input.root, id);
   const config = path.join(dir, 'config.json');
   const { run } = await commands.init();
@@ -95,7 +101,15 @@ export async function runStory(input: StoryInput): Promise<{ asDesigned: boolean
     names.forEach((name, k) => {
       printers[name] = makeSimulatedPrinter(i * 2 + k + 1);
     });
-    agents.push({ ...(await makeNode(input, 'agent', id, `agent${i + 1}@${note.split(' ')[0]}.example`, { hostAddress: host.address, hostKey, softwareVersion: i % 5 === 1 ? '1.0.00-1' : '1.0.01-1' })), note, printers: names });
+    agents.push({
+      ...(await makeNode(input, 'agent', id, `agent${i + 1}@${note.split(' ')[0]}.example`, {
+        hostAddress: host.address,
+        hostKey,
+        softwareVersion: i % 5 === 1 ? '1.0.00-1' : '1.0.01-1',
+      })),
+      note,
+      printers: names,
+    });
   }
   writeSimulatedFleetFile(printersFile, printers);
   for (const agent of agents) {
@@ -140,7 +154,19 @@ export async function runStory(input: StoryInput): Promise<{ asDesigned: boolean
   const moduleFile = path.join(input.root, 'main.cgi');
   fs.writeFileSync(moduleFile, '#!/bin/sh\necho "main.cgi 1.0.02"\n');
   const pkg = path.join(input.root, `update-${TARGET}.rdsu`);
-  update(String((await cmd(commands.packUpdate(), host, { softwareVersion: TARGET, script, module: [`main.cgi=1.0.02:${moduleFile}`], timeout: '1m', output: pkg })).text).split('\n')[0] as string);
+  update(
+    String(
+      (
+        await cmd(commands.packUpdate(), host, {
+          softwareVersion: TARGET,
+          script,
+          module: [`main.cgi=1.0.02:${moduleFile}`],
+          timeout: '1m',
+          output: pkg,
+        })
+      ).text,
+    ).split('\n')[0] as string,
+  );
   const pushed = await (await commands.pushAll()).run({ args: [pkg] } as never, { config: host.config, quiet: !process.stderr.isTTY });
   update(String(pushed.text).split('\n')[0] as string);
   fs.writeFileSync(path.join((agents[failing] as Node).dir, 'install', 'simulate-disk-full'), '');

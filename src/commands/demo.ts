@@ -41,10 +41,12 @@ interface Step {
 
 export async function run(options: DemoOptions, globals: GlobalOptions): Promise<CommandResult> {
   const count = Number(options.agents ?? 17);
-  if (!Number.isInteger(count) || count < 3 || count > 500) throw new UsageError('BAD_OPTION', `--agents ${options.agents}: give a whole number from 3 to 500`);
+  if (!Number.isInteger(count) || count < 3 || count > 500)
+    throw new UsageError('BAD_OPTION', `--agents ${options.agents}: give a whole number from 3 to 500`);
   const root = options.keep ? path.resolve(options.keep) : fs.mkdtempSync(path.join(os.tmpdir(), 'rds-demo-'));
   if (options.keep) {
-    if (fs.existsSync(root) && fs.readdirSync(root).length > 0) throw new UsageError('DEMO_DIR_NOT_EMPTY', `--keep ${root}: the folder must be empty or new`);
+    if (fs.existsSync(root) && fs.readdirSync(root).length > 0)
+      throw new UsageError('DEMO_DIR_NOT_EMPTY', `--keep ${root}: the folder must be empty or new`);
     fs.mkdirSync(root, { recursive: true, mode: 0o700 });
   }
   const live = !globals.json && !globals.quiet;
@@ -68,8 +70,16 @@ export async function run(options: DemoOptions, globals: GlobalOptions): Promise
     const outcome = await runStory({ root, mailRoot, smtpPort: listener.port, count, customers: CUSTOMERS, say, globals });
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
     const end = say('The end');
-    end(outcome.asDesigned ? `The story ran as designed in ${seconds} s: exactly the two expected agents failed.` : `Unexpected: ${outcome.problem}`);
-    end(options.keep ? `Configs, mailboxes and databases are kept in ${root}` : 'Run with --keep DIR to look at the configs, mailboxes and databases afterwards.');
+    end(
+      outcome.asDesigned
+        ? `The story ran as designed in ${seconds} s: exactly the two expected agents failed.`
+        : `Unexpected: ${outcome.problem}`,
+    );
+    end(
+      options.keep
+        ? `Configs, mailboxes and databases are kept in ${root}`
+        : 'Run with --keep DIR to look at the configs, mailboxes and databases afterwards.',
+    );
     return {
       exitCode: outcome.asDesigned ? EXIT.OK : EXIT.FAILED,
       data: { asDesigned: outcome.asDesigned, seconds: Number(seconds), dir: options.keep ? root : null, steps, verify: outcome.verify },

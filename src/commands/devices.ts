@@ -71,7 +71,13 @@ export async function runList(_options: unknown, globals: GlobalOptions): Promis
     };
     return {
       data: { devices },
-      text: devices.length === 0 ? 'no devices' : formatTable(['Device', 'Driver', 'Where'], devices.map((d) => [String(d.id), String(d.driver), where(d)])),
+      text:
+        devices.length === 0
+          ? 'no devices'
+          : formatTable(
+              ['Device', 'Driver', 'Where'],
+              devices.map((d) => [String(d.id), String(d.driver), where(d)]),
+            ),
     };
   } finally {
     ctx.close();

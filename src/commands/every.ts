@@ -1,5 +1,5 @@
 import { parseDuration } from '../core/duration.js';
-import { isRdsError, EXIT } from '../core/errors.js';
+import { EXIT, isRdsError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { CommandResult } from './types.js';
 

@@ -39,7 +39,16 @@ export async function run(options: { open?: boolean; agent?: string }, globals: 
         ? 'no faults'
         : formatTable(
             ['Agent', 'Device', 'Code', 'Subunit', 'Severity', 'Raised', 'Cleared', 'Acked'],
-            faults.map((f) => [f.agentId, f.deviceId, f.code, f.subunit, f.severity, formatTime(f.raisedAt), formatTime(f.clearedAt), f.acked ? 'yes' : 'no']),
+            faults.map((f) => [
+              f.agentId,
+              f.deviceId,
+              f.code,
+              f.subunit,
+              f.severity,
+              formatTime(f.raisedAt),
+              formatTime(f.clearedAt),
+              f.acked ? 'yes' : 'no',
+            ]),
           );
     return { data: { faults }, text };
   } finally {

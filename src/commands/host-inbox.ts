@@ -1,9 +1,9 @@
+import type { HostConfig } from '../core/config/schema.js';
 import { hostPolicy } from '../core/host/policy.js';
 import { hostHandlers } from '../core/host/reports.js';
 import { receiveMessages } from '../core/message/inbound.js';
 import type { Context } from './context.js';
 import { openMailInbox } from './mail-context.js';
-import type { HostConfig } from '../core/config/schema.js';
 
 /** One pass of taking in agent mail (shared by inbox, verify --wait, request-versions --wait). */
 export async function takeInMail(ctx: Context<HostConfig>, max?: number) {

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { generateKeyPair, writeSecretFile } from '../core/crypto/keys.js';
 import { readSecret } from '../core/config/config.js';
+import { generateKeyPair, writeSecretFile } from '../core/crypto/keys.js';
 import { EXIT } from '../core/errors.js';
 import { listAgents } from '../core/host/registry.js';
 import { queueMessage } from '../core/message/outgoing.js';
@@ -48,7 +48,11 @@ export async function run(_options: unknown, globals: GlobalOptions): Promise<Co
       `announced to ${agents.length} agents${flushed.transient ? ' (queued: mail server unreachable, sent on the next run)' : ''}`,
       'pack update packages again: packages made before the rotation are encrypted to the old key',
     ].join('\n');
-    return { exitCode: flushed.transient ? EXIT.TRANSIENT : EXIT.OK, data: { fingerprint: pair.fingerprint, agents: agents.length, retired }, text };
+    return {
+      exitCode: flushed.transient ? EXIT.TRANSIENT : EXIT.OK,
+      data: { fingerprint: pair.fingerprint, agents: agents.length, retired },
+      text,
+    };
   } finally {
     ctx.close();
   }

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { readSecret } from '../core/config/config.js';
 import type { AgentConfig, RdsConfig } from '../core/config/schema.js';
 import type { MailInbox, MailSender } from '../core/mail/types.js';
-import { flushOutbox, type FlushResult } from '../core/outbox/outbox.js';
+import { type FlushResult, flushOutbox } from '../core/outbox/outbox.js';
 import type { Context } from './context.js';
 
 function tlsCa(config: RdsConfig): Buffer | undefined {

@@ -1,5 +1,5 @@
 import { agentHandlers } from '../core/agent/handlers.js';
-import { EXIT, REFUSAL, TransientError } from '../core/errors.js';
+import { EXIT, REFUSAL, type TransientError } from '../core/errors.js';
 import { normaliseAddress } from '../core/message/accept.js';
 import { receiveMessages, wasProcessed } from '../core/message/inbound.js';
 import { agentHandlerContext } from './agent-handler-context.js';
@@ -31,7 +31,9 @@ export async function run(options: { every?: string; max?: string }, globals: Gl
             selfId: ctx.config.id,
             // read the key each time: a key-rotation message re-pins it mid-pass
             sendersFor: (address) =>
-              address === normaliseAddress(ctx.config.hostAddress) ? [{ id: ctx.config.hostId, address: ctx.config.hostAddress, key: handlerCtx.hostKey }] : [],
+              address === normaliseAddress(ctx.config.hostAddress)
+                ? [{ id: ctx.config.hostId, address: ctx.config.hostAddress, key: handlerCtx.hostKey }]
+                : [],
             unknownSenderCode: REFUSAL.SENDER_MISMATCH,
             acceptBroadcast: true,
             wasProcessed: (id) => wasProcessed(ctx.db, id),
@@ -52,7 +54,12 @@ export async function run(options: { every?: string; max?: string }, globals: Gl
       if (transient) lines.push(`mail server unreachable, replies stay queued: ${transient.message}`);
       return {
         exitCode,
-        data: { processed: received.processed, quarantined: received.quarantined, sent: before.sent.length + (after === before ? 0 : after.sent.length), transient: transient?.message },
+        data: {
+          processed: received.processed,
+          quarantined: received.quarantined,
+          sent: before.sent.length + (after === before ? 0 : after.sent.length),
+          transient: transient?.message,
+        },
         text: lines.length > 0 ? lines.join('\n') : 'no mail',
       };
     };

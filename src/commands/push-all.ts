@@ -28,7 +28,9 @@ export async function run(options: PushOptions, globals: GlobalOptions): Promise
       file ??= row.file;
       const failed = new Set(
         (
-          ctx.db.prepare("SELECT agent_id FROM rollout_agents WHERE rollout_id = ? AND status != 'sent'").all(rollout?.id) as { agent_id: string }[]
+          ctx.db.prepare("SELECT agent_id FROM rollout_agents WHERE rollout_id = ? AND status != 'sent'").all(rollout?.id) as {
+            agent_id: string;
+          }[]
         ).map((r) => r.agent_id),
       );
       agents = agents.filter((a) => failed.has(a.id));
@@ -65,7 +67,11 @@ export async function run(options: PushOptions, globals: GlobalOptions): Promise
     const head = result.dryRun
       ? `dry run: would push ${result.target} (package ${result.packageId}) to ${result.agents.length} agents`
       : `rollout ${result.rolloutId}: ${result.target} sent to ${result.agents.length - failed.length} of ${result.agents.length} agents`;
-    const tail = result.transient ? `\nmail server unreachable; the rest stays queued: rds push-all --retry-failed ${result.rolloutId}` : failed.length > 0 ? `\nretry with: rds push-all --retry-failed ${result.rolloutId}` : '';
+    const tail = result.transient
+      ? `\nmail server unreachable; the rest stays queued: rds push-all --retry-failed ${result.rolloutId}`
+      : failed.length > 0
+        ? `\nretry with: rds push-all --retry-failed ${result.rolloutId}`
+        : '';
     return { exitCode, data: result, text: `${head}\n${table}${tail}` };
   } finally {
     ctx.close();

@@ -16,7 +16,11 @@ export async function run(options: { agents?: string; exclude?: string; wait?: s
     const requests = await queueRequests(ctx.db, self, agents, 'counter-request', { clock: ctx.clock, ttlMs: ctx.ttlMs });
     const flushed = await flushAll(ctx);
     if (flushed.transient) {
-      return { exitCode: EXIT.TRANSIENT, data: { requested: requests }, text: `mail server unreachable; ${requests.length} requests stay queued` };
+      return {
+        exitCode: EXIT.TRANSIENT,
+        data: { requested: requests },
+        text: `mail server unreachable; ${requests.length} requests stay queued`,
+      };
     }
     let answered = new Set<string>();
     if (options.wait) {

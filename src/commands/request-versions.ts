@@ -1,9 +1,9 @@
+import { sleep } from '../core/clock.js';
 import { parseDuration } from '../core/duration.js';
 import { EXIT } from '../core/errors.js';
 import { selectAgents } from '../core/host/registry.js';
 import { answeredRequests, queueRequests } from '../core/host/requests.js';
 import { findRollout } from '../core/host/verify.js';
-import { sleep } from '../core/clock.js';
 import { openContext } from './context.js';
 import { takeInMail } from './host-inbox.js';
 import { flushAll } from './mail-context.js';
@@ -21,7 +21,11 @@ export async function run(options: { agents?: string; exclude?: string; wait?: s
     });
     const flushed = await flushAll(ctx);
     if (flushed.transient) {
-      return { exitCode: EXIT.TRANSIENT, data: { requested: requests, transient: flushed.transient.message }, text: `mail server unreachable; ${requests.length} requests stay queued` };
+      return {
+        exitCode: EXIT.TRANSIENT,
+        data: { requested: requests, transient: flushed.transient.message },
+        text: `mail server unreachable; ${requests.length} requests stay queued`,
+      };
     }
     let answered = new Set<string>();
     if (options.wait) {

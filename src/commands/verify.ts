@@ -15,14 +15,20 @@ export function formatVerifyTable(report: VerifyReport): string {
   return `update to: ${report.target}\n${table}\n${report.failed} of ${report.agents.length} agents failed`;
 }
 
-export async function run(options: { target?: string; rollout?: string; wait?: string; noInbox?: boolean }, globals: GlobalOptions): Promise<CommandResult> {
+export async function run(
+  options: { target?: string; rollout?: string; wait?: string; noInbox?: boolean },
+  globals: GlobalOptions,
+): Promise<CommandResult> {
   const ctx = await openContext(globals, 'verify', { role: 'host', lock: 'inbox' });
   try {
     const deadline = options.wait ? Date.now() + parseDuration(options.wait, '--wait') : 0;
     let report: VerifyReport;
     while (true) {
       if (!options.noInbox) await takeInMail(ctx);
-      report = verifyFleet(ctx.db, { ...(options.target ? { target: options.target } : {}), ...(options.rollout ? { rolloutId: options.rollout } : {}) });
+      report = verifyFleet(ctx.db, {
+        ...(options.target ? { target: options.target } : {}),
+        ...(options.rollout ? { rolloutId: options.rollout } : {}),
+      });
       if (!options.wait || allReplied(report) || Date.now() >= deadline) break;
       await sleep(Math.min(2000, Math.max(0, deadline - Date.now())));
     }

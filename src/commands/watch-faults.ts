@@ -18,7 +18,9 @@ export async function run(options: { every?: string }, globals: GlobalOptions): 
       const pass = await watchFaultsPass(ctx.db, listDevices(ctx.db), { drivers, clock: ctx.clock, logger: ctx.logger });
       const mail = await queueFaultMail(handlerCtx, ackWindowMs);
       const flushed = await flushAll(ctx);
-      const lines = pass.reports.map((r) => `${r.kind} ${r.event.code}${r.event.subunit ? ` (${r.event.subunit})` : ''} on ${r.event.deviceId}`);
+      const lines = pass.reports.map(
+        (r) => `${r.kind} ${r.event.code}${r.event.subunit ? ` (${r.event.subunit})` : ''} on ${r.event.deviceId}`,
+      );
       if (mail.resent) lines.push(`resent ${mail.resent} unacknowledged report(s)`);
       if (mail.unacknowledged) lines.push(`${mail.unacknowledged} report(s) stayed unacknowledged after the resend`);
       for (const d of pass.devices.filter((x) => !x.ok)) lines.push(`${d.deviceId}: ${d.error?.message ?? 'unreachable'}`);
@@ -26,7 +28,12 @@ export async function run(options: { every?: string }, globals: GlobalOptions): 
       const exitCode = flushed.transient || (pass.failed > 0 && pass.failed === pass.devices.length) ? EXIT.TRANSIENT : EXIT.OK;
       return {
         exitCode,
-        data: { devices: pass.devices.map(({ snapshot: _s, ...d }) => d), reports: pass.reports, mail, transient: flushed.transient?.message },
+        data: {
+          devices: pass.devices.map(({ snapshot: _s, ...d }) => d),
+          reports: pass.reports,
+          mail,
+          transient: flushed.transient?.message,
+        },
         text: lines.length > 0 ? lines.join('\n') : `${pass.devices.length} device(s) polled, nothing new`,
       };
     });

@@ -42,14 +42,44 @@ beforeAll(async () => {
   ensureBuilt();
   mail = realMailBackend();
   const root = tempDir('rds-e2e-devices-');
-  fleet = await makeFleet(root, { hostAddress: mail.hostAddress, agentAddresses: [mail.agentAddress(11), mail.agentAddress(12)], urlsFor: (a) => mail.urlsFor(a) });
+  fleet = await makeFleet(root, {
+    hostAddress: mail.hostAddress,
+    agentAddresses: [mail.agentAddress(11), mail.agentAddress(12)],
+    urlsFor: (a) => mail.urlsFor(a),
+  });
   const snmpd = snmpdTestbed();
   dataFile = snmpd.dataFile;
   original = fs.readFileSync(dataFile, 'utf8');
   const sim = snmpsimTestbed();
   const [a1, a2] = fleet.agents as [Fleet['agents'][number], Fleet['agents'][number]];
-  await fleet.run(a1, 0, 'devices', 'add', '--id', 'lobby-printer', '--driver', 'snmp', '--address', `${snmpd.host}:${snmpd.port}`, '--community', snmpd.community);
-  await fleet.run(a2, 0, 'devices', 'add', '--id', 'sharp-mfp', '--driver', 'snmp', '--address', `${sim.host}:${sim.port}`, '--community', 'sharp-mx3570n');
+  await fleet.run(
+    a1,
+    0,
+    'devices',
+    'add',
+    '--id',
+    'lobby-printer',
+    '--driver',
+    'snmp',
+    '--address',
+    `${snmpd.host}:${snmpd.port}`,
+    '--community',
+    snmpd.community,
+  );
+  await fleet.run(
+    a2,
+    0,
+    'devices',
+    'add',
+    '--id',
+    'sharp-mfp',
+    '--driver',
+    'snmp',
+    '--address',
+    `${sim.host}:${sim.port}`,
+    '--community',
+    'sharp-mx3570n',
+  );
   setAckWindow(a1.config, '2s');
 });
 afterAll(() => {
@@ -69,7 +99,9 @@ describe('devices by mail (real SNMP agents, real Postfix + Dovecot)', () => {
     await mail.waitForMail(mail.hostAddress);
     expect((await fleet.run(fleet.host, 0, 'inbox')).stdout).toContain('1 fault-report');
     const faults = JSON.parse((await fleet.run(fleet.host, 0, '--json', 'faults', 'list', '--open')).stdout).faults;
-    expect(faults).toMatchObject([{ agentId: a1.id, deviceId: 'lobby-printer', code: 'jam', subunit: 'tray 2', severity: 'critical', acked: true }]);
+    expect(faults).toMatchObject([
+      { agentId: a1.id, deviceId: 'lobby-printer', code: 'jam', subunit: 'tray 2', severity: 'critical', acked: true },
+    ]);
     await mail.waitForMail(a1.address);
     expect((await fleet.run(a1, 0, 'poll-mail')).stdout).toMatch(/fault-ack .*: acked 1/);
     // acked: no resend however long we wait
@@ -106,7 +138,22 @@ describe('devices by mail (real SNMP agents, real Postfix + Dovecot)', () => {
     const json = JSON.parse(fs.readFileSync(a1.config, 'utf8'));
     const db = path.join(json.stateDir, 'state.db');
     expect(fs.existsSync(db)).toBe(true);
-    await fleet.run(a1, 0, 'devices', 'add', '--id', 'gone-printer', '--driver', 'snmp', '--address', '127.0.0.1:9', '--timeout', '300', '--retries', '0');
+    await fleet.run(
+      a1,
+      0,
+      'devices',
+      'add',
+      '--id',
+      'gone-printer',
+      '--driver',
+      'snmp',
+      '--address',
+      '127.0.0.1:9',
+      '--timeout',
+      '300',
+      '--retries',
+      '0',
+    );
     const outs: string[] = [];
     for (let i = 0; i < 3; i++) outs.push((await fleet.run(a1, 0, 'watch-faults')).stdout);
     expect(outs[0]).not.toContain('device-unreachable');

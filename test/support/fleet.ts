@@ -55,7 +55,14 @@ export async function makeFleet(
         dir,
         ...(urls.tlsCa ? ['--tls-ca', urls.tlsCa] : []),
         ...(role === 'agent'
-          ? ['--host-address', options.hostAddress, '--host-key', path.join(root, 'HOST.asc'), '--software-version', options.softwareVersion ?? '1.0.00-1']
+          ? [
+              '--host-address',
+              options.hostAddress,
+              '--host-key',
+              path.join(root, 'HOST.asc'),
+              '--software-version',
+              options.softwareVersion ?? '1.0.00-1',
+            ]
           : []),
         ...(hostKey ? [] : []),
       ],
@@ -72,9 +79,26 @@ export async function makeFleet(
   for (const [i, address] of options.agentAddresses.entries()) {
     const id = `AGENT${String(i + 1).padStart(7, '0')}`;
     const agent = await init('agent', id, address);
-    await rdsExpect(0, ['--config', host.config, 'agents', 'add', '--id', id, '--address', address, '--key', agent.publicKeyFile, '--note', `customer ${i + 1}`], {
-      cwd: root,
-    });
+    await rdsExpect(
+      0,
+      [
+        '--config',
+        host.config,
+        'agents',
+        'add',
+        '--id',
+        id,
+        '--address',
+        address,
+        '--key',
+        agent.publicKeyFile,
+        '--note',
+        `customer ${i + 1}`,
+      ],
+      {
+        cwd: root,
+      },
+    );
     agents.push(agent);
   }
   return {

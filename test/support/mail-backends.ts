@@ -31,7 +31,12 @@ export async function maildirBackend(root: string): Promise<MailBackend> {
   const files = (dir: string) =>
     ['new', 'cur'].flatMap((sub) => {
       const d = path.join(dir, sub);
-      return fs.existsSync(d) ? fs.readdirSync(d).sort().map((f) => fs.readFileSync(path.join(d, f))) : [];
+      return fs.existsSync(d)
+        ? fs
+            .readdirSync(d)
+            .sort()
+            .map((f) => fs.readFileSync(path.join(d, f)))
+        : [];
     });
   return {
     name: 'maildir',

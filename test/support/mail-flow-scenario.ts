@@ -36,7 +36,15 @@ export function defineMailFlowSuite(makeBackend: (root: string) => MailBackend |
 
   async function signedBy(key: openpgp.PrivateKey, to: Fleet['agents'][number], issued: Date, ttlMs: number): Promise<Buffer> {
     const payload = buildPayload({ type: 'version-request', from: 'HOST', to: [to.id], body: {}, ttlMs, clock: { now: () => issued } });
-    const { raw } = await composeMail({ from: mail.hostAddress, to: to.address, subject: 'version request', text: 'x', type: payload.type, payloadId: payload.id, armoredPayload: await signPayload(payload, key) });
+    const { raw } = await composeMail({
+      from: mail.hostAddress,
+      to: to.address,
+      subject: 'version request',
+      text: 'x',
+      type: payload.type,
+      payloadId: payload.id,
+      armoredPayload: await signPayload(payload, key),
+    });
     return raw;
   }
 
@@ -46,7 +54,19 @@ export function defineMailFlowSuite(makeBackend: (root: string) => MailBackend |
       const script = writeInstallScript(root);
       fs.writeFileSync(path.join(root, 'main.cgi'), 'main v1.0.01\n');
       const pkg = path.join(root, 'up.rdsu');
-      await fleet.run(fleet.host, 0, 'pack-update', '--software-version', '1.0.02-0', '--script', script, '--module', `main.cgi=1.0.01:${path.join(root, 'main.cgi')}`, '-o', pkg);
+      await fleet.run(
+        fleet.host,
+        0,
+        'pack-update',
+        '--software-version',
+        '1.0.02-0',
+        '--script',
+        script,
+        '--module',
+        `main.cgi=1.0.01:${path.join(root, 'main.cgi')}`,
+        '-o',
+        pkg,
+      );
       const pushed = JSON.parse((await fleet.run(fleet.host, 0, '--json', 'push-all', pkg)).stdout);
       expect(pushed.agents.map((a: { status: string }) => a.status)).toEqual(Array(6).fill('sent'));
 
@@ -61,7 +81,9 @@ export function defineMailFlowSuite(makeBackend: (root: string) => MailBackend |
       await mail.waitForMail(mail.hostAddress, 5);
       const table = JSON.parse((await fleet.run(fleet.host, 1, '--json', 'verify', '--wait', '5s')).stdout);
       expect(table.target).toBe('1.0.02-0');
-      const failed = table.agents.filter((a: { failed: boolean }) => a.failed).map((a: { agentId: string; reason: string }) => [a.agentId, a.reason]);
+      const failed = table.agents
+        .filter((a: { failed: boolean }) => a.failed)
+        .map((a: { agentId: string; reason: string }) => [a.agentId, a.reason]);
       expect(failed).toEqual([
         [agent(3).id, 'rolled-back'],
         [agent(5).id, 'no-reply'],
@@ -105,7 +127,9 @@ export function defineMailFlowSuite(makeBackend: (root: string) => MailBackend |
     });
 
     it('an expired command signed by the real host key is quarantined and not answered', async () => {
-      const hostKey = await openpgp.readPrivateKey({ armoredKey: fs.readFileSync(path.join(fleet.host.dir, 'keys', 'private.asc'), 'utf8') });
+      const hostKey = await openpgp.readPrivateKey({
+        armoredKey: fs.readFileSync(path.join(fleet.host.dir, 'keys', 'private.asc'), 'utf8'),
+      });
       const raw = await signedBy(hostKey, agent(6), new Date(Date.now() - 3 * 86400_000), 86400_000);
       await mail.deliverRaw(agent(6).address, raw);
       await mail.waitForMail(agent(6).address);

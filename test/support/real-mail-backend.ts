@@ -8,7 +8,14 @@ export function realMailBackend(): MailBackend {
   const tb = mailTestbed();
   const enc = (address: string) => encodeURIComponent(address);
   const imap = async <T>(address: string, fn: (client: ImapFlow) => Promise<T>): Promise<T> => {
-    const client = new ImapFlow({ host: '127.0.0.1', port: tb.imapPort, secure: false, tls: tb.tls, auth: { user: address, pass: tb.password }, logger: false });
+    const client = new ImapFlow({
+      host: '127.0.0.1',
+      port: tb.imapPort,
+      secure: false,
+      tls: tb.tls,
+      auth: { user: address, pass: tb.password },
+      logger: false,
+    });
     await client.connect();
     try {
       return await fn(client);

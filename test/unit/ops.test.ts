@@ -36,7 +36,7 @@ describe('operations kit', () => {
     for (const f of fs.readdirSync(path.join(ROOT, 'ops/systemd')).filter((n) => n.endsWith('.service'))) {
       const exec = /^ExecStart=\/usr\/bin\/env rds (.+)$/m.exec(fs.readFileSync(path.join(ROOT, 'ops/systemd', f), 'utf8'));
       expect(exec, f).not.toBeNull();
-      used.push((exec?.[1] as string).split(' --')[0] as string);
+      used.push(String(exec?.[1] ?? '').split(' --')[0] as string);
       const timer = path.join(ROOT, 'ops/systemd', f.replace('.service', '.timer'));
       expect(fs.existsSync(timer), `${f} has a timer`).toBe(true);
     }

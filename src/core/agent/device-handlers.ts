@@ -49,7 +49,10 @@ export function deviceHandlers(ctx: AgentHandlerContext): HandlerRegistry {
           body,
           inReplyTo: accepted.payload.id,
           subject: `[rds] counters from ${ctx.self.id}: ${status === 'ok' ? `${sending.length} readings` : status}`,
-          text: status === 'not-collected' ? 'Counters not collected yet.' : `${sending.length} counter readings attached in the signed payload.`,
+          text:
+            status === 'not-collected'
+              ? 'Counters not collected yet.'
+              : `${sending.length} counter readings attached in the signed payload.`,
         },
         { clock: ctx.clock, ttlMs: ctx.ttlMs },
       );

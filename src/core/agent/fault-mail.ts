@@ -1,5 +1,11 @@
+import {
+  listOverdueFaultReports,
+  listPendingFaultReports,
+  markFaultReported,
+  markFaultResent,
+  markFaultUnacknowledged,
+} from '../devices/fault-reports.js';
 import type { FaultEvent, FaultReport } from '../devices/fault-store.js';
-import { listOverdueFaultReports, listPendingFaultReports, markFaultReported, markFaultResent, markFaultUnacknowledged } from '../devices/fault-reports.js';
 import { queueMessage } from '../message/outgoing.js';
 import type { AgentHandlerContext } from './handlers.js';
 
@@ -34,7 +40,9 @@ function toReported(report: FaultReport, resent: boolean): ReportedFault {
 }
 
 async function queueFaultReport(ctx: AgentHandlerContext, reports: ReportedFault[], resent: boolean): Promise<string> {
-  const summary = reports.map((r) => `${r.kind === 'raised' ? 'RAISED' : 'cleared'} ${r.code}${r.subunit ? ` (${r.subunit})` : ''} on ${r.deviceId}`);
+  const summary = reports.map(
+    (r) => `${r.kind === 'raised' ? 'RAISED' : 'cleared'} ${r.code}${r.subunit ? ` (${r.subunit})` : ''} on ${r.deviceId}`,
+  );
   const payload = await queueMessage(
     ctx.db,
     ctx.self,
@@ -56,7 +64,10 @@ async function queueFaultReport(ctx: AgentHandlerContext, reports: ReportedFault
  * not ack within the ack window, and give up on what stayed unacked after the resend
  * (ORIGIN S301–S312: resend once, then give up — recorded, not forgotten).
  */
-export async function queueFaultMail(ctx: AgentHandlerContext, ackWindowMs: number): Promise<{ reported: number; resent: number; unacknowledged: number }> {
+export async function queueFaultMail(
+  ctx: AgentHandlerContext,
+  ackWindowMs: number,
+): Promise<{ reported: number; resent: number; unacknowledged: number }> {
   const now = ctx.clock.now();
   const pending = listPendingFaultReports(ctx.db);
   if (pending.length > 0) {

@@ -117,7 +117,13 @@ const handleUpdate =
     } catch (error) {
       if (!(error instanceof SecurityError)) throw error;
       // tell the host, then let the mail go to quarantine with the reason
-      await reply(ctx, 'update-result', payload.id, refusedBody(ctx, payload.body, error), `update ${payload.body.softwareVersion} refused by ${ctx.self.id}`);
+      await reply(
+        ctx,
+        'update-result',
+        payload.id,
+        refusedBody(ctx, payload.body, error),
+        `update ${payload.body.softwareVersion} refused by ${ctx.self.id}`,
+      );
       throw error;
     } finally {
       lock.release();
@@ -145,7 +151,13 @@ const handleVersionRequest =
   async ({ accepted }) => {
     // an update interrupted by a crash is finished or undone first: never report a version
     // that `current` does not run
-    recoverIfIdle({ db: ctx.db, layout: installLayout(ctx.config.installRoot), stateDir: ctx.config.stateDir, clock: ctx.clock, logger: ctx.logger });
+    recoverIfIdle({
+      db: ctx.db,
+      layout: installLayout(ctx.config.installRoot),
+      stateDir: ctx.config.stateDir,
+      clock: ctx.clock,
+      logger: ctx.logger,
+    });
     const report = readVersionReport(ctx.db);
     await reply(
       ctx,

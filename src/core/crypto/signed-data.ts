@@ -29,7 +29,10 @@ export async function verifySignedData(armored: string, trusted: openpgp.PublicK
  * The same, when several keys may be trusted for one address (agents sharing a mailbox):
  * the signature's issuer picks the key, and `index` says which one verified.
  */
-export async function verifySignedDataByAny(armored: string, candidates: openpgp.PublicKey[]): Promise<{ data: Uint8Array; index: number }> {
+export async function verifySignedDataByAny(
+  armored: string,
+  candidates: openpgp.PublicKey[],
+): Promise<{ data: Uint8Array; index: number }> {
   if (armored.length > MAX_SIGNED_PAYLOAD) {
     throw new SecurityError(REFUSAL.OVERSIZE, `signed payload is ${armored.length} bytes (at most ${MAX_SIGNED_PAYLOAD})`);
   }

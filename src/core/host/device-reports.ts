@@ -52,7 +52,8 @@ export function hostDeviceHandlers(ctx: HostDeviceContext): HandlerRegistry {
     'fault-report': async ({ accepted }) => {
       const { payload } = accepted;
       const reports = payload.body.reports;
-      if (!Array.isArray(reports) || !reports.every(isFault)) throw new SecurityError(REFUSAL.MALFORMED, 'fault report lacks a valid reports list');
+      if (!Array.isArray(reports) || !reports.every(isFault))
+        throw new SecurityError(REFUSAL.MALFORMED, 'fault report lacks a valid reports list');
       const now = ctx.clock.now().toISOString();
       const upsert = ctx.db.prepare(
         `INSERT INTO host_faults (agent_id, event_id, device_id, code, subunit, severity, source, raised_at, cleared_at, received_at)
@@ -89,7 +90,8 @@ export function hostDeviceHandlers(ctx: HostDeviceContext): HandlerRegistry {
     'counter-report': async ({ accepted }) => {
       const { payload } = accepted;
       const { status, readings } = payload.body as { status?: unknown; readings?: unknown };
-      if (typeof status !== 'string' || !Array.isArray(readings)) throw new SecurityError(REFUSAL.MALFORMED, 'counter report lacks status/readings');
+      if (typeof status !== 'string' || !Array.isArray(readings))
+        throw new SecurityError(REFUSAL.MALFORMED, 'counter report lacks status/readings');
       const insert = ctx.db.prepare(
         `INSERT OR IGNORE INTO host_counters (agent_id, reading_id, device_id, serial, read_at, total, mono, colour, reading, received_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -102,7 +104,18 @@ export function hostDeviceHandlers(ctx: HostDeviceContext): HandlerRegistry {
             throw new SecurityError(REFUSAL.MALFORMED, 'counter report holds a reading without id/device/time');
           }
           const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
-          stored += insert.run(payload.from, r.readingId, r.deviceId, typeof r.serial === 'string' ? r.serial : null, r.readAt, num(r.total), num(r.mono), num(r.colour), JSON.stringify(r), now).changes;
+          stored += insert.run(
+            payload.from,
+            r.readingId,
+            r.deviceId,
+            typeof r.serial === 'string' ? r.serial : null,
+            r.readAt,
+            num(r.total),
+            num(r.mono),
+            num(r.colour),
+            JSON.stringify(r),
+            now,
+          ).changes;
         }
       })();
       markAnswered(ctx.db, payload.inReplyTo, status, now);

@@ -233,10 +233,17 @@ export function updateMailBuilder(knownBody?: { file: string; body: Uint8Array }
   };
 }
 
-async function sendUpdates(input: PushInput, items: AsyncIterator<OutboxItem>, total: number, body: Uint8Array): Promise<FlushResult | undefined> {
+async function sendUpdates(
+  input: PushInput,
+  items: AsyncIterator<OutboxItem>,
+  total: number,
+  body: Uint8Array,
+): Promise<FlushResult | undefined> {
   if (!input.sender || total === 0) return undefined;
   const sender = await input.sender();
-  const setStatus = input.db.prepare('UPDATE rollout_agents SET status = ?, sent_at = ?, error = ?, message_id = ? WHERE rollout_id = ? AND agent_id = ?');
+  const setStatus = input.db.prepare(
+    'UPDATE rollout_agents SET status = ?, sent_at = ?, error = ?, message_id = ? WHERE rollout_id = ? AND agent_id = ?',
+  );
   let done = 0;
   try {
     return await flushOutbox(input.db, sender, {
@@ -247,7 +254,14 @@ async function sendUpdates(input: PushInput, items: AsyncIterator<OutboxItem>, t
       clock: input.clock,
       onSent: (item, error) => {
         const [rolloutId, agentId] = (item.ref ?? ':').split(':') as [string, string];
-        setStatus.run(error ? 'send-failed' : 'sent', error ? null : input.clock.now().toISOString(), error ?? null, item.messageId, rolloutId, agentId);
+        setStatus.run(
+          error ? 'send-failed' : 'sent',
+          error ? null : input.clock.now().toISOString(),
+          error ?? null,
+          item.messageId,
+          rolloutId,
+          agentId,
+        );
         input.onProgress?.(++done, total, agentId, error);
       },
     });
@@ -256,7 +270,14 @@ async function sendUpdates(input: PushInput, items: AsyncIterator<OutboxItem>, t
   }
 }
 
-function summarise(db: Db, rolloutId: string, packageId: string, target: string, agents: AgentRecord[], flush: FlushResult | undefined): PushResult {
+function summarise(
+  db: Db,
+  rolloutId: string,
+  packageId: string,
+  target: string,
+  agents: AgentRecord[],
+  flush: FlushResult | undefined,
+): PushResult {
   const rows = db.prepare('SELECT agent_id, status, error FROM rollout_agents WHERE rollout_id = ?').all(rolloutId) as {
     agent_id: string;
     status: PushAgentStatus['status'];

@@ -21,7 +21,10 @@ function readReport(body: Record<string, unknown>): { softwareVersion: string; v
     throw error;
   }
   if (body.softwareVersion !== undefined && body.softwareVersion !== parsed.softwareVersion) {
-    throw new SecurityError(REFUSAL.MALFORMED, `report says ${String(body.softwareVersion)} but its version text says ${parsed.softwareVersion}`);
+    throw new SecurityError(
+      REFUSAL.MALFORMED,
+      `report says ${String(body.softwareVersion)} but its version text says ${parsed.softwareVersion}`,
+    );
   }
   return { softwareVersion: parsed.softwareVersion, versionText: body.versionText };
 }

@@ -42,7 +42,11 @@ export async function queueRequests(
 /** Record that a request was answered (the reply's inReplyTo names it). */
 export function markAnswered(db: Db, requestId: string | undefined, answer: string, at: string): void {
   if (!requestId) return;
-  db.prepare('UPDATE requests SET answered_at = COALESCE(answered_at, ?), answer = COALESCE(answer, ?) WHERE id = ?').run(at, answer, requestId);
+  db.prepare('UPDATE requests SET answered_at = COALESCE(answered_at, ?), answer = COALESCE(answer, ?) WHERE id = ?').run(
+    at,
+    answer,
+    requestId,
+  );
 }
 
 /** Which of these requests have an answer. */

@@ -56,7 +56,9 @@ export function verifyFleet(db: Db, options: { target?: string; rolloutId?: stri
   let agents = listAgents(db);
   if (rollout) {
     const inRollout = new Set(
-      (db.prepare('SELECT agent_id FROM rollout_agents WHERE rollout_id = ?').all(rollout.id) as { agent_id: string }[]).map((r) => r.agent_id),
+      (db.prepare('SELECT agent_id FROM rollout_agents WHERE rollout_id = ?').all(rollout.id) as { agent_id: string }[]).map(
+        (r) => r.agent_id,
+      ),
     );
     agents = agents.filter((a) => inRollout.has(a.id));
   }

@@ -113,5 +113,10 @@ async function quarantine(
   });
   await inbox.settle(message, { kind: 'quarantined', reason });
   logger.warn('mail quarantined', { code: error.code, from: mail?.from, reason: error.message });
-  result.quarantined.push({ code: error.code, reason: error.message, ...(mail?.from ? { from: mail.from } : {}), ...(mail?.subject ? { subject: mail.subject } : {}) });
+  result.quarantined.push({
+    code: error.code,
+    reason: error.message,
+    ...(mail?.from ? { from: mail.from } : {}),
+    ...(mail?.subject ? { subject: mail.subject } : {}),
+  });
 }

@@ -46,7 +46,8 @@ function spliceEncoded(composed: Buffer, markers: string[], parts: EncodedAttach
   let from = 0;
   markers.forEach((marker, i) => {
     const at = composed.indexOf(marker, from, 'latin1');
-    if (at < 0 || composed.indexOf(marker, at + marker.length, 'latin1') >= 0) throw new Error('composed mail: encoded part marker not found once');
+    if (at < 0 || composed.indexOf(marker, at + marker.length, 'latin1') >= 0)
+      throw new Error('composed mail: encoded part marker not found once');
     pieces.push(composed.subarray(from, at), ...([] as Buffer[]).concat((parts[i] as EncodedAttachment).base64));
     from = at + marker.length;
   });

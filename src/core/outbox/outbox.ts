@@ -33,19 +33,21 @@ export interface EnqueueInput {
 
 /** Queue one mail; its `seq`, or undefined when a mail with this message id is queued already. */
 export function enqueue(db: Db, item: EnqueueInput, now: Date): number | undefined {
-  const info = db.prepare(
-    `INSERT OR IGNORE INTO outbox (message_id, kind, ref, env_from, env_to, raw, compose, created_at)
+  const info = db
+    .prepare(
+      `INSERT OR IGNORE INTO outbox (message_id, kind, ref, env_from, env_to, raw, compose, created_at)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-  ).run(
-    item.messageId,
-    item.kind,
-    item.ref ?? null,
-    item.envelope.from,
-    item.envelope.to.join(','),
-    item.raw ?? null,
-    item.compose === undefined ? null : JSON.stringify(item.compose),
-    now.toISOString(),
-  );
+    )
+    .run(
+      item.messageId,
+      item.kind,
+      item.ref ?? null,
+      item.envelope.from,
+      item.envelope.to.join(','),
+      item.raw ?? null,
+      item.compose === undefined ? null : JSON.stringify(item.compose),
+      now.toISOString(),
+    );
   return info.changes > 0 ? Number(info.lastInsertRowid) : undefined;
 }
 
