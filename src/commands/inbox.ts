@@ -11,11 +11,18 @@ export async function run(options: { every?: string; max?: string }, globals: Gl
     return await runEvery(options.every, ctx.logger, async () => {
       const received = await takeInMail(ctx, options.max ? Number(options.max) : undefined);
       const flushed = await flushAll(ctx); // acks queued by the handlers
-      const exitCode = flushed.transient ? EXIT.TRANSIENT : received.quarantined.length > 0 ? EXIT.SECURITY : EXIT.OK;
+      const exitCode = flushed.transient
+        ? EXIT.TRANSIENT
+        : received.quarantined.length > 0
+          ? EXIT.SECURITY
+          : received.failed.length > 0
+            ? EXIT.FAILED
+            : EXIT.OK;
       const counts = new Map<string, number>();
       for (const p of received.processed) counts.set(p.type, (counts.get(p.type) ?? 0) + 1);
       const lines = [...counts].map(([type, n]) => `${n} ${type}`);
       for (const q of received.quarantined) lines.push(`quarantined ${q.code}: ${q.reason}`);
+      for (const f of received.failed) lines.push(`left in the inbox (a bug, see the log): ${f.error}`);
       return { exitCode, data: received, text: lines.length > 0 ? lines.join('\n') : 'no mail' };
     });
   } finally {

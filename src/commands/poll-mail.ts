@@ -46,10 +46,17 @@ export async function run(options: { every?: string; max?: string }, globals: Gl
       }
       const after = before.transient ? before : await flushAll(ctx);
       const transient = after.transient;
-      const exitCode = transient ? EXIT.TRANSIENT : received.quarantined.length > 0 ? EXIT.SECURITY : EXIT.OK;
+      const exitCode = transient
+        ? EXIT.TRANSIENT
+        : received.quarantined.length > 0
+          ? EXIT.SECURITY
+          : received.failed.length > 0
+            ? EXIT.FAILED
+            : EXIT.OK;
       const lines = [
         ...received.processed.map((p) => `${p.type} ${p.id}: ${p.outcome}`),
         ...received.quarantined.map((q) => `quarantined ${q.code}: ${q.reason}`),
+        ...received.failed.map((f) => `left in the inbox (a bug, see the log): ${f.error}`),
       ];
       if (transient) lines.push(`mail server unreachable, replies stay queued: ${transient.message}`);
       return {

@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type * as openpgp from 'openpgp';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REFUSAL, type RefusalCode } from '../../src/core/errors.js';
 import {
   type AgentNode,
@@ -108,6 +108,10 @@ beforeAll(async () => {
   const first = await rdsExpect(0, ['--json', '--config', A.config, 'poll-mail'], { cwd: root });
   expect(JSON.parse(first.stdout).processed).toHaveLength(1);
 }, 120_000);
+
+afterAll(() => {
+  if (root) fs.rmSync(root, { recursive: true, force: true });
+});
 
 interface HostMail {
   agent?: AgentNode;

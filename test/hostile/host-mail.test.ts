@@ -5,9 +5,10 @@
 // table), exit 4, the mail moved to rds-quarantine (not lost, not left in the inbox), and
 // that nothing was stored or answered: no version report, fault or counter row, no ack.
 // Controls first show that the same mails, well formed, are stored and acked.
+import fs from 'node:fs';
 import path from 'node:path';
 import type * as openpgp from 'openpgp';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REFUSAL, type RefusalCode } from '../../src/core/errors.js';
 import { type AgentNode, ensureBuilt, type HostNode, initAgent, initHost, rds, rdsExpect, tempDir } from '../support/cli.js';
 import {
@@ -49,6 +50,10 @@ beforeAll(async () => {
   for (const agent of [A, B, C]) keys[agent.id] = await privateKeyOf(path.join(agent.dir, 'keys', 'private.asc'));
   keys.HOST = await privateKeyOf(host.keyFile);
 }, 120_000);
+
+afterAll(() => {
+  if (root) fs.rmSync(root, { recursive: true, force: true });
+});
 
 interface AgentMail {
   agent?: AgentNode;

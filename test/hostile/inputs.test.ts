@@ -5,7 +5,7 @@
 // that are JavaScript's own): the decoders give typed results or typed errors, never crash.
 import fs from 'node:fs';
 import path from 'node:path';
-import { beforeAll, describe, expect } from 'vitest';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { decodeCounters } from '../../src/core/devices/decode-counters.js';
 import { decodeAlerts, decodeIdentity, decodePrinterState, findPrinterIndex } from '../../src/core/devices/decode-status.js';
 import { decodeSubunitLabels, decodeSupplies } from '../../src/core/devices/decode-supplies.js';
@@ -87,6 +87,10 @@ beforeAll(async () => {
   goodHost = JSON.parse(fs.readFileSync(host.config, 'utf8'));
   goodAgent = JSON.parse(fs.readFileSync(agent.config, 'utf8'));
 }, 120_000);
+
+afterAll(() => {
+  if (root) fs.rmSync(root, { recursive: true, force: true });
+});
 
 interface ConfigCase {
   name: string;

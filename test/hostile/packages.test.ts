@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import * as openpgp from 'openpgp';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REFUSAL, type RefusalCode } from '../../src/core/errors.js';
 import {
   type AgentNode,
@@ -64,6 +64,10 @@ beforeAll(async () => {
   markers = path.join(root, 'markers');
   fs.mkdirSync(markers);
 }, 120_000);
+
+afterAll(() => {
+  if (root) fs.rmSync(root, { recursive: true, force: true });
+});
 
 interface PkgCase {
   name: string;

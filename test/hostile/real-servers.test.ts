@@ -14,7 +14,7 @@ import path from 'node:path';
 import { ImapFlow } from 'imapflow';
 import nodemailer from 'nodemailer';
 import type * as openpgp from 'openpgp';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REFUSAL, type RefusalCode } from '../../src/core/errors.js';
 import { ensureBuilt, rds, rdsExpect, sleep, tempDir } from '../support/cli.js';
 import { type Fleet, type FleetNode, makeFleet } from '../support/fleet.js';
@@ -160,6 +160,10 @@ beforeAll(async () => {
   marker = path.join(root, 'EXECUTED');
   pkg = await seal(craftTarGz({ marker }), await publicKeyOf(agent.publicKeyFile), hostKey);
 }, 180_000);
+
+afterAll(() => {
+  if (root) fs.rmSync(root, { recursive: true, force: true });
+});
 
 async function updateMail(o: { key?: openpgp.PrivateKey; payloadAsc?: string } & Partial<RawMailInput> = {}): Promise<Buffer> {
   const p = payload({ type: 'update', to: [agent.id], body: { rolloutId: 'R-real', softwareVersion: '1.0.02-0' } });

@@ -25,6 +25,8 @@ export type HandlerRegistry = Record<string, Handler>;
 export interface ReceiveResult {
   processed: { id: string; type: string; from: string; outcome: string }[];
   quarantined: { code: string; reason: string; from?: string; subject?: string }[];
+  /** mail a bug of ours could not handle: left in the inbox, the rest of the pass goes on */
+  failed: { uid: string; error: string }[];
 }
 
 export interface ReceiveOptions {
@@ -65,7 +67,7 @@ function recordQuarantine(
 
 export async function receiveMessages(options: ReceiveOptions): Promise<ReceiveResult> {
   const { db, inbox, policy, handlers, clock, logger } = options;
-  const result: ReceiveResult = { processed: [], quarantined: [] };
+  const result: ReceiveResult = { processed: [], quarantined: [], failed: [] };
   for await (const message of inbox.messages({ max: options.maxMessages ?? 1000, maxSize: options.maxMessageSize })) {
     let mail: ParsedRdsMail | undefined;
     let payloadId: string | undefined;
@@ -83,8 +85,16 @@ export async function receiveMessages(options: ReceiveOptions): Promise<ReceiveR
       await inbox.settle(message, { kind: 'processed' });
       result.processed.push({ id: accepted.payload.id, type: accepted.payload.type, from: accepted.sender.id, outcome });
     } catch (error) {
-      if (!isRdsError(error) || !(error instanceof SecurityError)) throw error;
-      await quarantine(db, inbox, message, error, mail, payloadId, clock, logger, result);
+      if (error instanceof SecurityError) {
+        await quarantine(db, inbox, message, error, mail, payloadId, clock, logger, result);
+        continue;
+      }
+      if (isRdsError(error)) throw error; // transient (server, disk) or usage: stop the pass, lose nothing
+      // A bug of ours must not turn one mail into a poison pill that blocks every later
+      // one: leave it in the inbox (nothing is lost), say so loudly, and go on.
+      const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
+      logger.error('this is a bug: a mail could not be handled and stays in the inbox', { uid: message.uid, error: text });
+      result.failed.push({ uid: message.uid, error: error instanceof Error ? error.message : String(error) });
     }
   }
   return result;
