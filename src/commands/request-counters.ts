@@ -1,44 +1,11 @@
-import { sleep } from '../core/clock.js';
-import { parseDuration } from '../core/duration.js';
-import { EXIT } from '../core/errors.js';
-import { selectAgents } from '../core/host/registry.js';
-import { answeredRequests, queueRequests } from '../core/host/requests.js';
 import { openContext } from './context.js';
-import { takeInMail } from './host-inbox.js';
-import { flushAll } from './mail-context.js';
+import { type RequestOptions, requestAndWait } from './host-requests.js';
 import type { CommandResult, GlobalOptions } from './types.js';
 
-export async function run(options: { agents?: string; exclude?: string; wait?: string }, globals: GlobalOptions): Promise<CommandResult> {
+export async function run(options: RequestOptions, globals: GlobalOptions): Promise<CommandResult> {
   const ctx = await openContext(globals, 'request-counters', { role: 'host', lock: 'request-counters' });
   try {
-    const agents = selectAgents(ctx.db, options.agents, options.exclude);
-    const self = { id: ctx.config.id, address: ctx.config.address, key: await ctx.privateKey() };
-    const requests = await queueRequests(ctx.db, self, agents, 'counter-request', { clock: ctx.clock, ttlMs: ctx.ttlMs });
-    const flushed = await flushAll(ctx);
-    if (flushed.transient) {
-      return {
-        exitCode: EXIT.TRANSIENT,
-        data: { requested: requests },
-        text: `mail server unreachable; ${requests.length} requests stay queued`,
-      };
-    }
-    let answered = new Set<string>();
-    if (options.wait) {
-      const deadline = Date.now() + parseDuration(options.wait, '--wait');
-      const ids = requests.map((r) => r.requestId);
-      while (true) {
-        await takeInMail(ctx);
-        answered = answeredRequests(ctx.db, ids);
-        if (answered.size === ids.length || Date.now() >= deadline) break;
-        await sleep(Math.min(2000, Math.max(0, deadline - Date.now())));
-      }
-    }
-    const missing = requests.filter((r) => !answered.has(r.requestId)).map((r) => r.agentId);
-    return {
-      exitCode: options.wait && missing.length > 0 ? EXIT.FAILED : EXIT.OK,
-      data: { requested: requests, answered: answered.size, missing },
-      text: `requested counters from ${requests.length} agents${options.wait ? `; ${answered.size} answered` : ''}`,
-    };
+    return await requestAndWait(ctx, 'counter-request', 'counters', options);
   } finally {
     ctx.close();
   }

@@ -1,0 +1,62 @@
+import { sleep } from '../core/clock.js';
+import type { HostConfig } from '../core/config/schema.js';
+import { parseDuration } from '../core/duration.js';
+import { EXIT } from '../core/errors.js';
+import { selectAgents } from '../core/host/registry.js';
+import { answeredRequests, queueRequests } from '../core/host/requests.js';
+import { findRollout } from '../core/host/verify.js';
+import type { Context } from './context.js';
+import { takeInMail } from './host-inbox.js';
+import { flushAll } from './mail-context.js';
+import type { CommandResult } from './types.js';
+
+export interface RequestOptions {
+  agents?: string;
+  exclude?: string;
+  wait?: string;
+}
+
+/**
+ * request-versions and request-counters: one signed request per selected agent, sent;
+ * with --wait, take in replies until every request is answered or the time is up
+ * (exit 1 names the agents that did not answer).
+ */
+export async function requestAndWait(
+  ctx: Context<HostConfig>,
+  type: 'version-request' | 'counter-request',
+  what: string,
+  options: RequestOptions,
+): Promise<CommandResult> {
+  const agents = selectAgents(ctx.db, options.agents, options.exclude);
+  const self = { id: ctx.config.id, address: ctx.config.address, key: await ctx.privateKey() };
+  const rolloutId = type === 'version-request' ? (findRollout(ctx.db)?.id ?? null) : null;
+  const requests = await queueRequests(ctx.db, self, agents, type, { clock: ctx.clock, ttlMs: ctx.ttlMs, rolloutId });
+  const flushed = await flushAll(ctx);
+  if (flushed.transient) {
+    return {
+      exitCode: EXIT.TRANSIENT,
+      data: { requested: requests, transient: flushed.transient.message },
+      text: `mail server unreachable; ${requests.length} requests stay queued`,
+    };
+  }
+  let answered = new Set<string>();
+  if (options.wait) {
+    const deadline = Date.now() + parseDuration(options.wait, '--wait');
+    const ids = requests.map((r) => r.requestId);
+    while (true) {
+      await takeInMail(ctx);
+      answered = answeredRequests(ctx.db, ids);
+      if (answered.size === ids.length || Date.now() >= deadline) break;
+      await sleep(Math.min(2000, Math.max(0, deadline - Date.now())));
+    }
+  }
+  const missing = requests.filter((r) => !answered.has(r.requestId)).map((r) => r.agentId);
+  const text = options.wait
+    ? `requested ${what} from ${requests.length} agents; ${answered.size} answered${missing.length > 0 ? `; no answer from ${missing.join(', ')}` : ''}`
+    : `requested ${what} from ${requests.length} agents`;
+  return {
+    exitCode: options.wait && missing.length > 0 ? EXIT.FAILED : EXIT.OK,
+    data: { requested: requests, answered: answered.size, missing },
+    text,
+  };
+}
