@@ -1,8 +1,8 @@
 // The foundation through the real binary (`node bin/rds.js`, compiled dist/): init, keys,
 // registry, pack-update, apply-update with its journal and crash recovery, versions, exit
 // codes (SPEC §2: 0 ok, 1 failed, 2 usage, 3 transient, 4 security), file modes.
-// push-all is not written yet, so the tests re-wrap the host's package for one agent
-// through the core API (test/support/cli.ts wrapForAgent), as push-all will.
+// These tests re-wrap the host's package for one agent through the core API
+// (test/support/cli.ts wrapForAgent), as push-all does, to test apply-update alone.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';

@@ -1,5 +1,5 @@
-// `rds --help` lists every command of SPEC §2. Written against the full SPEC list: it fails
-// until the lead has added the commands not built yet (push-all, verify, inbox, ...).
+// `rds --help` lists every command of SPEC §2 (and the subcommands of each group), so
+// nothing in the contract can silently drop out of the CLI.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, ROOT, rds } from '../support/cli.js';
 
