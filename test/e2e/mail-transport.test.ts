@@ -6,13 +6,13 @@
 // not depend on what other test files leave in other mailboxes.
 import { randomUUID } from 'node:crypto';
 import net from 'node:net';
-import { ImapFlow } from 'imapflow';
+import type { ImapFlow } from 'imapflow';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createImapInbox, QUARANTINE_KEYWORD } from '../../src/core/mail/imap.js';
 import { openInbox, openSender } from '../../src/core/mail/index.js';
 import type { InboxMessage, MailInbox, MailSender } from '../../src/core/mail/types.js';
 import { parseMailUrl, type ServerMailUrl } from '../../src/core/mail/url.js';
-import { type MailTestbed, mailTestbed } from '../support/testbed.js';
+import { type MailTestbed, mailTestbed, withImapSession } from '../support/testbed.js';
 
 let mail: MailTestbed;
 beforeAll(() => {
@@ -33,21 +33,8 @@ function rawMail(to: string, subject: string, body = 'hello\r\n'): Buffer {
 }
 
 /** A separate, plain imapflow session: the test's own view of a mailbox. */
-async function withMailbox<T>(address: string, fn: (client: ImapFlow) => Promise<T>): Promise<T> {
-  const client = new ImapFlow({
-    host: mail.host,
-    port: mail.imapsPort,
-    secure: true,
-    tls: mail.tls,
-    auth: { user: address, pass: mail.password },
-    logger: false,
-  });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.logout();
-  }
+function withMailbox<T>(address: string, fn: (client: ImapFlow) => Promise<T>): Promise<T> {
+  return withImapSession(address, fn, { implicitTls: true });
 }
 
 interface FolderContent {

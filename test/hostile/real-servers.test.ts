@@ -11,14 +11,14 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { ImapFlow } from 'imapflow';
+import type { ImapFlow } from 'imapflow';
 import nodemailer from 'nodemailer';
 import type * as openpgp from 'openpgp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REFUSAL, type RefusalCode } from '../../src/core/errors.js';
 import { ensureBuilt, rds, rdsExpect, sleep, tempDir } from '../support/cli.js';
 import { type Fleet, type FleetNode, makeFleet } from '../support/fleet.js';
-import { type MailTestbed, mailTestbed } from '../support/testbed.js';
+import { type MailTestbed, mailTestbed, withImapSession } from '../support/testbed.js';
 import {
   craftTarGz,
   expectAbsent,
@@ -72,21 +72,8 @@ async function addMailboxes(locals: string[]): Promise<void> {
   if (r.status !== 0) throw new Error(`postfix reload failed: ${r.stderr}`);
 }
 
-async function imap<T>(address: string, fn: (client: ImapFlow) => Promise<T>): Promise<T> {
-  const client = new ImapFlow({
-    host: '127.0.0.1',
-    port: tb.imapPort,
-    secure: false,
-    tls: tb.tls,
-    auth: { user: address, pass: tb.password },
-    logger: false,
-  });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.logout();
-  }
+function imap<T>(address: string, fn: (client: ImapFlow) => Promise<T>): Promise<T> {
+  return withImapSession(address, fn);
 }
 
 async function count(address: string, folder: string): Promise<number> {

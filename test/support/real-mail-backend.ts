@@ -1,28 +1,13 @@
 // Real Postfix + Dovecot (provided by test/support/servers.ts) as a MailBackend.
-import { ImapFlow } from 'imapflow';
+import type { ImapFlow } from 'imapflow';
 import nodemailer from 'nodemailer';
 import type { MailBackend } from './mail-backends.js';
-import { mailTestbed } from './testbed.js';
+import { mailTestbed, withImapSession } from './testbed.js';
 
 export function realMailBackend(): MailBackend {
   const tb = mailTestbed();
   const enc = (address: string) => encodeURIComponent(address);
-  const imap = async <T>(address: string, fn: (client: ImapFlow) => Promise<T>): Promise<T> => {
-    const client = new ImapFlow({
-      host: '127.0.0.1',
-      port: tb.imapPort,
-      secure: false,
-      tls: tb.tls,
-      auth: { user: address, pass: tb.password },
-      logger: false,
-    });
-    await client.connect();
-    try {
-      return await fn(client);
-    } finally {
-      await client.logout();
-    }
-  };
+  const imap = <T>(address: string, fn: (client: ImapFlow) => Promise<T>): Promise<T> => withImapSession(address, fn);
   const count = (address: string) =>
     imap(address, async (c) => {
       const status = await c.status('INBOX', { messages: true });

@@ -3,6 +3,7 @@
 // Call them inside tests or hooks (they use vitest's inject()).
 import { readFileSync, renameSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { ImapFlow } from 'imapflow';
 import { inject } from 'vitest';
 
 export const LOOPBACK = '127.0.0.1';
@@ -61,6 +62,32 @@ export function mailTestbed(): MailTestbed {
     agentAddresses: Array.from({ length: agents }, (_, i) => `agent${i + 1}@${domain}`),
     agentAddress,
   };
+}
+
+/**
+ * A separate, plain imapflow session on the testbed as `address`: the test's own view of a
+ * mailbox (IMAP STARTTLS by default, IMAPS with `implicitTls`), certificates verified.
+ */
+export async function withImapSession<T>(
+  address: string,
+  fn: (client: ImapFlow) => Promise<T>,
+  options: { implicitTls?: boolean } = {},
+): Promise<T> {
+  const tb = mailTestbed();
+  const client = new ImapFlow({
+    host: tb.host,
+    port: options.implicitTls ? tb.imapsPort : tb.imapPort,
+    secure: options.implicitTls ?? false,
+    tls: tb.tls,
+    auth: { user: address, pass: tb.password },
+    logger: false,
+  });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.logout();
+  }
 }
 
 export interface SnmpdTestbed {
