@@ -1,4 +1,4 @@
-import { EXIT } from '../core/errors.js';
+import { receiveExitCode } from '../core/message/inbound.js';
 import { openContext } from './context.js';
 import { runEvery } from './every.js';
 import { takeInMail } from './host-inbox.js';
@@ -11,13 +11,7 @@ export async function run(options: { every?: string; max?: string }, globals: Gl
     return await runEvery(options.every, ctx.logger, async () => {
       const received = await takeInMail(ctx, options.max ? Number(options.max) : undefined);
       const flushed = await flushAll(ctx); // acks queued by the handlers
-      const exitCode = flushed.transient
-        ? EXIT.TRANSIENT
-        : received.quarantined.length > 0
-          ? EXIT.SECURITY
-          : received.failed.length > 0
-            ? EXIT.FAILED
-            : EXIT.OK;
+      const exitCode = receiveExitCode(received, Boolean(flushed.transient));
       const counts = new Map<string, number>();
       for (const p of received.processed) counts.set(p.type, (counts.get(p.type) ?? 0) + 1);
       const lines = [...counts].map(([type, n]) => `${n} ${type}`);

@@ -1,7 +1,7 @@
 import { agentHandlers } from '../core/agent/handlers.js';
-import { EXIT, REFUSAL, type TransientError } from '../core/errors.js';
+import { REFUSAL, type TransientError } from '../core/errors.js';
 import { normaliseAddress } from '../core/message/accept.js';
-import { receiveMessages, wasProcessed } from '../core/message/inbound.js';
+import { receiveExitCode, receiveMessages, wasProcessed } from '../core/message/inbound.js';
 import { agentHandlerContext } from './agent-handler-context.js';
 import { openContext } from './context.js';
 import { runEvery } from './every.js';
@@ -46,13 +46,7 @@ export async function run(options: { every?: string; max?: string }, globals: Gl
       }
       const after = before.transient ? before : await flushAll(ctx);
       const transient = after.transient;
-      const exitCode = transient
-        ? EXIT.TRANSIENT
-        : received.quarantined.length > 0
-          ? EXIT.SECURITY
-          : received.failed.length > 0
-            ? EXIT.FAILED
-            : EXIT.OK;
+      const exitCode = receiveExitCode(received, Boolean(transient));
       const lines = [
         ...received.processed.map((p) => `${p.type} ${p.id}: ${p.outcome}`),
         ...received.quarantined.map((q) => `quarantined ${q.code}: ${q.reason}`),

@@ -6,7 +6,7 @@ import type { AgentConfig } from '../config/schema.js';
 import { REFUSAL, SecurityError } from '../errors.js';
 import { applyUpdate } from '../install/apply.js';
 import { installLayout } from '../install/layout.js';
-import { recoverIfIdle } from '../install/recover.js';
+import { currentVersionReport } from '../install/recover.js';
 import type { Logger } from '../logger.js';
 import type { Handler, HandlerRegistry } from '../message/inbound.js';
 import { PACKAGE_ATTACHMENT, VERSIONS_ATTACHMENT } from '../message/mail.js';
@@ -149,16 +149,13 @@ function refusedBody(ctx: AgentHandlerContext, body: UpdateBody, error: Security
 const handleVersionRequest =
   (ctx: AgentHandlerContext): Handler =>
   async ({ accepted }) => {
-    // an update interrupted by a crash is finished or undone first: never report a version
-    // that `current` does not run
-    recoverIfIdle({
+    const report = currentVersionReport({
       db: ctx.db,
       layout: installLayout(ctx.config.installRoot),
       stateDir: ctx.config.stateDir,
       clock: ctx.clock,
       logger: ctx.logger,
     });
-    const report = readVersionReport(ctx.db);
     await reply(
       ctx,
       'version-report',

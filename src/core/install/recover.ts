@@ -1,11 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { readInstalled, writeInstalled } from '../agent/installed.js';
+import { readInstalled, readVersionReport, writeInstalled } from '../agent/installed.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import type { UpdateManifest } from '../package/manifest.js';
 import type { Db } from '../store/db.js';
 import { acquireCommandLock } from '../store/lock.js';
+import type { VersionReport } from '../version/version-text.js';
 import { finishJournal, type JournalEntry, unfinishedJournals } from './journal.js';
 import { currentRelease, type InstallLayout, switchCurrent } from './layout.js';
 
@@ -143,4 +144,19 @@ export function recoverInterrupted(db: Db, layout: InstallLayout, clock: Clock, 
     logger.warn('finished an interrupted update', { package: entry.packageId, step: entry.step, outcome: done.at(-1)?.outcome });
   }
   return done;
+}
+
+/**
+ * The version report as `current` really runs it: an update a crash interrupted is
+ * finished or undone first (unless an install is under way), so no stale record is read.
+ */
+export function currentVersionReport(input: {
+  db: Db;
+  layout: InstallLayout;
+  stateDir: string;
+  clock: Clock;
+  logger: Logger;
+}): VersionReport {
+  recoverIfIdle(input);
+  return readVersionReport(input.db);
 }

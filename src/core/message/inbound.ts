@@ -1,5 +1,5 @@
 import type { Clock } from '../clock.js';
-import { isRdsError, REFUSAL, SecurityError } from '../errors.js';
+import { EXIT, isRdsError, REFUSAL, SecurityError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { InboxMessage, MailInbox } from '../mail/types.js';
 import type { Db } from '../store/db.js';
@@ -129,4 +129,11 @@ async function quarantine(
     ...(mail?.from ? { from: mail.from } : {}),
     ...(mail?.subject ? { subject: mail.subject } : {}),
   });
+}
+
+/** A receive pass's exit code (SPEC §2): transient beats refused beats a bug of ours. */
+export function receiveExitCode(result: ReceiveResult, transient: boolean): number {
+  if (transient) return EXIT.TRANSIENT;
+  if (result.quarantined.length > 0) return EXIT.SECURITY;
+  return result.failed.length > 0 ? EXIT.FAILED : EXIT.OK;
 }
