@@ -4,6 +4,9 @@
 #   postfix dovecot-imapd dovecot-lmtpd   mail: SMTP/submission -> LMTP -> IMAP
 #   snmpd snmp snmpsim                    SNMP agent, snmpget, simulated printer fleet
 #   openssl gnupg                         test TLS certificates, OpenPGP interop checks
+#   dovecot-pop3d                         POP3 inbox (same Dovecot, same Maildirs)
+#   cups-ipp-utils dbus                   ippeveprinter: a real IPP Everywhere printer
+#   chromium                              headless browser for the HTML report tests
 #
 # Idempotent: does nothing (no apt-get at all) when every binary is present.
 # The system instances of postfix/dovecot/snmpd are neither configured nor
@@ -11,9 +14,9 @@
 set -eu
 export PATH="$PATH:/usr/sbin:/sbin"
 
-PACKAGES="openssl gnupg postfix dovecot-imapd dovecot-lmtpd snmpd snmp snmpsim"
+PACKAGES="openssl gnupg postfix dovecot-imapd dovecot-lmtpd dovecot-pop3d snmpd snmp snmpsim cups-ipp-utils dbus chromium"
 # binary (name on PATH, or absolute path) -> checked to decide whether to install
-BINARIES="openssl gpg postfix dovecot doveadm /usr/lib/dovecot/imap /usr/lib/dovecot/lmtp snmpd snmpget snmpsimd"
+BINARIES="openssl gpg postfix dovecot doveadm /usr/lib/dovecot/imap /usr/lib/dovecot/lmtp /usr/lib/dovecot/pop3 snmpd snmpget snmpsimd ippeveprinter dbus-daemon chromium"
 
 missing=""
 for b in $BINARIES; do
