@@ -40,7 +40,9 @@ if (missing.length > 0) {
   if (process.getuid?.() !== 0) {
     console.error(`npm test: the real-server tests need ${missing.join(', ')}, which are not installed.`);
     console.error('Install them as root:  sudo scripts/testbed/install-deps.sh');
-    console.error('  (Debian: postfix dovecot-imapd dovecot-lmtpd dovecot-pop3d snmpd snmp snmpsim cups-ipp-utils dbus chromium openssl gnupg)');
+    console.error(
+      '  (Debian: postfix dovecot-imapd dovecot-lmtpd dovecot-pop3d snmpd snmp snmpsim cups-ipp-utils dbus chromium openssl gnupg)',
+    );
     console.error('or run the unit tests only:  npm run test:unit');
     process.exit(2);
   }
