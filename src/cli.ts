@@ -55,6 +55,7 @@ export function buildProgram(state: { result?: Promise<CommandResult> }): Comman
     .option('--tls-ca <file>', 'PEM of a private CA to trust for SMTP/IMAP TLS')
     .option('--smtp-password-file <file>', 'read the SMTP password from this file')
     .option('--imap-password-file <file>', 'read the IMAP password from this file')
+    .option('--state-dir <dir>', 'state folder (SQLite store, outbox, logs; default: DIR/state), e.g. /var/lib/rds/state')
     .addHelpText(
       'after',
       `
