@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import type { CommandResult, GlobalOptions } from './commands/types.js';
 import { EXIT, isRdsError } from './core/errors.js';
+import { ROOT_HELP } from './root-help.js';
 
 /**
  * The one place that builds the commander program. Each action turns flags into a typed
@@ -31,6 +32,7 @@ export function buildProgram(state: { result?: Promise<CommandResult> }): Comman
     .option('--quiet', 'only errors on stderr')
     .option('--verbose', 'debug logging on stderr')
     .showHelpAfterError('(run with --help for usage)')
+    .addHelpText('after', ROOT_HELP)
     .exitOverride();
   const on = (load: Loader) => action(load, state);
 
@@ -53,6 +55,7 @@ export function buildProgram(state: { result?: Promise<CommandResult> }): Comman
     .option('--tls-ca <file>', 'PEM of a private CA to trust for SMTP/IMAP TLS')
     .option('--smtp-password-file <file>', 'read the SMTP password from this file')
     .option('--imap-password-file <file>', 'read the IMAP password from this file')
+    .option('--state-dir <dir>', 'state folder (SQLite store, outbox, logs; default: DIR/state), e.g. /var/lib/rds/state')
     .addHelpText(
       'after',
       `
@@ -283,6 +286,8 @@ export async function main(argv: string[]): Promise<number> {
   const state: { result?: Promise<CommandResult> } = {};
   const program = buildProgram(state);
   const json = argv.includes('--json');
+  // `rds -v` alone is the version, as users expect (`-v` is not a flag of any command)
+  if (argv.length === 3 && argv[2] === '-v') argv = [...argv.slice(0, 2), '--version'];
   try {
     await program.parseAsync(argv);
     if (!state.result) return EXIT.OK;

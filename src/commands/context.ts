@@ -7,6 +7,7 @@ import { parseDuration } from '../core/duration.js';
 import { createLogger, type Logger } from '../core/logger.js';
 import type { Db } from '../core/store/db.js';
 import { acquireCommandLock, type CommandLock } from '../core/store/lock.js';
+import { stderrIsJournal } from './journal.js';
 import type { GlobalOptions } from './types.js';
 
 /**
@@ -28,7 +29,8 @@ export interface Context<C extends RdsConfig = RdsConfig> {
 }
 
 export function loggerFor(globals: GlobalOptions, level = 'info'): Logger {
-  return createLogger(globals.quiet ? 'error' : globals.verbose ? 'debug' : (level as 'info'));
+  const at = globals.quiet ? 'error' : globals.verbose ? 'debug' : (level as 'info');
+  return createLogger(at, undefined, { timestamps: !stderrIsJournal() });
 }
 
 export async function openContext<R extends RdsConfig['role']>(

@@ -24,6 +24,17 @@ type Runner = { run: (options: never, globals: GlobalOptions) => Promise<Command
 
 const TARGET = '1.0.02-0';
 
+/** A UUID (message or package id): noise in a human line; `--json` keeps the ids. */
+const UUID = / ?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
+const human = (text: unknown) => String(text).replace(UUID, '');
+
+/** The data behind the demo's tables, for `demo --json`. */
+export interface DemoTables {
+  faults?: unknown;
+  counters?: unknown;
+  verify?: unknown;
+}
+
 /** Run one real command in-process, quietly, and return its result. */
 async function cmd(module: Promise<Runner>, node: Node, options: Record<string, unknown> = {}): Promise<CommandResult> {
   const { run } = await module;
@@ -82,8 +93,12 @@ async function makeNode(
   return { id, address, dir, config };
 }
 
-export async function runStory(input: StoryInput): Promise<{ asDesigned: boolean; problem?: string; verify: unknown }> {
+export async function runStory(input: StoryInput): Promise<{ asDesigned: boolean; problem?: string; verify: unknown; tables: DemoTables }> {
   const { say } = input;
+  const tables: DemoTables = {};
+  // the command line behind a step, to replay it in the --keep folder (`$ ` marks it)
+  const shell = (node: Node, args: string, note = '') =>
+    `$ rds --config ${path.relative(input.root, node.config)} ${args}${note ? `   # ${note}` : ''}`;
   // ---- the fleet -----------------------------------------------------------
   const setup = say(`A host and ${input.count} agents on an embedded mail system (SMTP on 127.0.0.1:${input.smtpPort}, Maildir folders)`);
   const host = await makeNode(input, 'host', 'HOST', 'host@rds-center.example', {});
@@ -118,6 +133,8 @@ export async function runStory(input: StoryInput): Promise<{ asDesigned: boolean
     await cmd(commands.agentsAdd(), host, { id: agent.id, address: agent.address, key: keyFile, note: agent.note });
     for (const name of agent.printers) await cmd(commands.devicesAdd(), agent, { id: name, driver: 'simulated', file: printersFile, name });
   }
+  setup(shell(host, 'agents add --id AGENT0000001 --address … --key AGENT0000001.asc --note …', 'for every agent'));
+  setup(shell(agents[0] as Node, 'devices add --id AGENT0000001-mfp1 --driver simulated --file printers.json', 'on every agent'));
   setup(`registered ${agents.length} agents watching ${Object.keys(printers).length} simulated printers`);
   for (const agent of agents) await cmd(commands.watchFaults(), agent);
 
@@ -126,20 +143,33 @@ export async function runStory(input: StoryInput): Promise<{ asDesigned: boolean
   const jammed = agents[2] as (typeof agents)[number];
   const jammedPrinter = jammed.printers[0] as string;
   updateSimulatedDevice(printersFile, jammedPrinter, (d) => ({ ...d, status: 'down', faults: [{ code: 'jam', subunit: 'tray 2' }] }));
-  jam(`${jammed.id} (${jammed.note}): ${(await cmd(commands.watchFaults(), jammed)).text}`);
-  jam(`host inbox: ${(await cmd(commands.inbox(), host)).text}`);
-  jam(`${jammed.id} reads its mail: ${(await cmd(commands.pollMail(), jammed)).text}`);
-  const faults = (await cmd(commands.faultsList(), host, { open: true })).data as { faults: { acked: boolean; code: string }[] };
-  for (const line of String((await cmd(commands.faultsList(), host, { open: true })).text).split('\n')) jam(`  ${line}`);
+  jam(shell(jammed, 'watch-faults'));
+  jam(`${jammed.id} (${jammed.note}): ${human((await cmd(commands.watchFaults(), jammed)).text)}`);
+  jam(shell(host, 'inbox'));
+  jam(`host inbox: ${human((await cmd(commands.inbox(), host)).text)}`);
+  jam(shell(jammed, 'poll-mail'));
+  jam(`${jammed.id} reads its mail: ${human((await cmd(commands.pollMail(), jammed)).text)}`);
+  const listed = await cmd(commands.faultsList(), host, { open: true });
+  const faults = listed.data as { faults: { acked: boolean; code: string }[] };
+  tables.faults = listed.data;
+  jam(shell(host, 'faults list --open'));
+  for (const line of human(listed.text).split('\n')) jam(`  ${line}`);
   const jamAcked = faults.faults.some((f) => f.code === 'jam' && f.acked);
 
   // ---- counters -------------------------------------------------------------
   const counters = say('Counters are read on every agent, requested by the host, and come back');
+  counters(shell(agents[0] as Node, 'collect-counters', 'on every agent'));
   for (const agent of agents) await cmd(commands.collectCounters(), agent);
-  counters(`host: ${(await cmd(commands.requestCounters(), host)).text}`);
+  counters(shell(host, 'request-counters'));
+  counters(`host: ${human((await cmd(commands.requestCounters(), host)).text)}`);
+  counters(shell(agents[0] as Node, 'poll-mail', 'on every agent'));
   for (const agent of agents) await cmd(commands.pollMail(), agent);
-  counters(`host inbox: ${String((await cmd(commands.inbox(), host)).text).replace(/\n/g, ', ')}`);
-  const exported = String((await cmd(commands.countersExport(), host)).text).split('\n');
+  counters(shell(host, 'inbox'));
+  counters(`host inbox: ${human((await cmd(commands.inbox(), host)).text).replace(/\n/g, ', ')}`);
+  const exportedResult = await cmd(commands.countersExport(), host);
+  tables.counters = exportedResult.data;
+  counters(shell(host, 'counters export'));
+  const exported = human(exportedResult.text).split('\n');
   for (const line of exported.slice(0, 7)) counters(`  ${line}`);
   if (exported.length > 7) counters(`  … ${exported.length - 7} more readings (rds counters export --csv)`);
 
@@ -155,6 +185,9 @@ export async function runStory(input: StoryInput): Promise<{ asDesigned: boolean
   fs.writeFileSync(moduleFile, '#!/bin/sh\necho "main.cgi 1.0.02"\n');
   const pkg = path.join(input.root, `update-${TARGET}.rdsu`);
   update(
+    shell(host, `pack-update --software-version ${TARGET} --script install.sh --module main.cgi=1.0.02:main.cgi -o update-${TARGET}.rdsu`),
+  );
+  update(
     String(
       (
         await cmd(commands.packUpdate(), host, {
@@ -167,27 +200,36 @@ export async function runStory(input: StoryInput): Promise<{ asDesigned: boolean
       ).text,
     ).split('\n')[0] as string,
   );
+  update(shell(host, `push-all update-${TARGET}.rdsu`));
   const pushed = await (await commands.pushAll()).run({ args: [pkg] } as never, { config: host.config, quiet: !process.stderr.isTTY });
-  update(String(pushed.text).split('\n')[0] as string);
+  update(human(pushed.text).split('\n')[0] as string);
   fs.writeFileSync(path.join((agents[failing] as Node).dir, 'install', 'simulate-disk-full'), '');
   update(`${(agents[failing] as Node).id}'s disk is full: its install script will fail`);
   update(`${(agents[offline] as Node).id} is offline: it will never read its mail`);
+  update(shell(agents[0] as Node, 'poll-mail', 'on every agent but the offline one'));
+  let notShown = 0;
   for (const [i, agent] of agents.entries()) {
     if (i === offline) continue;
     const result = await cmd(commands.pollMail(), agent);
-    if (i === failing || i < 2) update(`${agent.id}: ${String(result.text).split('\n')[0]}`);
+    if (i === failing || i < 2) update(`${agent.id}: ${human(result.text).split('\n')[0]}`);
+    else notShown++;
   }
-  update(`… and ${agents.length - 4} more agents installed it`);
+  if (notShown > 0) update(`… and ${notShown} more agent${notShown === 1 ? '' : 's'} installed it`);
 
   // ---- versions and verify ----------------------------------------------------------
   const versions = say('The host asks every agent for its versions');
-  versions(String((await cmd(commands.requestVersions(), host)).text));
+  versions(shell(host, 'request-versions'));
+  versions(human((await cmd(commands.requestVersions(), host)).text));
+  versions(shell(agents[0] as Node, 'poll-mail', 'on every agent but the offline one'));
   for (const [i, agent] of agents.entries()) if (i !== offline) await cmd(commands.pollMail(), agent);
-  versions(`host inbox: ${String((await cmd(commands.inbox(), host)).text).replace(/\n/g, ', ')}`);
+  versions(shell(host, 'inbox'));
+  versions(`host inbox: ${human((await cmd(commands.inbox(), host)).text).replace(/\n/g, ', ')}`);
 
-  const verifyStep = say(`rds verify --target ${TARGET}`);
+  const verifyStep = say(`The host verifies the rollout to ${TARGET}`);
   const verified = await cmd(commands.verify(), host, { target: TARGET });
-  for (const line of String(verified.text).split('\n')) verifyStep(line);
+  tables.verify = verified.data;
+  verifyStep(shell(host, `verify --target ${TARGET}`));
+  for (const line of human(verified.text).split('\n')) verifyStep(line);
   const report = verified.data as { agents: { agentId: string; failed: boolean; reason: string | null }[] };
   const failedNow = report.agents.filter((a) => a.failed).map((a) => `${a.agentId}:${a.reason}`);
   const expected = [`${(agents[failing] as Node).id}:rolled-back`, `${(agents[offline] as Node).id}:no-reply`];
@@ -196,5 +238,6 @@ export async function runStory(input: StoryInput): Promise<{ asDesigned: boolean
     asDesigned,
     ...(asDesigned ? {} : { problem: `jam acked: ${jamAcked}; failed agents: ${failedNow.join(', ')}; expected ${expected.join(', ')}` }),
     verify: verified.data,
+    tables,
   };
 }

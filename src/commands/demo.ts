@@ -37,6 +37,8 @@ export interface DemoOptions {
 interface Step {
   title: string;
   lines: string[];
+  /** the `rds` command lines shown in this step (the lines starting with `$ `) */
+  commands: string[];
 }
 
 export async function run(options: DemoOptions, globals: GlobalOptions): Promise<CommandResult> {
@@ -52,11 +54,12 @@ export async function run(options: DemoOptions, globals: GlobalOptions): Promise
   const live = !globals.json && !globals.quiet;
   const steps: Step[] = [];
   const say = (title: string) => {
-    const step: Step = { title, lines: [] };
+    const step: Step = { title, lines: [], commands: [] };
     steps.push(step);
     if (live) process.stdout.write(`\n== ${title} ==\n`);
     return (line: string) => {
       step.lines.push(line);
+      if (line.startsWith('$ ')) step.commands.push(line.slice(2));
       if (live) process.stdout.write(`${line}\n`);
     };
   };
@@ -77,12 +80,19 @@ export async function run(options: DemoOptions, globals: GlobalOptions): Promise
     );
     end(
       options.keep
-        ? `Configs, mailboxes and databases are kept in ${root}`
+        ? `Configs, mailboxes and databases are kept in ${root}; replay a read-only step there, e.g. cd ${root} && rds --config HOST/config.json agents list`
         : 'Run with --keep DIR to look at the configs, mailboxes and databases afterwards.',
     );
     return {
       exitCode: outcome.asDesigned ? EXIT.OK : EXIT.FAILED,
-      data: { asDesigned: outcome.asDesigned, seconds: Number(seconds), dir: options.keep ? root : null, steps, verify: outcome.verify },
+      data: {
+        asDesigned: outcome.asDesigned,
+        seconds: Number(seconds),
+        dir: options.keep ? root : null,
+        steps,
+        verify: outcome.verify,
+        tables: outcome.tables,
+      },
       text: '',
     };
   } finally {

@@ -22,13 +22,15 @@ export interface InitOptions {
   tlsCa?: string;
   smtpPasswordFile?: string;
   imapPasswordFile?: string;
+  /** the sample configs and the systemd units use /var/lib/rds/state, apart from /etc/rds */
+  stateDir?: string;
 }
 
 export async function run(options: InitOptions, globals: GlobalOptions): Promise<CommandResult> {
   const dir = path.resolve(options.dir);
   const configFile = globals.config ? path.resolve(globals.config) : path.join(dir, 'config.json');
   if (fs.existsSync(configFile)) throw new UsageError('CONFIG_EXISTS', `config ${configFile} already exists; refusing to overwrite it`);
-  const stateDir = path.join(dir, 'state');
+  const stateDir = path.resolve(options.stateDir ?? path.join(dir, 'state'));
   const keyFile = path.join(dir, 'keys', 'private.asc');
   const common = {
     role: options.role,

@@ -7,7 +7,8 @@ export interface Progress {
 
 /** A spinner on a TTY only (ora, loaded on demand); nothing otherwise (SPEC §2). */
 export function progress(globals: GlobalOptions, title: string): Progress {
-  if (!process.stderr.isTTY || globals.json || globals.quiet || process.env.NO_COLOR !== undefined || process.env.CI) {
+  // NO_COLOR (no-color.org) is about colour only: the spinner stays, uncoloured
+  if (!process.stderr.isTTY || globals.json || globals.quiet || process.env.CI) {
     return { update: () => {}, stop: () => {} };
   }
   let spinner: { text: string; stop(): void } | undefined;
@@ -15,7 +16,7 @@ export function progress(globals: GlobalOptions, title: string): Progress {
   let stopped = false;
   void import('ora').then(({ default: ora }) => {
     if (stopped) return;
-    spinner = ora({ text: latest, stream: process.stderr }).start();
+    spinner = ora({ text: latest, stream: process.stderr, ...(process.env.NO_COLOR ? { color: false as const } : {}) }).start();
   });
   return {
     update: (text) => {

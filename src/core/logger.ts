@@ -17,10 +17,21 @@ function formatField(value: unknown): string {
   return /[\s"=]/.test(text ?? '') ? JSON.stringify(text) : String(text);
 }
 
+export interface LoggerOptions {
+  /**
+   * Start each line with an ISO 8601 time: wanted where nothing else stamps it (cron mail, a
+   * log file), not in the journal, which records its own time for every line.
+   */
+  timestamps?: boolean;
+  now?: () => Date;
+}
+
 export function createLogger(
   level: LogLevel | 'silent' = 'info',
   write: (line: string) => void = (line) => process.stderr.write(line),
+  options: LoggerOptions = {},
 ): Logger {
+  const now = options.now ?? (() => new Date());
   const min = level === 'silent' ? Number.POSITIVE_INFINITY : ORDER[level];
   const log = (at: LogLevel) => (message: string, fields?: Record<string, unknown>) => {
     if (ORDER[at] < min) return;
@@ -30,7 +41,8 @@ export function createLogger(
           .map(([k, v]) => ` ${k}=${formatField(v)}`)
           .join('')
       : '';
-    write(`${at}: ${message}${extra}\n`);
+    const stamp = options.timestamps ? `${now().toISOString()} ` : '';
+    write(`${stamp}${at}: ${message}${extra}\n`);
   };
   return { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
 }

@@ -232,6 +232,27 @@ const cases: PkgCase[] = [
     code: REFUSAL.PACKAGE_MANIFEST_INVALID,
     make: (m) => sealed(m, { manifest: (x) => (x.softwareVersion = '1.0; rm -rf /') }),
   },
+  // ---- file modes (the manifest's `modes`, applied at extract)
+  ...(
+    [
+      ['a setuid module', '4755'],
+      ['a setgid module', '2755'],
+      ['a sticky module', '1755'],
+      ['a group-writable module', '0775'],
+      ['a world-writable module', '0757'],
+    ] as const
+  ).map(
+    ([what, mode]): PkgCase => ({
+      name: `the manifest gives ${what} (mode ${mode})`,
+      code: REFUSAL.PACKAGE_MANIFEST_INVALID,
+      make: (m) => sealed(m, { manifest: (x) => (x.modes = { 'install.sh': '0755', 'modules/main.cgi': mode }) }),
+    }),
+  ),
+  {
+    name: 'the manifest gives a mode to a file the package does not hold',
+    code: REFUSAL.PACKAGE_MANIFEST_INVALID,
+    make: (m) => sealed(m, { manifest: (x) => (x.modes = { 'install.sh': '0755', 'modules/main.cgi': '0755', 'modules/ghost': '0755' }) }),
+  },
   {
     name: 'no manifest.json (a folder and the script only)',
     code: REFUSAL.PACKAGE_MANIFEST_INVALID,
@@ -343,5 +364,22 @@ describe('hostile update packages (apply-update FILE): exit 4, nothing runs, not
 
   it('no install script but the control ever ran', () => {
     expect(fs.readdirSync(markers)).toEqual(['control']);
+  });
+
+  it("keeps the manifest's modes: a 0755 module is installed executable by the script's cp -R", async () => {
+    const marker = path.join(markers, 'modes');
+    const file = path.join(root, 'modes.rdsu');
+    const tool = { name: 'modules/tool.sh', body: '#!/bin/sh\necho tool\n', mode: 0o755 };
+    const modes = { 'install.sh': '0755', 'modules/main.cgi': '0644', 'modules/tool.sh': '0755' };
+    const craft = listedExtra(tool);
+    const listTool = craft.manifest as (m: Parameters<NonNullable<CraftInput['manifest']>>[0]) => void;
+    const manifest: CraftInput['manifest'] = (x) => {
+      listTool(x);
+      x.modes = modes;
+    };
+    fs.writeFileSync(file, await sealed(marker, { ...craft, version: '1.0.03-0', manifest }));
+    await rdsExpect(0, ['--json', '--config', P.config, 'apply-update', file], { cwd: root });
+    // a new file takes the payload's mode through a plain cp -R (less the agent's umask)
+    expect(fs.statSync(path.join(P.installRoot, 'current', 'tool.sh')).mode & 0o111).toBe(0o111);
   });
 });

@@ -4,6 +4,7 @@ import path from 'node:path';
 import * as tar from 'tar';
 import { REFUSAL, SecurityError, TransientError } from '../errors.js';
 import { MANIFEST_NAME, type UpdateManifest, validateManifest } from './manifest.js';
+import { parseModeText } from './modes.js';
 
 /**
  * A full disk (or quota) while the agent writes its stage is no fault of the package and no
@@ -108,7 +109,8 @@ export async function extractPackage(
       const target = path.join(stageDir, rel);
       switch (entry.type) {
         case 'Directory':
-          fs.mkdirSync(target, { recursive: true, mode: 0o700 });
+          // inner folders are traversable like the files' modes assume; the stage itself is 0700
+          fs.mkdirSync(target, { recursive: true, mode: 0o755 });
           return entry.resume();
         case 'SymbolicLink': {
           const to = entry.linkpath ?? '';
@@ -149,7 +151,8 @@ export async function extractPackage(
         });
         return;
       }
-      fs.mkdirSync(path.dirname(target), { recursive: true, mode: 0o700 });
+      fs.mkdirSync(path.dirname(target), { recursive: true, mode: 0o755 });
+      // written owner-only; the manifest's modes are applied once every hash checked out
       const mode = (entry.mode ?? 0) & 0o111 ? 0o700 : 0o600;
       const fd = fs.openSync(target, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, mode);
       const hash = createHash('sha256');
@@ -207,7 +210,17 @@ export async function extractPackage(
   if (failure) throw diskFullError(failure, stageDir) ?? failure;
   if (!manifest) refuse(REFUSAL.PACKAGE_MANIFEST_INVALID, `package has no ${MANIFEST_NAME}`);
   checkHashes(manifest, files);
+  applyModes(manifest, stageDir);
   return { manifest, files, totalBytes: total };
+}
+
+/**
+ * Give each file the mode the (validated, signed) manifest records; packages made before
+ * modes existed keep the tar header's executable bit only (0700 or 0600). Every path is a
+ * regular file this extraction created (O_EXCL, O_NOFOLLOW, never beneath a symlink).
+ */
+function applyModes(manifest: UpdateManifest, stageDir: string): void {
+  for (const [file, text] of Object.entries(manifest.modes ?? {})) fs.chmodSync(path.join(stageDir, file), parseModeText(text));
 }
 
 function checkHashes(manifest: UpdateManifest, files: Record<string, string>): void {

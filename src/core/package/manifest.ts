@@ -1,5 +1,6 @@
 import { REFUSAL, SecurityError } from '../errors.js';
 import { isVersion } from '../version/version.js';
+import { MODE_TEXT, parseModeText, unsafeModeReason } from './modes.js';
 
 /** `manifest.json`, the first entry of every update package's tar (SPEC §6). */
 export const MANIFEST_FORMAT = 'rdsu/1';
@@ -26,6 +27,8 @@ export interface UpdateManifest {
   modules: ManifestModule[];
   /** SHA-256 (hex) of every regular file in the package except the manifest */
   files: Record<string, string>;
+  /** permission bits (octal text, e.g. "0755") of every file in `files`; absent in packages made before it existed */
+  modes?: Record<string, string>;
   createdAt: string;
 }
 
@@ -51,6 +54,7 @@ export function validateManifest(value: unknown): UpdateManifest {
   for (const [file, hash] of Object.entries(m.files as Record<string, unknown>)) {
     if (typeof hash !== 'string' || !/^[0-9a-f]{64}$/.test(hash)) invalid(`files['${file}'] is not a SHA-256`);
   }
+  if (m.modes !== undefined) validateModes(m.modes, m.files as Record<string, unknown>);
   if (!(m.script in (m.files as object))) invalid(`script '${m.script}' is not among the files`);
   if (!Array.isArray(m.modules)) invalid('modules is not a list');
   const names = new Set<string>();
@@ -65,4 +69,16 @@ export function validateManifest(value: unknown): UpdateManifest {
   }
   if (typeof m.createdAt !== 'string' || Number.isNaN(Date.parse(m.createdAt))) invalid('createdAt is not a date');
   return m as unknown as UpdateManifest;
+}
+
+/** `modes` covers exactly the files, each with safe permission bits only (see modes.ts). */
+function validateModes(modes: unknown, files: Record<string, unknown>): void {
+  if (typeof modes !== 'object' || modes === null || Array.isArray(modes)) invalid('modes is not an object');
+  for (const [file, text] of Object.entries(modes as Record<string, unknown>)) {
+    if (!(file in files)) invalid(`modes['${file}'] names a file that files does not list`);
+    if (typeof text !== 'string' || !MODE_TEXT.test(text)) invalid(`modes['${file}'] is not an octal mode such as "0755"`);
+    const reason = unsafeModeReason(parseModeText(text));
+    if (reason) invalid(`modes['${file}'] is ${text}, which ${reason}`);
+  }
+  for (const file of Object.keys(files)) if (!(file in (modes as object))) invalid(`modes has no entry for '${file}'`);
 }

@@ -10,6 +10,7 @@ import { UsageError } from '../errors.js';
 import { parseVersion } from '../version/version.js';
 import { chooseGzipLevel, gzipInChunks } from './gzip.js';
 import { MANIFEST_FORMAT, MANIFEST_NAME, type ManifestModule, type UpdateManifest } from './manifest.js';
+import { formatMode, unsafeModeReason } from './modes.js';
 
 export interface ModuleSpec {
   name: string;
@@ -50,14 +51,31 @@ async function sha256File(file: string): Promise<string> {
   return hash.digest('hex');
 }
 
-/** Hash every regular file under `root/rel`, following the module links like tar will. */
-async function hashTree(root: string, rel: string, into: Record<string, string>): Promise<void> {
+interface Tree {
+  files: Record<string, string>;
+  modes: Record<string, string>;
+}
+
+/**
+ * Hash every regular file under `root/rel` and record its mode, following the module links
+ * like tar will; a mode that may not travel (setuid, group/world write) is refused here.
+ */
+async function hashTree(root: string, rel: string, into: Tree): Promise<void> {
   const full = path.join(root, rel);
   const stat = fs.statSync(full);
   if (stat.isDirectory()) {
     for (const child of fs.readdirSync(full).sort()) await hashTree(root, path.posix.join(rel, child), into);
   } else if (stat.isFile()) {
-    into[rel] = await sha256File(full);
+    const reason = unsafeModeReason(stat.mode & 0o7777);
+    if (reason) {
+      const source = fs.realpathSync(full);
+      throw new UsageError(
+        'BAD_MODULE',
+        `${source} ${reason} (mode ${formatMode(stat.mode)}); fix it first, e.g. chmod go-w,-s,-t '${source}'`,
+      );
+    }
+    into.files[rel] = await sha256File(full);
+    into.modes[rel] = formatMode(stat.mode);
   } else {
     throw new UsageError('BAD_MODULE', `${full} is neither a file nor a folder`);
   }
@@ -90,9 +108,10 @@ export async function packUpdate(input: PackInput): Promise<UpdateManifest> {
       fs.symlinkSync(m.source, path.join(work, rel));
       modules.push({ name: m.name, version: m.version, date: today(now), path: rel });
     }
-    const files: Record<string, string> = {};
-    await hashTree(work, scriptName, files);
-    for (const m of modules) await hashTree(work, m.path, files);
+    const tree: Tree = { files: {}, modes: {} };
+    await hashTree(work, scriptName, tree);
+    for (const m of modules) await hashTree(work, m.path, tree);
+    const { files, modes } = tree;
     const manifest: UpdateManifest = {
       format: MANIFEST_FORMAT,
       packageId: randomUUID(),
@@ -103,6 +122,7 @@ export async function packUpdate(input: PackInput): Promise<UpdateManifest> {
       timeoutSeconds: input.timeoutSeconds ?? 600,
       modules,
       files,
+      modes,
       createdAt: now.toISOString(),
     };
     fs.writeFileSync(path.join(work, MANIFEST_NAME), JSON.stringify(manifest, null, 2));

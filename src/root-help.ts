@@ -1,0 +1,22 @@
+/** The end of `rds --help`: what a new administrator needs before any sub-command's help. */
+export const ROOT_HELP = `
+Examples:
+  rds demo                                   the whole story on an embedded mail system
+  rds init --role host --id HOST --address rds@center.example --smtp smtps://… --imap imaps://… --dir /etc/rds
+  RDS_CONFIG=/etc/rds/config.json rds agents list
+  rds pack-update --software-version 1.0.02-0 --script install.sh --module main.cgi=1.0.02:build/main.cgi -o u.rdsu
+  rds push-all u.rdsu && rds verify --wait 30m
+  rds <command> --help                       options and examples of one command
+
+Exit codes:
+  0  done
+  1  done, but something failed (an agent failed verification, an install rolled back, …)
+  2  usage or config error
+  3  transient: a mail server or device could not be reached; nothing lost, try again
+  4  rejected for security: bad signature, wrong sender, replay, tampered package, …
+
+Config: --config FILE, else $RDS_CONFIG. Logs: one line per event on stderr (a timestamp
+in front unless stderr is the systemd journal).
+Docs: README.md, docs/deployment.md, docs/formats.md and SECURITY.md in the package
+(npm root -g)/rds/, and \`man rds\`.
+`;
