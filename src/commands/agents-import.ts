@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { readPublicKey } from '../core/crypto/keys.js';
+import { readCsv } from '../core/csv/csv.js';
 import { UsageError } from '../core/errors.js';
 import { addAgent, findAgent } from '../core/host/registry.js';
 import { openContext } from './context.js';
@@ -11,29 +12,6 @@ interface Row {
   address: string;
   key: string;
   note: string;
-}
-
-/** Split one CSV line (RFC 4180 quoting). */
-function csvCells(line: string): string[] {
-  const cells: string[] = [];
-  let cell = '';
-  let quoted = false;
-  for (let i = 0; i < line.length; i++) {
-    const ch = line[i] as string;
-    if (quoted) {
-      if (ch === '"' && line[i + 1] === '"') {
-        cell += '"';
-        i++;
-      } else if (ch === '"') quoted = false;
-      else cell += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ',') {
-      cells.push(cell);
-      cell = '';
-    } else cell += ch;
-  }
-  cells.push(cell);
-  return cells.map((c) => c.trim());
 }
 
 /** CSV `id,address,key,note` (key: a path to an armored key, relative to the file) or a JSON array. */
@@ -49,13 +27,12 @@ export function readImportFile(file: string): Row[] {
       return { id: r.id, address: r.address, key: keyText((r.key ?? r.keyFile) as string), note: r.note ?? '' };
     });
   }
-  const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '');
-  const header = csvCells(lines[0] ?? '').map((h) => h.toLowerCase());
+  const records = readCsv(text, file);
+  const header = (records[0] ?? []).map((h) => h.toLowerCase());
   const col = (name: string) => header.indexOf(name);
   if (col('id') < 0 || col('address') < 0 || col('key') < 0)
     throw new UsageError('BAD_IMPORT', `${file}: line 1 must name the columns id,address,key[,note]`);
-  return lines.slice(1).map((line, i) => {
-    const cells = csvCells(line);
+  return records.slice(1).map((cells, i) => {
     const get = (name: string) => cells[col(name)] ?? '';
     if (!get('id') || !get('address') || !get('key'))
       throw new UsageError('BAD_IMPORT', `${file} line ${i + 2}: id, address and key are required`);

@@ -1,3 +1,4 @@
+import { writeCsv } from '../core/csv/csv.js';
 import { openContext } from './context.js';
 import { formatTable, formatTime } from './table.js';
 import type { CommandResult, GlobalOptions } from './types.js';
@@ -11,12 +12,6 @@ interface Row {
   mono: number | null;
   colour: number | null;
   reading: string;
-}
-
-/** RFC 4180: quote fields holding a comma, quote or line break. */
-export function csvField(value: unknown): string {
-  const text = value === null || value === undefined ? '' : String(value);
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
 export async function run(options: { csv?: boolean; since?: string }, globals: GlobalOptions): Promise<CommandResult> {
@@ -60,23 +55,19 @@ export async function run(options: { csv?: boolean; since?: string }, globals: G
         ...sizes.map((s) => `paper:${s}`),
         'flags',
       ];
-      const lines = readings.map((r) =>
-        [
-          r.agentId,
-          r.deviceId,
-          r.serial,
-          r.readAt,
-          r.total,
-          r.mono,
-          r.colour,
-          ...services.map((s) => r.byService[s]),
-          ...sizes.map((s) => r.byPaperSize[s]),
-          r.flags.join(' '),
-        ]
-          .map(csvField)
-          .join(','),
-      );
-      return { data: { readings }, text: [header.join(','), ...lines].join('\n') };
+      const lines = readings.map((r) => [
+        r.agentId,
+        r.deviceId,
+        r.serial,
+        r.readAt,
+        r.total,
+        r.mono,
+        r.colour,
+        ...services.map((s) => r.byService[s]),
+        ...sizes.map((s) => r.byPaperSize[s]),
+        r.flags.join(' '),
+      ]);
+      return { data: { readings }, text: writeCsv(header, lines) };
     }
     const text =
       readings.length === 0
