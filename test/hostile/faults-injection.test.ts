@@ -486,7 +486,7 @@ describe('fault injection over real Postfix + Dovecot', () => {
     expect(queued).toHaveLength(1);
     expect(queued[0]?.last_error).toMatch(/unreachable/);
     // nothing left the agent: the host mailbox has no fault report from it
-    await new Promise((r) => setTimeout(r, 500));
+    await waitQueueEmpty();
     expect(fromAgent(mailsIn(tb.hostAddress), a, 'fault-report')).toHaveLength(0);
 
     // SMTP is back: the next pass sends the queued report, and only that one
@@ -569,6 +569,7 @@ describe('fault injection over real Postfix + Dovecot', () => {
 
   let rolloutId = '';
   let bigPackage = '';
+  let singleCopy: Node[] = [];
 
   it('Postfix stopped in the middle of push-all to 15 agents: each agent gets exactly one update mail, after --retry-failed', async () => {
     const fleet = Array.from({ length: 15 }, (_, i) => agent(i + 1));
@@ -605,8 +606,13 @@ describe('fault injection over real Postfix + Dovecot', () => {
     );
     // the stop hit the push: some agents are left for the retry (else this proves nothing)
     expect(notSent.length, JSON.stringify(result.agents)).toBeGreaterThan(0);
+    // Count distinct update ids, not mail files: Postfix delivers at least once, and a stop in
+    // the middle of an LMTP delivery puts a second copy of the same mail (same X-RDS-Id) into
+    // the mailbox when the queue runs again (seen in CI). rds's promise is one update *sent* per
+    // agent; the agent drops a copy as a replay (test/hostile/agent-mail.test.ts, REPLAYED).
+    const updateIds = (a: Node) => new Set(updatesAt(a).map((m) => m.id));
     for (const a of fleet) {
-      const got = updatesAt(a).length;
+      const got = updateIds(a).size;
       if (statusById.get(a.id) === 'sent') expect(got, `${a.id} recorded as sent`).toBe(1);
       else expect(got, `${a.id} recorded as ${statusById.get(a.id)}`).toBe(0);
     }
@@ -617,8 +623,10 @@ describe('fault injection over real Postfix + Dovecot', () => {
     expect(retried.agents.every((s) => s.status === 'sent')).toBe(true);
     await waitQueueEmpty();
     await waitFor('one update mail per agent', () => fleet.every((a) => updatesAt(a).length >= 1), 30_000, 100);
-    await new Promise((r) => setTimeout(r, 500));
-    for (const a of fleet) expect(updatesAt(a).length, `${a.id} update mails`).toBe(1);
+    for (const a of fleet) expect(updateIds(a).size, `${a.id} update mails`).toBe(1);
+    // the next case crashes agents mid-install: it takes agents holding a single copy
+    singleCopy = fleet.filter((a) => updatesAt(a).length === 1);
+    console.log(`update mails delivered twice by Postfix's restart: ${15 - singleCopy.length} of 15`);
     expect(
       stateDb(host, (db) => count(db, "SELECT count(*) AS n FROM rollout_agents WHERE rollout_id = ? AND status = 'sent'", rolloutId)),
     ).toBe(15);
@@ -631,7 +639,8 @@ describe('fault injection over real Postfix + Dovecot', () => {
   it('kill -9 after every journaled step of an update that came by mail: old or new version, never between; one result each', async () => {
     expect(rolloutId).not.toBe('');
     const steps = ['preparing', 'running-script', 'switching', 'switched'] as const;
-    const victims = steps.map((step, i) => ({ step, a: agent(i + 1) }));
+    expect(singleCopy.length, 'agents with one copy of the update').toBeGreaterThanOrEqual(steps.length);
+    const victims = steps.map((step, i) => ({ step, a: singleCopy[i] as Node }));
     // the four agents are independent: crash and recover them side by side
     await Promise.all(
       victims.map(async ({ step, a }) => {
