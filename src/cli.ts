@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import type { CommandResult, GlobalOptions } from './commands/types.js';
 import { EXIT, isRdsError } from './core/errors.js';
+import { showLines } from './core/text/show.js';
 import { ROOT_HELP } from './root-help.js';
 
 /**
@@ -307,7 +308,7 @@ function reportError(error: unknown, json: boolean): number {
   }
   if (isRdsError(error)) {
     if (json) process.stdout.write(`${JSON.stringify({ error: { code: error.code, message: error.message } })}\n`);
-    process.stderr.write(`rds: ${error.message}\n`);
+    process.stderr.write(`rds: ${showLines(error.message)}\n`);
     return error.exitCode;
   }
   process.stderr.write(`rds: this is a bug, please report it:\n${(error as Error)?.stack ?? String(error)}\n`);

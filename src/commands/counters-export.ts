@@ -1,4 +1,5 @@
 import { writeCsv } from '../core/csv/csv.js';
+import { UsageError } from '../core/errors.js';
 import { openContext } from './context.js';
 import { formatTable, formatTime } from './table.js';
 import type { CommandResult, GlobalOptions } from './types.js';
@@ -14,19 +15,43 @@ interface Row {
   reading: string;
 }
 
+interface StoredReading {
+  byService?: Record<string, { total?: number }>;
+  byPaperSize?: Record<string, { total?: number }>;
+  flags?: string[];
+}
+
+/** A row stored by an older rds or damaged in the file must not stop the export: it is flagged. */
+function readStored(json: string): StoredReading {
+  try {
+    const full = JSON.parse(json) as StoredReading;
+    const sets = (m: unknown) => typeof m === 'object' && m !== null && Object.values(m).every((v) => typeof v === 'object' && v !== null);
+    if (typeof full !== 'object' || full === null || !sets(full.byService ?? {}) || !sets(full.byPaperSize ?? {})) {
+      return { flags: ['unreadable'] };
+    }
+    return { ...full, flags: Array.isArray(full.flags) ? full.flags.map(String) : [] };
+  } catch {
+    return { flags: ['unreadable'] };
+  }
+}
+
+function parseSince(text: string): string {
+  const t = Date.parse(text);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(text) || Number.isNaN(t)) {
+    throw new UsageError('BAD_DATE', `--since '${text}' is not a date or time (e.g. 2026-12-01 or 2026-12-01T08:00:00Z)`);
+  }
+  return new Date(t).toISOString();
+}
+
 export async function run(options: { csv?: boolean; since?: string }, globals: GlobalOptions): Promise<CommandResult> {
   const ctx = await openContext(globals, 'counters export', { role: 'host' });
   try {
-    const since = options.since ? new Date(options.since).toISOString() : null;
+    const since = options.since === undefined ? null : parseSince(options.since);
     const rows = ctx.db
       .prepare('SELECT * FROM host_counters WHERE (? IS NULL OR read_at >= ?) ORDER BY read_at, agent_id, device_id')
       .all(since, since) as Row[];
     const readings = rows.map((r) => {
-      const full = JSON.parse(r.reading) as {
-        byService?: Record<string, { total?: number }>;
-        byPaperSize?: Record<string, { total?: number }>;
-        flags?: string[];
-      };
+      const full = readStored(r.reading);
       return {
         agentId: r.agent_id,
         deviceId: r.device_id,

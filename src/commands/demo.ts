@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { EXIT, UsageError } from '../core/errors.js';
+import { writeText } from './output.js';
 import type { CommandResult, GlobalOptions } from './types.js';
 
 /**
@@ -60,7 +61,7 @@ export async function run(options: DemoOptions, globals: GlobalOptions): Promise
     return (line: string) => {
       step.lines.push(line);
       if (line.startsWith('$ ')) step.commands.push(line.slice(2));
-      if (live) process.stdout.write(`${line}\n`);
+      if (live) writeText(line);
     };
   };
   const { startMailListener } = await import('../core/mail/index.js');

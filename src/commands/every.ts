@@ -1,6 +1,7 @@
 import { parseDuration } from '../core/duration.js';
 import { EXIT, isRdsError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
+import { writeText } from './output.js';
 import type { CommandResult } from './types.js';
 
 /**
@@ -25,7 +26,7 @@ export async function runEvery(every: string | undefined, logger: Logger, pass: 
       const started = Date.now();
       try {
         last = await pass();
-        if (last.text) process.stdout.write(last.text.endsWith('\n') ? last.text : `${last.text}\n`);
+        if (last.text) writeText(last.text);
       } catch (error) {
         if (!isRdsError(error) || error.exitCode === EXIT.USAGE) throw error;
         logger.warn('pass failed; will retry', { error: error.message, code: error.code });

@@ -1,3 +1,4 @@
+import { showText } from '../core/text/show.js';
 import type { GlobalOptions } from './types.js';
 
 export interface Progress {
@@ -20,7 +21,7 @@ export function progress(globals: GlobalOptions, title: string): Progress {
   });
   return {
     update: (text) => {
-      latest = `${title}: ${text}`;
+      latest = showText(`${title}: ${text}`);
       if (spinner) spinner.text = latest;
     },
     stop: () => {

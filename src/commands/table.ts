@@ -1,5 +1,10 @@
+import { showText } from '../core/text/show.js';
+
 /** Plain column tables like the original system's screen: padded, no borders, UTF-8 aware. */
-export function formatTable(headers: string[], rows: string[][]): string {
+export function formatTable(rawHeaders: string[], rawRows: string[][]): string {
+  // cells hold outside text (agent ids, versions, device strings): never a control on screen
+  const headers = rawHeaders.map(showText);
+  const rows = rawRows.map((r) => r.map(showText));
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => [...(r[i] ?? '')].length)));
   const line = (cells: string[]) =>
     cells
@@ -12,5 +17,8 @@ export function formatTable(headers: string[], rows: string[][]): string {
 /** `2026-11-22 00:11` in UTC, as in SPEC §3; '-' when never. */
 export function formatTime(iso: string | null | undefined): string {
   if (!iso) return '-';
-  return new Date(iso).toISOString().slice(0, 16).replace('T', ' ');
+  const t = Date.parse(iso);
+  // a damaged row must not stop a listing: show what is there, marked
+  if (Number.isNaN(t)) return `unreadable: ${showText(String(iso).slice(0, 40))}`;
+  return new Date(t).toISOString().slice(0, 16).replace('T', ' ');
 }

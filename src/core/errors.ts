@@ -87,6 +87,8 @@ export const REFUSAL = {
   FROM_FUTURE: 'FROM_FUTURE', // issuedAt beyond the clock-skew allowance
   REPLAYED: 'REPLAYED', // id processed before
   MALFORMED: 'MALFORMED', // payload is not valid JSON / misses fields
+  BAD_VERSION: 'BAD_VERSION', // a version that breaks the grammar (N.N.NN + printable ASCII, no controls)
+  BAD_FIELD: 'BAD_FIELD', // an id, code, name or text outside its charset or length limit
   UNKNOWN_TYPE: 'UNKNOWN_TYPE', // a type no handler knows
   UNSUPPORTED_FORMAT: 'UNSUPPORTED_FORMAT', // format version from the future
   OVERSIZE: 'OVERSIZE', // mail larger than the configured maximum

@@ -2,6 +2,8 @@
  * A small structured logger writing one line per event to stderr (journald-friendly:
  * `level: message key=value`). Passed into transports and flows; never given secrets.
  */
+import { showText } from './text/show.js';
+
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export interface Logger {
   debug(message: string, fields?: Record<string, unknown>): void;
@@ -14,7 +16,8 @@ const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 
 
 function formatField(value: unknown): string {
   const text = typeof value === 'string' ? value : JSON.stringify(value);
-  return /[\s"=]/.test(text ?? '') ? JSON.stringify(text) : String(text);
+  // JSON quoting escapes C0 controls; showText also catches C1 and bidi controls
+  return showText(/[\s"=]/.test(text ?? '') ? JSON.stringify(text) : String(text));
 }
 
 export interface LoggerOptions {
@@ -42,7 +45,7 @@ export function createLogger(
           .join('')
       : '';
     const stamp = options.timestamps ? `${now().toISOString()} ` : '';
-    write(`${stamp}${at}: ${message}${extra}\n`);
+    write(`${stamp}${at}: ${showText(message)}${extra}\n`);
   };
   return { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
 }

@@ -79,6 +79,25 @@ function fault(over: Record<string, unknown> = {}): Record<string, unknown> {
   };
 }
 
+function reading(over: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    readingId: `rd-${Math.random().toString(36).slice(2)}`,
+    deviceId: 'mfp-1',
+    readAt: new Date().toISOString(),
+    serial: 'SN1',
+    total: 100,
+    mono: 80,
+    colour: 20,
+    byService: { copy: { total: 40 }, print: { total: 60 } },
+    byPaperSize: {},
+    supplies: [
+      { index: '1', description: 'Black Toner', class: 'consumed', type: 'toner', level: 50, max: 100, levelState: 'known', percent: 50 },
+    ],
+    flags: [],
+    ...over,
+  };
+}
+
 async function agentMail(o: AgentMail = {}): Promise<Buffer> {
   const agent = o.agent ?? A;
   const p = payload({
@@ -164,13 +183,105 @@ const cases: HostCase[] = [
       }),
   },
   {
-    name: 'update result: malformed version text',
-    code: REFUSAL.MALFORMED,
+    name: "update result: the version 'nope' breaks the version grammar",
+    code: REFUSAL.BAD_VERSION,
     mail: () =>
       agentMail({
         p: { type: 'update-result' },
         body: { rolloutId: 'R1', outcome: 'installed', versionText: 'Software Version\tnope\n---Modules---\n' },
       }),
+  },
+  // ---- untrusted text refused at the door (issue 9 part 1): its own reason codes
+  {
+    name: 'version report: an ESC sequence in the version free part (1.0.00-\x1b[2J)',
+    code: REFUSAL.BAD_VERSION,
+    mail: () =>
+      agentMail({ body: { softwareVersion: '1.0.00-\x1b[2J', versionText: 'Software Version\t1.0.00-\x1b[2J\n---Modules---\n' } }),
+  },
+  {
+    name: 'version report: a 65-character free part',
+    code: REFUSAL.BAD_VERSION,
+    mail: () => agentMail({ body: { versionText: `Software Version\t1.0.00-${'x'.repeat(65)}\n---Modules---\n` } }),
+  },
+  {
+    name: 'version report: a C1 control (U+009B, 8-bit CSI) in a module version',
+    code: REFUSAL.BAD_VERSION,
+    mail: () => agentMail({ body: { versionText: 'Software Version\t1.0.00-1\n---Modules---\nabcd.exe\t1.0.00\u009b31m\t2002/01/01\n' } }),
+  },
+  {
+    name: 'version report: a bidi override (U+202E) in a module name',
+    code: REFUSAL.BAD_FIELD,
+    mail: () => agentMail({ body: { versionText: 'Software Version\t1.0.00-1\n---Modules---\nabcd\u202eexe.txt\t1.0.00\t2002/01/01\n' } }),
+  },
+  {
+    name: 'fault report: an ESC sequence in the fault code',
+    code: REFUSAL.BAD_FIELD,
+    mail: () => agentMail({ p: { type: 'fault-report' }, body: { reports: [fault({ code: 'jam\x1b]0;pwned\x07' })] } }),
+  },
+  {
+    name: 'fault report: a newline in the device id (a forged second line)',
+    code: REFUSAL.BAD_FIELD,
+    mail: () => agentMail({ p: { type: 'fault-report' }, body: { reports: [fault({ deviceId: 'mfp-1\nHOST ok' })] } }),
+  },
+  {
+    name: 'fault report: an isolate (U+2066) in the subunit',
+    code: REFUSAL.BAD_FIELD,
+    mail: () => agentMail({ p: { type: 'fault-report' }, body: { reports: [fault({ subunit: 'tray \u2066 1' })] } }),
+  },
+  {
+    name: "fault report: severity 'apocalyptic'",
+    code: REFUSAL.BAD_FIELD,
+    mail: () => agentMail({ p: { type: 'fault-report' }, body: { reports: [fault({ severity: 'apocalyptic' })] } }),
+  },
+  {
+    name: "fault report: raisedAt 'yesterday' (not ISO-8601)",
+    code: REFUSAL.BAD_FIELD,
+    mail: () => agentMail({ p: { type: 'fault-report' }, body: { reports: [fault({ raisedAt: 'yesterday' })] } }),
+  },
+  {
+    name: 'fault report: raisedAt in the year 9999',
+    code: REFUSAL.BAD_FIELD,
+    mail: () => agentMail({ p: { type: 'fault-report' }, body: { reports: [fault({ raisedAt: '9999-01-01T00:00:00Z' })] } }),
+  },
+  {
+    name: 'fault report: a source text of 2,000 characters',
+    code: REFUSAL.BAD_FIELD,
+    mail: () => agentMail({ p: { type: 'fault-report' }, body: { reports: [fault({ source: 'x'.repeat(2000) })] } }),
+  },
+  {
+    name: 'counter report: a negative total',
+    code: REFUSAL.BAD_FIELD,
+    mail: () => agentMail({ p: { type: 'counter-report' }, body: { status: 'ok', readings: [reading({ total: -5 })] } }),
+  },
+  {
+    name: 'counter report: a total of 1e308 (not a safe integer)',
+    code: REFUSAL.BAD_FIELD,
+    mail: () => agentMail({ p: { type: 'counter-report' }, body: { status: 'ok', readings: [reading({ total: 1e308 })] } }),
+  },
+  {
+    name: 'counter report: a serial with an ESC sequence',
+    code: REFUSAL.BAD_FIELD,
+    mail: () => agentMail({ p: { type: 'counter-report' }, body: { status: 'ok', readings: [reading({ serial: '\x1b[31mSN1' })] } }),
+  },
+  {
+    name: 'counter report: a counter name with a CR (print\rinjected)',
+    code: REFUSAL.BAD_FIELD,
+    mail: () =>
+      agentMail({
+        p: { type: 'counter-report' },
+        body: { status: 'ok', readings: [reading({ byService: { 'print\rinjected': { total: 1 } } })] },
+      }),
+  },
+  {
+    name: 'counter report: byService.copy is a string, not a counter set',
+    code: REFUSAL.MALFORMED,
+    mail: () => agentMail({ p: { type: 'counter-report' }, body: { status: 'ok', readings: [reading({ byService: { copy: 'lots' } })] } }),
+  },
+  {
+    name: "counter report: readAt '2026-13-45T99:00:00Z'",
+    code: REFUSAL.BAD_FIELD,
+    mail: () =>
+      agentMail({ p: { type: 'counter-report' }, body: { status: 'ok', readings: [reading({ readAt: '2026-13-45T99:00:00Z' })] } }),
   },
   // ---- fault reports
   {

@@ -3,6 +3,7 @@
  * typed value. Every decoder in this folder is a pure function over a Walk, so the same code
  * runs on live answers (the driver only fetches) and on `.snmprec` fixtures in unit tests.
  */
+import { showText } from '../text/show.js';
 
 /** ASN.1/SMI tags as they appear on the wire (RFC 2578) and in `.snmprec` files. */
 export const SMI = {
@@ -70,7 +71,9 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  * Printer strings are declared as DisplayString (RFC 2579: ASCII) or, in RFC 3805, as
  * localized text in the printer's prtGeneralCurrentLocalization; real devices send UTF-8,
  * Latin-1 or Shift-JIS-ish bytes and often pad with NULs. UTF-8 when the bytes are valid
- * UTF-8, else Latin-1 (which never fails), NULs stripped, outer blanks trimmed.
+ * UTF-8, else Latin-1 (which never fails), NULs stripped, line breaks and tabs made one
+ * space, every other control (ESC sequences, C1, bidi overrides) escaped visibly by
+ * showText, outer blanks trimmed: a device's text is data from here on, never control.
  */
 export function decodeSnmpString(bytes: Buffer): string {
   let text: string;
@@ -79,7 +82,7 @@ export function decodeSnmpString(bytes: Buffer): string {
   } catch {
     text = bytes.toString('latin1');
   }
-  return text.replace(/\0/g, '').trim();
+  return showText(text.replace(/\0/g, '').replace(/[\t\r\n\v\f]+/g, ' ')).trim();
 }
 
 /**

@@ -3,6 +3,7 @@ import { REFUSAL, SecurityError } from '../errors.js';
 import type { HandlerRegistry } from '../message/inbound.js';
 import { queueMessage, type Sender } from '../message/outgoing.js';
 import type { Db } from '../store/db.js';
+import { decodeCounterReport, decodeFaultReport } from './decode.js';
 import { findAgent } from './registry.js';
 import { markAnswered } from './requests.js';
 
@@ -11,35 +12,6 @@ export interface HostDeviceContext {
   clock: Clock;
   self: Sender;
   ttlMs: number;
-}
-
-interface IncomingFault {
-  eventId: string;
-  kind: 'raised' | 'cleared';
-  deviceId: string;
-  code: string;
-  subunit: string;
-  severity: string;
-  source?: string;
-  raisedAt: string;
-  clearedAt: string | null;
-}
-
-function isFault(x: unknown): x is IncomingFault {
-  const f = x as Record<string, unknown>;
-  return (
-    typeof f?.eventId === 'string' &&
-    (f.kind === 'raised' || f.kind === 'cleared') &&
-    typeof f.deviceId === 'string' &&
-    typeof f.code === 'string' &&
-    typeof f.subunit === 'string' &&
-    typeof f.severity === 'string' &&
-    typeof f.raisedAt === 'string' &&
-    // bound to SQL as they are: any other type made the insert throw, and the mail then
-    // stayed in the inbox, crashing every later pass of `rds inbox` (a poison message)
-    (f.source === undefined || typeof f.source === 'string') &&
-    (f.clearedAt === undefined || f.clearedAt === null || typeof f.clearedAt === 'string')
-  );
 }
 
 /**
@@ -51,9 +23,7 @@ export function hostDeviceHandlers(ctx: HostDeviceContext): HandlerRegistry {
   return {
     'fault-report': async ({ accepted }) => {
       const { payload } = accepted;
-      const reports = payload.body.reports;
-      if (!Array.isArray(reports) || !reports.every(isFault))
-        throw new SecurityError(REFUSAL.MALFORMED, 'fault report lacks a valid reports list');
+      const reports = decodeFaultReport(payload.body, ctx.clock.now());
       const now = ctx.clock.now().toISOString();
       const upsert = ctx.db.prepare(
         `INSERT INTO host_faults (agent_id, event_id, device_id, code, subunit, severity, source, raised_at, cleared_at, received_at)
@@ -89,9 +59,7 @@ export function hostDeviceHandlers(ctx: HostDeviceContext): HandlerRegistry {
     },
     'counter-report': async ({ accepted }) => {
       const { payload } = accepted;
-      const { status, readings } = payload.body as { status?: unknown; readings?: unknown };
-      if (typeof status !== 'string' || !Array.isArray(readings))
-        throw new SecurityError(REFUSAL.MALFORMED, 'counter report lacks status/readings');
+      const { status, readings } = decodeCounterReport(payload.body, ctx.clock.now());
       const insert = ctx.db.prepare(
         `INSERT OR IGNORE INTO host_counters (agent_id, reading_id, device_id, serial, read_at, total, mono, colour, reading, received_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -99,21 +67,17 @@ export function hostDeviceHandlers(ctx: HostDeviceContext): HandlerRegistry {
       const now = ctx.clock.now().toISOString();
       let stored = 0;
       ctx.db.transaction(() => {
-        for (const r of readings as Record<string, unknown>[]) {
-          if (typeof r?.readingId !== 'string' || typeof r.deviceId !== 'string' || typeof r.readAt !== 'string') {
-            throw new SecurityError(REFUSAL.MALFORMED, 'counter report holds a reading without id/device/time');
-          }
-          const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+        for (const r of readings) {
           stored += insert.run(
             payload.from,
             r.readingId,
             r.deviceId,
-            typeof r.serial === 'string' ? r.serial : null,
+            r.serial,
             r.readAt,
-            num(r.total),
-            num(r.mono),
-            num(r.colour),
-            JSON.stringify(r),
+            r.total,
+            r.mono,
+            r.colour,
+            JSON.stringify(r.raw),
             now,
           ).changes;
         }

@@ -1,5 +1,5 @@
 import type { Clock } from '../clock.js';
-import { ParseError, REFUSAL, SecurityError } from '../errors.js';
+import { ParseError, REFUSAL, type RefusalCode, SecurityError } from '../errors.js';
 import type { Handler, HandlerRegistry } from '../message/inbound.js';
 import type { Db } from '../store/db.js';
 import { parseVersionText } from '../version/version-text.js';
@@ -11,13 +11,20 @@ export interface HostHandlerContext {
   clock: Clock;
 }
 
+/** A version-grammar or field-charset breach has its own reason code; any other defect is MALFORMED. */
+export function refusalFor(error: ParseError): RefusalCode {
+  if (error.code === 'BAD_VERSION') return REFUSAL.BAD_VERSION;
+  if (error.code === 'BAD_FIELD') return REFUSAL.BAD_FIELD;
+  return REFUSAL.MALFORMED;
+}
+
 function readReport(body: Record<string, unknown>): { softwareVersion: string; versionText: string } {
   if (typeof body.versionText !== 'string') throw new SecurityError(REFUSAL.MALFORMED, 'report carries no versionText');
   let parsed: ReturnType<typeof parseVersionText>;
   try {
     parsed = parseVersionText(body.versionText);
   } catch (error) {
-    if (error instanceof ParseError) throw new SecurityError(REFUSAL.MALFORMED, `report's ${error.message}`);
+    if (error instanceof ParseError) throw new SecurityError(refusalFor(error), `report's ${error.message}`);
     throw error;
   }
   if (body.softwareVersion !== undefined && body.softwareVersion !== parsed.softwareVersion) {

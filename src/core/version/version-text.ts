@@ -1,4 +1,5 @@
 import { ParseError } from '../errors.js';
+import { isPlainText, showText } from '../text/show.js';
 import { parseVersion } from './version.js';
 
 /**
@@ -30,6 +31,7 @@ const SEPARATOR = /\t+| {2,}/;
 const MODULES_HEADING = '---Modules---';
 const DATE_RE = /^(\d{4})\/(\d{2})\/(\d{2})$/;
 const MAX_LINES = 10_000;
+const MAX_NAME = 128;
 
 function columns(line: string): string[] {
   return line
@@ -38,9 +40,9 @@ function columns(line: string): string[] {
     .map((c) => c.trim());
 }
 
-function fail(lineNo: number, message: string, line: string): never {
-  const shown = line.length > 60 ? `${line.slice(0, 57)}...` : line;
-  throw new ParseError('BAD_VERSION_TEXT', `version text line ${lineNo}: ${message} (got '${shown}')`, {
+function fail(lineNo: number, message: string, line: string, code = 'BAD_VERSION_TEXT'): never {
+  const shown = showText(line.length > 60 ? `${line.slice(0, 57)}...` : line);
+  throw new ParseError(code, `version text line ${lineNo}: ${message} (got '${shown}')`, {
     line: lineNo,
   });
 }
@@ -52,7 +54,12 @@ function readLabelled(line: string, lineNo: number, label: string): string {
   try {
     parseVersion(cols[1] as string);
   } catch {
-    fail(lineNo, `'${cols[1]}' is not a version (expected N.N.NN with an optional free part, e.g. 1.0.02-0)`, line);
+    fail(
+      lineNo,
+      `'${showText(cols[1] as string)}' is not a version (expected N.N.NN with an optional free part, e.g. 1.0.02-0)`,
+      line,
+      'BAD_VERSION',
+    );
   }
   return cols[1] as string;
 }
@@ -70,11 +77,14 @@ function readModule(line: string, lineNo: number, seen: Set<string>): ModuleVers
   const cols = columns(line);
   if (cols.length !== 3) fail(lineNo, 'expected a module line: NAME<TAB>VERSION<TAB>YYYY/MM/DD', line);
   const [name, version, date] = cols as [string, string, string];
-  if (seen.has(name)) fail(lineNo, `module '${name}' is listed twice`, line);
+  if (name.length > MAX_NAME || !isPlainText(name)) {
+    fail(lineNo, `a module name must be at most ${MAX_NAME} characters without controls`, line, 'BAD_FIELD');
+  }
+  if (seen.has(name)) fail(lineNo, `module '${showText(name)}' is listed twice`, line);
   try {
     parseVersion(version);
   } catch {
-    fail(lineNo, `'${version}' is not a module version (expected N.N.NN, e.g. 1.3.05)`, line);
+    fail(lineNo, `'${showText(version)}' is not a module version (expected N.N.NN, e.g. 1.3.05)`, line, 'BAD_VERSION');
   }
   checkDate(date, lineNo, line);
   seen.add(name);

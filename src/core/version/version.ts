@@ -1,10 +1,13 @@
 import { ParseError } from '../errors.js';
+import { showText } from '../text/show.js';
 
 /**
  * A version (SPEC §5): a common part `N.N.NN` followed by an optional free part
- * (`-1`, `-0`, `beta`). Kept as text; compared through `compareVersions`.
+ * (`-1`, `-0`, `beta`): at most 64 printable ASCII characters, no space and no control, so a
+ * version from an agent can never carry a terminal escape. Kept as text; compared through
+ * `compareVersions`.
  */
-const VERSION_RE = /^(\d{1,9})\.(\d{1,9})\.(\d{1,9})([^\s]*)$/;
+const VERSION_RE = /^(\d{1,9})\.(\d{1,9})\.(\d{1,9})([\x21-\x7e]{0,64})$/;
 
 export interface ParsedVersion {
   major: number;
@@ -16,7 +19,10 @@ export interface ParsedVersion {
 export function parseVersion(text: string, where = 'version'): ParsedVersion {
   const match = VERSION_RE.exec(text);
   if (!match) {
-    throw new ParseError('BAD_VERSION', `${where}: '${text}' is not a version (expected N.N.NN with an optional free part, e.g. 1.0.02-0)`);
+    throw new ParseError(
+      'BAD_VERSION',
+      `${where}: '${showText(text.slice(0, 80))}' is not a version (expected N.N.NN with an optional free part, e.g. 1.0.02-0)`,
+    );
   }
   return { major: Number(match[1]), minor: Number(match[2]), patch: Number(match[3]), free: match[4] ?? '' };
 }

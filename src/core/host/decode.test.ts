@@ -1,0 +1,85 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { isRdsError, REFUSAL } from '../errors.js';
+import { isPlainText } from '../text/show.js';
+import { decodeCounterReport, decodeFaultReport } from './decode.js';
+
+const NOW = new Date('2026-12-03T10:00:00Z');
+const good = {
+  eventId: 'ev-1',
+  kind: 'raised',
+  deviceId: 'mfp-1',
+  code: 'jam',
+  subunit: 'tray 1',
+  severity: 'critical',
+  source: 'prtAlertCode 8 (jam)',
+  raisedAt: '2026-12-03T09:00:00Z',
+  clearedAt: null,
+};
+
+// a value of any JSON shape, biased towards strings with controls and odd numbers
+const anyValue = fc.oneof(
+  fc.string({ unit: 'binary', maxLength: 40 }),
+  fc.constantFrom('jam', 'mfp-1', '2026-12-03T09:00:00Z', 'raised', 'critical', '', 'x'.repeat(300)),
+  fc.double(),
+  fc.integer(),
+  fc.boolean(),
+  fc.constant(null),
+  fc.constant(undefined),
+  fc.array(fc.integer(), { maxLength: 3 }),
+  fc.dictionary(fc.string({ maxLength: 5 }), fc.oneof(fc.integer(), fc.string({ maxLength: 5 })), { maxKeys: 3 }),
+);
+
+describe('host-side decoding of agent reports', () => {
+  it('accepts a well-formed fault and a well-formed reading', () => {
+    expect(decodeFaultReport({ reports: [good] }, NOW)).toHaveLength(1);
+    const r = decodeCounterReport(
+      {
+        status: 'ok',
+        readings: [{ readingId: 'r1', deviceId: 'mfp-1', readAt: '2026-12-03T09:00:00Z', total: 5, byService: { copy: { total: 5 } } }],
+      },
+      NOW,
+    );
+    expect(r.readings[0]?.total).toBe(5);
+  });
+
+  it('property: a fault with any field replaced is refused with MALFORMED or BAD_FIELD, or decoded to plain text', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...Object.keys(good)), anyValue, (field, value) => {
+        const body = { reports: [{ ...good, [field]: value }] };
+        try {
+          const [f] = decodeFaultReport(body, NOW);
+          for (const v of [f?.eventId, f?.deviceId, f?.code, f?.subunit, f?.severity, f?.source ?? ''])
+            expect(isPlainText(v ?? '')).toBe(true);
+          expect(Number.isNaN(Date.parse(f?.raisedAt ?? ''))).toBe(false);
+        } catch (error) {
+          expect(isRdsError(error)).toBe(true);
+          expect([REFUSAL.MALFORMED, REFUSAL.BAD_FIELD]).toContain((error as { code: string }).code);
+        }
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('property: a reading with any figure replaced never decodes to a negative, fractional or unsafe count', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom('total', 'mono', 'colour', 'readAt', 'serial', 'deviceId', 'byService', 'supplies'),
+        anyValue,
+        (field, value) => {
+          const body = { status: 'ok', readings: [{ readingId: 'r1', deviceId: 'mfp-1', readAt: '2026-12-03T09:00:00Z', [field]: value }] };
+          try {
+            const { readings } = decodeCounterReport(body, NOW);
+            for (const n of [readings[0]?.total, readings[0]?.mono, readings[0]?.colour]) {
+              if (n !== null && n !== undefined) expect(Number.isSafeInteger(n) && n >= 0).toBe(true);
+            }
+          } catch (error) {
+            expect(isRdsError(error)).toBe(true);
+            expect([REFUSAL.MALFORMED, REFUSAL.BAD_FIELD]).toContain((error as { code: string }).code);
+          }
+        },
+      ),
+      { numRuns: 3000 },
+    );
+  });
+});
