@@ -148,7 +148,8 @@ Examples:
     .action(on(async () => ({ run: (await import('./commands/devices.js')).runAdd })));
   devices
     .command('list')
-    .description('list devices (secrets redacted)')
+    .description('list devices: id, driver, address, SNMP version (secrets redacted)')
+    .addHelpText('after', '\nExample:\n  rds devices list --json')
     .action(on(async () => ({ run: (await import('./commands/devices.js')).runList })));
   devices
     .command('remove')
