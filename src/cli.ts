@@ -130,12 +130,12 @@ Examples:
     .addOption(new Option('--driver <driver>', 'how to reach it').choices(['snmp', 'simulated']).default('snmp'))
     .option('--address <host[:port]>', 'snmp: the device address')
     .option('--community <c>', 'snmp v1/v2c: community', 'public')
-    .addOption(new Option('--snmp-version <v>', 'snmp version').choices(['1', '2c', '3']).default('2c'))
+    .addOption(new Option('--snmp-version <v>', 'snmp version (the --v3-* options need 3)').choices(['1', '2c', '3']).default('2c'))
     .option('--v3-user <name>', 'snmp v3: user')
-    .option('--v3-level <level>', 'snmp v3: noAuthNoPriv | authNoPriv | authPriv', 'authPriv')
-    .option('--v3-auth-protocol <p>', 'snmp v3: md5 | sha | sha256 | …', 'sha')
+    .option('--v3-level <level>', 'snmp v3: noAuthNoPriv | authNoPriv | authPriv (default: authPriv)')
+    .option('--v3-auth-protocol <p>', 'snmp v3: md5 | sha | sha256 | … (default: sha)')
     .option('--v3-auth-key <key>', 'snmp v3: authentication pass phrase')
-    .option('--v3-priv-protocol <p>', 'snmp v3: des | aes | …', 'aes')
+    .option('--v3-priv-protocol <p>', 'snmp v3: des | aes | … (default: aes)')
     .option('--v3-priv-key <key>', 'snmp v3: privacy pass phrase')
     .option('--v3-context <name>', 'snmp v3: context name')
     .option('--timeout <ms>', 'snmp: timeout per request in ms')
@@ -149,7 +149,8 @@ Examples:
     .action(on(async () => ({ run: (await import('./commands/devices.js')).runAdd })));
   devices
     .command('list')
-    .description('list devices (secrets redacted)')
+    .description('list devices: id, driver, address, SNMP version (secrets redacted)')
+    .addHelpText('after', '\nExample:\n  rds devices list --json')
     .action(on(async () => ({ run: (await import('./commands/devices.js')).runList })));
   devices
     .command('remove')

@@ -59,7 +59,17 @@ export async function run(options: { args: string[] }, globals: GlobalOptions): 
           skipped.push(row.id);
           return;
         }
-        addAgent(ctx.db, { id: row.id, address: row.address, key, note: row.note }, ctx.clock.now());
+        try {
+          addAgent(ctx.db, { id: row.id, address: row.address, key, note: row.note }, ctx.clock.now());
+        } catch (error) {
+          // nothing of the file is kept (one transaction); say which row met which agent
+          if (error instanceof UsageError && error.code === 'KEY_IN_USE') {
+            const holder = String(error.details?.agentId);
+            const problem = added.includes(holder) ? `has the same key as agent '${holder}' earlier in the file` : error.message;
+            throw new UsageError(error.code, `${file}, agent '${row.id}': ${problem}; nothing was imported`, { details: error.details });
+          }
+          throw error;
+        }
         added.push(row.id);
       });
     })();

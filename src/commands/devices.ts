@@ -23,10 +23,27 @@ export interface DevicesAddOptions {
   name?: string;
 }
 
+const V3_OPTIONS: [keyof DevicesAddOptions, string][] = [
+  ['v3User', '--v3-user'],
+  ['v3Level', '--v3-level'],
+  ['v3AuthProtocol', '--v3-auth-protocol'],
+  ['v3AuthKey', '--v3-auth-key'],
+  ['v3PrivProtocol', '--v3-priv-protocol'],
+  ['v3PrivKey', '--v3-priv-key'],
+  ['v3Context', '--v3-context'],
+];
+
 function snmpConfig(o: DevicesAddOptions): Record<string, unknown> {
   if (!o.address) throw new UsageError('MISSING_OPTION', 'an snmp device needs --address HOST[:PORT]');
   const { address, port } = parseDeviceAddress(o.address);
   const version = o.snmpVersion ?? '2c';
+  const v3Given = V3_OPTIONS.filter(([key]) => o[key] !== undefined).map(([, flag]) => flag);
+  if (version !== '3' && v3Given.length > 0) {
+    throw new UsageError(
+      'BAD_OPTION',
+      `${v3Given.join(', ')} ${v3Given.length === 1 ? 'is an SNMPv3 option' : 'are SNMPv3 options'}: add --snmp-version 3 (without it the device would be SNMP v${version})`,
+    );
+  }
   return {
     address,
     ...(port ? { port } : {}),
@@ -67,7 +84,12 @@ export async function runList(_options: unknown, globals: GlobalOptions): Promis
     const devices = listDevices(ctx.db).map((d) => ({ ...d, config: redactDeviceConfig(d) })) as Record<string, unknown>[];
     const where = (d: Record<string, unknown>) => {
       const c = d.config as Record<string, unknown>;
-      return d.driver === 'snmp' ? `${c.address}${c.port ? `:${c.port}` : ''} v${c.version}` : String(c.file ?? '');
+      return d.driver === 'snmp' ? `${c.address}${c.port ? `:${c.port}` : ''}` : String(c.file ?? '');
+    };
+    const snmp = (d: Record<string, unknown>) => {
+      if (d.driver !== 'snmp') return '-';
+      const c = d.config as { version?: string; v3?: { level?: string } };
+      return c.version === '3' ? `v3 ${c.v3?.level ?? ''}`.trim() : `v${c.version ?? '2c'}`;
     };
     return {
       data: { devices },
@@ -75,8 +97,8 @@ export async function runList(_options: unknown, globals: GlobalOptions): Promis
         devices.length === 0
           ? 'no devices'
           : formatTable(
-              ['Device', 'Driver', 'Where'],
-              devices.map((d) => [String(d.id), String(d.driver), where(d)]),
+              ['Device', 'Driver', 'Where', 'SNMP'],
+              devices.map((d) => [String(d.id), String(d.driver), where(d), snmp(d)]),
             ),
     };
   } finally {

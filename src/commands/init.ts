@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { readSecret, writeConfig } from '../core/config/config.js';
 import { generateKeyPair, readPublicKeyFile, writeSecretFile } from '../core/crypto/keys.js';
-import { UsageError } from '../core/errors.js';
+import { isRdsError, UsageError } from '../core/errors.js';
+import { parseMailUrl, redactMailUrl } from '../core/mail/url.js';
 import { parseVersion } from '../core/version/version.js';
 import type { CommandResult, GlobalOptions } from './types.js';
 
@@ -30,6 +31,8 @@ export async function run(options: InitOptions, globals: GlobalOptions): Promise
   const dir = path.resolve(options.dir);
   const configFile = globals.config ? path.resolve(globals.config) : path.join(dir, 'config.json');
   if (fs.existsSync(configFile)) throw new UsageError('CONFIG_EXISTS', `config ${configFile} already exists; refusing to overwrite it`);
+  checkMailUrl('--smtp', options.smtp, ['smtp', 'smtps', 'maildir']);
+  checkMailUrl('--imap', options.imap, ['imap', 'imaps', 'maildir']);
   const stateDir = path.resolve(options.stateDir ?? path.join(dir, 'state'));
   const keyFile = path.join(dir, 'keys', 'private.asc');
   const common = {
@@ -89,4 +92,22 @@ export async function run(options: InitOptions, globals: GlobalOptions): Promise
     data: { role: options.role, id: options.id, config: configFile, fingerprint: pair.fingerprint },
     text: `initialised ${options.role} ${options.id}\n  config      ${configFile}\n  key         ${pair.fingerprint}\n  public key  ${path.join(dir, 'keys', 'public.asc')}`,
   };
+}
+
+/** Refuse a mail URL before anything is written: one line, the password shown as `***`. */
+function checkMailUrl(option: string, text: string, schemes: string[]): void {
+  let scheme: string;
+  try {
+    scheme = parseMailUrl(text).scheme;
+  } catch (error) {
+    if (isRdsError(error)) throw new UsageError(error.code, `${option}: ${error.message}`, { details: error.details });
+    throw error;
+  }
+  if (!schemes.includes(scheme)) {
+    throw new UsageError(
+      'MAIL_URL_INVALID',
+      `${option} takes ${schemes.map((s) => (s === 'maildir' ? 'maildir:///' : `${s}://`)).join(', ')}, not ${redactMailUrl(text)}`,
+      { details: { url: redactMailUrl(text) } },
+    );
+  }
 }

@@ -20,6 +20,7 @@ import {
   payload,
   privateKeyOf,
   quarantineRows,
+  queryState,
   rawMail,
   sign,
 } from './helpers.js';
@@ -372,4 +373,34 @@ describe('hostile mail to the host (inbox, maildir://): exit 4, quarantined, not
   hostileCase('REPLAYED: the stored version report delivered again', () =>
     runHostCase({ name: 'replay', code: REFUSAL.REPLAYED, mail: async () => controlRaw }),
   );
+});
+
+// A reply settles a request only when it comes from the agent the request was sent to: B's
+// signed report naming A's request is stored as B's report, but A's request stays open.
+describe('replies: only the agent a request was sent to can settle it', () => {
+  const answeredAt = (id: string) =>
+    queryState<{ answered_at: string | null }>(path.join(host.dir, 'state'), 'SELECT answered_at FROM requests WHERE id = ?', id)[0]
+      ?.answered_at;
+
+  for (const type of ['version-request', 'counter-request'] as const) {
+    hostileCase(`${type} to A, answered by B: A's request stays open; A's own reply settles it`, async () => {
+      const command = type === 'version-request' ? 'request-versions' : 'request-counters';
+      const asked = await rdsExpect(0, ['--json', '--config', host.config, command, '--agents', 'AGENTA'], { cwd: root });
+      const requestId = (JSON.parse(asked.stdout) as { requested: { agentId: string; requestId: string }[] }).requested[0]?.requestId;
+      expect(requestId).toBeTypeOf('string');
+      const reply = (agent: AgentNode) =>
+        type === 'version-request'
+          ? agentMail({ agent, p: { inReplyTo: requestId } })
+          : agentMail({ agent, p: { type: 'counter-report', inReplyTo: requestId }, body: { status: 'ok', readings: [] } });
+
+      dropMail(mailRoot, HOST_ADDRESS, await reply(B));
+      const byB = await rdsExpect(0, ['--json', '--config', host.config, 'inbox'], { cwd: root });
+      expect((JSON.parse(byB.stdout) as { processed: unknown[] }).processed).toHaveLength(1); // stored as B's, not refused
+      expect(answeredAt(requestId as string)).toBeNull();
+
+      dropMail(mailRoot, HOST_ADDRESS, await reply(A));
+      await rdsExpect(0, ['--json', '--config', host.config, 'inbox'], { cwd: root });
+      expect(answeredAt(requestId as string)).toBeTypeOf('string');
+    });
+  }
 });

@@ -401,3 +401,39 @@ describe('SNMP answers of the wrong type or size: typed results, never a crash',
     });
   }
 });
+
+// ---- mail URLs given to rds init --------------------------------------------------------
+
+// The password pieces are distinctive tokens: none may appear in the text or --json output.
+const SECRET_PIECES = ['Hunt3r', 'Tw0pw'];
+const INIT_URL_CASES: { name: string; option: '--smtp' | '--imap'; url: string }[] = [
+  { name: 'a raw "#" in the password', option: '--smtp', url: 'smtp://u:Hunt3r#Tw0pw@mail.example.com' },
+  { name: 'a raw "/" in the password', option: '--smtp', url: 'smtps://u:Hunt3r/Tw0pw@mail.example.com' },
+  { name: 'a raw "?" in the password', option: '--imap', url: 'imaps://u:Hunt3r?Tw0pw@mail.example.com' },
+  { name: 'a port out of range', option: '--imap', url: 'imap://u:Hunt3rTw0pw@mail.example.com:99999' },
+  { name: 'no "//" after the scheme', option: '--smtp', url: 'smtp:u:Hunt3rTw0pw@mail.example.com' },
+  { name: 'no scheme at all', option: '--smtp', url: 'u:Hunt3rTw0pw@mail.example.com' },
+  { name: 'a malformed %-escape in the password', option: '--imap', url: 'imap://u:Hunt3r%zzTw0pw@mail.example.com' },
+  { name: 'an IMAP URL given to --smtp', option: '--smtp', url: 'imaps://u:Hunt3rTw0pw@mail.example.com' },
+  { name: 'an SMTP URL given to --imap', option: '--imap', url: 'smtps://u:Hunt3rTw0pw@mail.example.com' },
+];
+
+describe('rds init: a bad mail URL is refused before anything is written, without its password', () => {
+  for (const c of INIT_URL_CASES) {
+    for (const json of [false, true]) {
+      hostileCase(`MAIL_URL_INVALID: ${c.option} with ${c.name}${json ? ' (--json)' : ''}`, async () => {
+        const dir = path.join(root, `init-url-${++caseNo}`);
+        const good = `maildir://${path.join(root, 'mail')}`;
+        const urls = { '--smtp': c.option === '--smtp' ? c.url : good, '--imap': c.option === '--imap' ? c.url : good };
+        const args = ['init', '--role', 'host', '--id', 'H', '--address', 'h@example.com', '--dir', dir, ...Object.entries(urls).flat()];
+        const r = await rds(json ? ['--json', ...args] : args, { cwd: root });
+        expect(r.code, `exit code\n${r.stdout}\n${r.stderr}`).toBe(2);
+        expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+        expect(r.stderr).toContain(c.option);
+        if (json) expect(JSON.parse(r.stdout).error.code).toBe('MAIL_URL_INVALID');
+        for (const piece of SECRET_PIECES) expect(`${r.stdout}${r.stderr}`).not.toContain(piece);
+        expect(fs.existsSync(dir)).toBe(false); // no config, no keys, no state
+      });
+    }
+  }
+});

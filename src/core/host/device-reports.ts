@@ -82,7 +82,7 @@ export function hostDeviceHandlers(ctx: HostDeviceContext): HandlerRegistry {
           ).changes;
         }
       })();
-      markAnswered(ctx.db, payload.inReplyTo, status, now);
+      markAnswered(ctx.db, payload.inReplyTo, payload.from, status, now);
       return `${status} ${stored}`;
     },
   };

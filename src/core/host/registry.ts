@@ -50,6 +50,13 @@ export function findAgentsByAddress(db: Db, address: string): AgentRecord[] {
 export function addAgent(db: Db, agent: { id: string; address: string; key: openpgp.PublicKey; note: string }, now: Date): AgentRecord {
   if (findAgent(db, agent.id)) throw new UsageError('AGENT_EXISTS', `agent '${agent.id}' is already registered`);
   const fingerprint = agent.key.getFingerprint().toUpperCase();
+  // One key, one agent: a second id on the same key could speak for the first one.
+  const holder = db.prepare('SELECT id FROM agents WHERE fingerprint = ?').get(fingerprint) as { id: string } | undefined;
+  if (holder) {
+    throw new UsageError('KEY_IN_USE', `key ${fingerprint} is already registered to agent '${holder.id}'; each agent needs its own key`, {
+      details: { agentId: holder.id, fingerprint },
+    });
+  }
   db.prepare('INSERT INTO agents (id, address, public_key, fingerprint, note, added_at) VALUES (?, ?, ?, ?, ?, ?)').run(
     agent.id,
     agent.address,

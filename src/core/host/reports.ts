@@ -50,7 +50,7 @@ function storeReport(
     )
     .run(p.id, p.from, kind, report.softwareVersion, report.versionText, p.inReplyTo ?? null, now, p.issuedAt);
   recordAgentVersion(ctx.db, p.from, report.softwareVersion, p.issuedAt);
-  markAnswered(ctx.db, p.inReplyTo, report.softwareVersion, now);
+  markAnswered(ctx.db, p.inReplyTo, p.from, report.softwareVersion, now);
 }
 
 const UPDATE_OUTCOMES = new Set(['installed', 'already-installed', 'rolled-back', 'refused']);

@@ -39,13 +39,17 @@ export async function queueRequests(
   return out;
 }
 
-/** Record that a request was answered (the reply's inReplyTo names it). */
-export function markAnswered(db: Db, requestId: string | undefined, answer: string, at: string): void {
+/**
+ * Record that a request was answered (the reply's inReplyTo names it). Only the agent the
+ * request was sent to can settle it: another registered agent naming its id changes nothing.
+ */
+export function markAnswered(db: Db, requestId: string | undefined, fromAgentId: string, answer: string, at: string): void {
   if (!requestId) return;
-  db.prepare('UPDATE requests SET answered_at = COALESCE(answered_at, ?), answer = COALESCE(answer, ?) WHERE id = ?').run(
+  db.prepare('UPDATE requests SET answered_at = COALESCE(answered_at, ?), answer = COALESCE(answer, ?) WHERE id = ? AND agent_id = ?').run(
     at,
     answer,
     requestId,
+    fromAgentId,
   );
 }
 

@@ -65,6 +65,47 @@ describe('parseMailUrl', () => {
   });
 });
 
+describe('a mail URL that fails to parse never echoes the password', () => {
+  // Password pieces are distinctive tokens joined by the characters that break a URL apart;
+  // whatever the parser trips over, no piece may reach the message or the JSON details.
+  const piece = fc.constantFrom('QXa1', 'ZZb9', 'KWc7', 'PPd3');
+  const delimiter = fc.constantFrom('/', '?', '#', ':', '@', '%', '%z', ' ', '[', '\\', '');
+  const password = fc
+    .array(fc.tuple(piece, delimiter), { minLength: 1, maxLength: 4 })
+    .map((parts) => parts.map(([p, d]) => `${p}${d}`).join(''));
+  const prefix = fc.constantFrom('smtp://', 'imaps://', 'smtp:', 'smtp:/', 'mailto:', 'smpt://', 'maildir://');
+  const suffix = fc.constantFrom('', ':587', ':99999', ':ab', '/path', '?tls=off', '?x=1', '#f', ' x');
+
+  it('in the message or the details, whatever the parser trips over', () => {
+    fc.assert(
+      fc.property(prefix, password, suffix, (pre, pw, post) => {
+        const text = `${pre}u:${pw}@mail.example.com${post}`;
+        let error: unknown;
+        try {
+          parseMailUrl(text);
+        } catch (e) {
+          error = e;
+        }
+        if (error === undefined) return;
+        expect(error).toBeInstanceOf(UsageError);
+        const shown = `${(error as UsageError).message}\n${JSON.stringify((error as UsageError).details)}\n${redactMailUrl(text)}`;
+        for (const token of ['QXa1', 'ZZb9', 'KWc7', 'PPd3']) expect(shown).not.toContain(token);
+      }),
+      { numRuns: 2000, seed: 9 },
+    );
+  });
+
+  it.each([
+    ['smtp://u:pa#ss@host', /raw "\/", "\?" or "#"/],
+    ['smtp://u:12/34@host', /raw "\/", "\?" or "#"/],
+    ['smtp://u:12?34@host', /raw "\/", "\?" or "#"/],
+    ['smtp:u:hunter@host', /^bad mail URL smtp:\*\*\*@host: /],
+    ['u:hunter@host', /^bad mail URL \*\*\*@host: no known scheme/],
+  ])('%s → %s', (text, message) => {
+    expect((catchError(() => parseMailUrl(text)) as Error).message).toMatch(message);
+  });
+});
+
 describe('redactMailUrl', () => {
   it.each([
     ['smtp://agent1%40x.y:secret@h:587', 'smtp://agent1%40x.y:***@h:587'],

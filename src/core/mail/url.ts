@@ -49,6 +49,9 @@ export interface ParseMailUrlOptions {
 
 export function parseMailUrl(text: string, options: ParseMailUrlOptions = {}): MailUrl {
   const scheme = readScheme(text);
+  if (scheme !== 'maildir' && hasRawDelimiterInUserinfo(text)) {
+    throw badUrl(text, 'the user name or password holds a raw "/", "?" or "#" (percent-encode them as %2F, %3F, %23)');
+  }
   const url = toWhatwgUrl(text, scheme);
   if (url.hash) throw badUrl(text, 'a #fragment is not allowed');
   if (scheme === 'maildir') return parseMaildir(text, url);
@@ -83,12 +86,27 @@ export function serverAddress(url: ServerMailUrl): string {
   return `${url.host.includes(':') ? `[${url.host}]` : url.host}:${url.port}`;
 }
 
+// "scheme://user:pa/ss@host": the URL parser ends the authority at the first '/', '?' or '#', so
+// the port, path or option it would complain about is a piece of the password. Refuse the URL
+// as a whole, before parsing, so no message quotes that piece.
+function hasRawDelimiterInUserinfo(text: string): boolean {
+  const start = text.indexOf('//');
+  if (start < 0) return false;
+  const at = text.lastIndexOf('@');
+  const end = text.slice(start + 2).search(/[/?#]/);
+  return at > start && end >= 0 && at > start + 2 + end;
+}
+
 function readScheme(text: string): (typeof SCHEMES)[number] {
   const match = /^([a-zA-Z][a-zA-Z0-9+.-]*):/.exec(text);
   const scheme = match?.[1]?.toLowerCase();
   if (!scheme) throw badUrl(text, 'it does not start with a scheme');
   const known = SCHEMES.find((s) => s === scheme);
-  if (!known) throw badUrl(text, `unknown scheme "${scheme}:" (expected one of ${SCHEMES.join(', ')})`);
+  if (!known) {
+    // In "user:password@host" the "scheme" is the user name: quote it only before "//".
+    const shown = text.startsWith(`${match?.[1]}://`) || !text.includes('@') ? `unknown scheme "${scheme}:"` : 'no known scheme';
+    throw badUrl(text, `${shown} (expected one of ${SCHEMES.join(', ')})`);
+  }
   return known;
 }
 
@@ -176,10 +194,15 @@ function badUrl(text: string, problem: string): UsageError {
 }
 
 // Redaction of text that may not parse: keep the user name, hide everything from the first
-// ':' of the userinfo to the last '@' (a password with a raw '@' or '/' stays hidden).
+// ':' of the userinfo to the last '@' (a password with a raw '@' or '/' stays hidden). Without
+// "scheme://" the user name cannot be told apart: everything before the last '@' is hidden.
 function redactMailUrlText(text: string): string {
   const at = text.lastIndexOf('@');
   const start = text.indexOf('//');
+  if (at >= 0 && !(start >= 0 && start < at && /^[a-zA-Z][a-zA-Z0-9+.-]*:$/.test(text.slice(0, start)))) {
+    const scheme = /^[a-zA-Z][a-zA-Z0-9+.-]*:/.exec(text.slice(0, at))?.[0] ?? '';
+    return `${SCHEMES.some((s) => `${s}:` === scheme.toLowerCase()) ? scheme : ''}${REDACTED}${text.slice(at)}`;
+  }
   if (at > start && start >= 0) {
     const userinfo = text.slice(start + 2, at);
     const colon = userinfo.indexOf(':');
