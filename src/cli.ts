@@ -231,7 +231,7 @@ Examples:
     .description('host: every rollout, newest first: package, target, and how many agents were sent, installed, failed, pending')
     .addHelpText(
       'after',
-      '\nFailed: the send failed or the agent rolled back / refused. Pending: not sent yet, or no result yet.\nExamples:\n  rds rollouts\n  rds rollouts --json   # {"rollouts": [{"id", "packageId", "targetVersion", "createdAt", "agents", "sent", "installed", "failed", "pending"}]}',
+      '\nFailed: the send failed, or the agent rolled back or refused. Pending: not sent yet, or no result yet.\n\nExamples:\n  rds rollouts\n  rds rollouts --json   # {"rollouts": [{"id", "packageId", "targetVersion", "createdAt", "agents", "sent", "installed", "failed", "pending"}]}',
     )
     .action(on(() => import('./commands/rollouts.js')));
   program
