@@ -82,6 +82,14 @@ Examples:
     .addHelpText('after', '\nExample:\n  rds keys export > agent1.asc')
     .action(on(() => import('./commands/keys-export.js')));
   keys
+    .command('show')
+    .description("print this node's role, id and key fingerprint; on an agent also the pinned host key's fingerprint and file")
+    .addHelpText(
+      'after',
+      '\nExamples:\n  rds keys show          # compare with the fingerprint the other side registered or pinned\n  rds keys show --json   # {"role", "id", "fingerprint", "hostKey": {"fingerprint", "file"}} (hostKey: agent only)',
+    )
+    .action(on(() => import('./commands/keys-show.js')));
+  keys
     .command('rotate')
     .description('host: new host key, announced to every agent in a message signed by the old key')
     .addHelpText('after', '\nExample:\n  rds keys rotate && rds pack-update … # re-pack: packages are encrypted to the host key')
@@ -220,6 +228,14 @@ Examples:
     .option('--no-inbox', 'do not read mail first; judge from what was taken in')
     .addHelpText('after', '\nExamples:\n  rds verify --target 1.0.02-0\n  rds verify --wait 15m --json   # in CI')
     .action(on(() => import('./commands/verify.js')));
+  program
+    .command('rollouts')
+    .description('host: every rollout, newest first: package, target, and how many agents were sent, installed, failed, pending')
+    .addHelpText(
+      'after',
+      '\nFailed: the send failed, or the agent rolled back or refused. Pending: not sent yet, or no result yet.\n\nExamples:\n  rds rollouts\n  rds rollouts --json   # {"rollouts": [{"id", "packageId", "targetVersion", "createdAt", "agents", "sent", "installed", "failed", "pending"}]}',
+    )
+    .action(on(() => import('./commands/rollouts.js')));
   program
     .command('inbox')
     .description('host: take in agent mail: version reports, update results, fault reports (acked), counters')

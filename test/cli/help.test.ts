@@ -17,6 +17,7 @@ const TOP_LEVEL = [
   'push-all',
   'request-versions',
   'verify',
+  'rollouts',
   'inbox',
   'request-counters',
   'agents',
@@ -32,7 +33,7 @@ const GROUPS: Record<string, string[]> = {
   agents: ['add', 'list', 'remove', 'import'],
   faults: ['list'],
   counters: ['export'],
-  keys: ['export'],
+  keys: ['export', 'show'],
 };
 
 /** Command names in commander's "Commands:" section. */

@@ -1,0 +1,84 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type Db, openDb } from '../store/db.js';
+import { listRollouts } from './rollouts.js';
+
+let dir: string;
+let db: Db;
+
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'i10v-rollouts-unit-'));
+  db = openDb(dir);
+});
+afterEach(() => {
+  db.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+function rollout(id: string, createdAt: string, agents: [string, string, string | null][]): void {
+  db.prepare('INSERT INTO rollouts (id, package_id, target_version, file, created_at) VALUES (?, ?, ?, ?, ?)').run(
+    id,
+    `pkg-${id}`,
+    '1.0.02-0',
+    '/x.rdsu',
+    createdAt,
+  );
+  const add = db.prepare('INSERT INTO rollout_agents (rollout_id, agent_id, status, result) VALUES (?, ?, ?, ?)');
+  for (const [agent, status, result] of agents) add.run(id, agent, status, result);
+}
+
+describe('listRollouts', () => {
+  it('counts every status and result, newest first', () => {
+    rollout('R1', '2026-11-01T10:00:00.000Z', [['A1', 'sent', 'installed']]);
+    rollout('R2', '2026-11-02T10:00:00.000Z', [
+      ['A1', 'sent', 'installed'],
+      ['A2', 'sent', 'rolled-back'],
+      ['A3', 'sent', 'refused'],
+      ['A4', 'send-failed', null],
+      ['A5', 'sent', null],
+      ['A6', 'queued', null],
+    ]);
+    rollout('R0', '2026-10-01T10:00:00.000Z', []);
+    expect(listRollouts(db)).toEqual([
+      {
+        id: 'R2',
+        packageId: 'pkg-R2',
+        targetVersion: '1.0.02-0',
+        createdAt: '2026-11-02T10:00:00.000Z',
+        agents: 6,
+        sent: 4,
+        installed: 1,
+        failed: 3,
+        pending: 2,
+      },
+      {
+        id: 'R1',
+        packageId: 'pkg-R1',
+        targetVersion: '1.0.02-0',
+        createdAt: '2026-11-01T10:00:00.000Z',
+        agents: 1,
+        sent: 1,
+        installed: 1,
+        failed: 0,
+        pending: 0,
+      },
+      {
+        id: 'R0',
+        packageId: 'pkg-R0',
+        targetVersion: '1.0.02-0',
+        createdAt: '2026-10-01T10:00:00.000Z',
+        agents: 0,
+        sent: 0,
+        installed: 0,
+        failed: 0,
+        pending: 0,
+      },
+    ]);
+  });
+
+  it('no rollouts: an empty list', () => {
+    expect(listRollouts(db)).toEqual([]);
+  });
+});
