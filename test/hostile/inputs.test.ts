@@ -23,24 +23,30 @@ const { hostileCase } = hostileTally('inputs');
 // ---- version text -----------------------------------------------------------------------
 
 const GOOD_HEAD = 'Software Version\t1.0.00-1\n';
-const VERSION_CASES: { name: string; text: string; line?: number }[] = [
+// a version that breaks the version grammar has its own code (BAD_VERSION); other defects BAD_VERSION_TEXT
+const VERSION_CASES: { name: string; text: string; line?: number; code?: 'BAD_VERSION' }[] = [
   { name: 'empty', text: '', line: 1 },
   { name: 'only blank lines', text: '\n  \n\t\n', line: 1 },
   { name: 'one space between label and version', text: 'Software Version 1.0.00-1\n---Modules---\n', line: 1 },
   { name: 'label in lower case', text: 'software version\t1.0.00-1\n---Modules---\n', line: 1 },
-  { name: 'version without its third part', text: 'Software Version\t1.0\n---Modules---\n', line: 1 },
-  { name: 'version with a space in its free part', text: 'Software Version\t1.0.00 beta\n---Modules---\n', line: 1 },
-  { name: 'version in full-width digits', text: 'Software Version\t１.0.00\n---Modules---\n', line: 1 },
+  { name: 'version without its third part', text: 'Software Version\t1.0\n---Modules---\n', line: 1, code: 'BAD_VERSION' },
+  { name: 'version with a space in its free part', text: 'Software Version\t1.0.00 beta\n---Modules---\n', line: 1, code: 'BAD_VERSION' },
+  { name: 'version in full-width digits', text: 'Software Version\t１.0.00\n---Modules---\n', line: 1, code: 'BAD_VERSION' },
   { name: 'a third column after the version', text: 'Software Version\t1.0.00-1\textra\n---Modules---\n', line: 1 },
   { name: 'ROM Version before Software Version', text: 'ROM Version\t1.5.08\nSoftware Version\t1.0.00-1\n---Modules---\n', line: 1 },
   { name: 'no Modules heading', text: GOOD_HEAD, line: 2 },
   { name: 'a misspelt Modules heading', text: `${GOOD_HEAD}--Modules--\n`, line: 2 },
-  { name: 'ROM Version that is not a version', text: `${GOOD_HEAD}ROM Version\tv1\n---Modules---\n`, line: 2 },
+  { name: 'ROM Version that is not a version', text: `${GOOD_HEAD}ROM Version\tv1\n---Modules---\n`, line: 2, code: 'BAD_VERSION' },
   { name: 'ROM Version twice', text: `${GOOD_HEAD}ROM Version\t1.5.08\nROM Version\t1.5.09\n---Modules---\n`, line: 3 },
   { name: 'module columns separated by single spaces', text: `${GOOD_HEAD}---Modules---\nabcd.exe 1.0.00 2002/01/01\n`, line: 3 },
   { name: 'module without a date', text: `${GOOD_HEAD}---Modules---\nabcd.exe\t1.0.00\n`, line: 3 },
   { name: 'module with four columns', text: `${GOOD_HEAD}---Modules---\nabcd.exe\t1.0.00\t2002/01/01\tx\n`, line: 3 },
-  { name: 'module version that is not a version', text: `${GOOD_HEAD}---Modules---\nabcd.exe\tlatest\t2002/01/01\n`, line: 3 },
+  {
+    name: 'module version that is not a version',
+    text: `${GOOD_HEAD}---Modules---\nabcd.exe\tlatest\t2002/01/01\n`,
+    line: 3,
+    code: 'BAD_VERSION',
+  },
   { name: 'module date in month 13', text: `${GOOD_HEAD}---Modules---\nabcd.exe\t1.0.00\t2002/13/01\n`, line: 3 },
   { name: 'module date with dashes', text: `${GOOD_HEAD}---Modules---\nabcd.exe\t1.0.00\t2002-01-01\n`, line: 3 },
   { name: 'the same module twice', text: `${GOOD_HEAD}---Modules---\na\t1.0.00\t2002/01/01\na\t1.0.01\t2002/01/02\n`, line: 4 },
@@ -51,7 +57,7 @@ const VERSION_CASES: { name: string; text: string; line?: number }[] = [
 
 describe('version text: every malformed shape is a ParseError naming the line (exit 2)', () => {
   for (const c of VERSION_CASES) {
-    hostileCase(`BAD_VERSION_TEXT: ${c.name}`, () => {
+    hostileCase(`${c.code ?? 'BAD_VERSION_TEXT'}: ${c.name}`, () => {
       let error: unknown;
       try {
         parseVersionText(c.text);
@@ -60,7 +66,7 @@ describe('version text: every malformed shape is a ParseError naming the line (e
       }
       expect(error).toBeInstanceOf(ParseError);
       const e = error as ParseError;
-      expect(e.code).toBe('BAD_VERSION_TEXT');
+      expect(e.code).toBe(c.code ?? 'BAD_VERSION_TEXT');
       expect(e.exitCode).toBe(2);
       if (c.line !== undefined) {
         expect(e.line).toBe(c.line);
