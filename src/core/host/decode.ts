@@ -6,6 +6,7 @@
  * BAD_FIELD for an id, code or text outside its charset or length, MALFORMED for a wrong
  * shape). What is stored can then always be listed.
  */
+import type { ReportedFault } from '../agent/fault-mail.js';
 import { REFUSAL, SecurityError } from '../errors.js';
 import { isPlainText } from '../text/show.js';
 
@@ -27,17 +28,8 @@ const EARLIEST = Date.parse('2000-01-01T00:00:00Z');
 const YEAR_MS = 366 * 24 * 3600 * 1000;
 const ISO_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
 
-export interface DecodedFault {
-  eventId: string;
-  kind: 'raised' | 'cleared';
-  deviceId: string;
-  code: string;
-  subunit: string;
-  severity: string;
-  source?: string;
-  raisedAt: string;
-  clearedAt: string | null;
-}
+/** The agent's ReportedFault (its encoder's type) as the host keeps it: `source` may be absent. */
+export type DecodedFault = Omit<ReportedFault, 'source' | 'resent'> & { source?: string };
 
 export interface DecodedReading {
   readingId: string;
