@@ -1,8 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { readSecret, writeConfig } from '../core/config/config.js';
+import type { RdsConfig } from '../core/config/schema.js';
+import { trustedPathsOf } from '../core/config/trusted.js';
 import { generateKeyPair, readPublicKeyFile, writeSecretFile } from '../core/crypto/keys.js';
 import { isRdsError, UsageError } from '../core/errors.js';
+import { checkTrusted, ensureOwnDir, replaceFileSafely } from '../core/fs/trust.js';
 import { parseMailUrl, redactMailUrl } from '../core/mail/url.js';
 import { parseVersion } from '../core/version/version.js';
 import type { CommandResult, GlobalOptions } from './types.js';
@@ -64,12 +67,22 @@ export async function run(options: InitOptions, globals: GlobalOptions): Promise
       installRoot: path.resolve(options.installRoot ?? path.join(dir, 'install')),
     };
   }
+  // What rds will trust must be its own before anything is written: files named by the
+  // options (password files, CA) and the folders init creates or reuses. A reused folder
+  // with a group/world-writable mode is fixed; one owned by another user is refused.
+  const fixed = [
+    ensureOwnDir(path.dirname(configFile), 'config folder'),
+    ensureOwnDir(path.dirname(keyFile), 'key folder'),
+    ensureOwnDir(stateDir, 'state dir'),
+    ...(options.role === 'agent' ? [ensureOwnDir(config.installRoot as string, 'install root')] : []),
+  ].filter((note): note is string => note !== undefined);
+  checkTrusted(trustedPathsOf(config as unknown as RdsConfig, configFile));
   const passphrase = readSecret(process.env.RDS_KEY_PASSPHRASE, undefined, 'key passphrase');
   const pair = await generateKeyPair(options.id, options.address, passphrase);
   await writeConfig(configFile, config);
   writeSecretFile(keyFile, pair.privateArmored);
-  fs.writeFileSync(path.join(dir, 'keys', 'public.asc'), pair.publicArmored, { mode: 0o644 });
-  if (hostKeyArmored) fs.writeFileSync(config.hostKeyFile as string, hostKeyArmored, { mode: 0o644 });
+  replaceFileSafely(path.join(dir, 'keys', 'public.asc'), pair.publicArmored, 0o644);
+  if (hostKeyArmored) replaceFileSafely(config.hostKeyFile as string, hostKeyArmored, 0o644);
 
   const { openDb } = await import('../core/store/db.js');
   const db = openDb(stateDir);
@@ -89,8 +102,14 @@ export async function run(options: InitOptions, globals: GlobalOptions): Promise
     db.close();
   }
   return {
-    data: { role: options.role, id: options.id, config: configFile, fingerprint: pair.fingerprint },
-    text: `initialised ${options.role} ${options.id}\n  config      ${configFile}\n  key         ${pair.fingerprint}\n  public key  ${path.join(dir, 'keys', 'public.asc')}`,
+    data: { role: options.role, id: options.id, config: configFile, fingerprint: pair.fingerprint, fixed },
+    text: [
+      `initialised ${options.role} ${options.id}`,
+      `  config      ${configFile}`,
+      `  key         ${pair.fingerprint}`,
+      `  public key  ${path.join(dir, 'keys', 'public.asc')}`,
+      ...fixed.map((note) => `  fixed       ${note}`),
+    ].join('\n'),
   };
 }
 

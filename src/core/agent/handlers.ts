@@ -4,6 +4,7 @@ import type * as openpgp from 'openpgp';
 import type { Clock } from '../clock.js';
 import type { AgentConfig } from '../config/schema.js';
 import { REFUSAL, SecurityError } from '../errors.js';
+import { mkdirNoFollow, replaceFileSafely } from '../fs/trust.js';
 import { applyUpdate } from '../install/apply.js';
 import { installLayout } from '../install/layout.js';
 import { currentVersionReport } from '../install/recover.js';
@@ -79,10 +80,10 @@ const handleUpdate =
     const pkg = mail.attachments.get(PACKAGE_ATTACHMENT);
     if (!pkg) throw new SecurityError(REFUSAL.MALFORMED, `update mail carries no ${PACKAGE_ATTACHMENT}`);
     const incoming = path.join(ctx.config.stateDir, 'incoming');
-    fs.mkdirSync(incoming, { recursive: true, mode: 0o700 });
+    mkdirNoFollow(incoming);
     const file = path.join(incoming, `${payload.id}.rdsu`);
     try {
-      fs.writeFileSync(file, pkg, { mode: 0o600 });
+      replaceFileSafely(file, pkg, 0o600);
     } catch (error) {
       // disk full: a clear transient error (exit 3, the mail stays in INBOX), not a stack trace
       fs.rmSync(file, { force: true });

@@ -34,7 +34,12 @@ export function tailOf(file: string, lines = 20): string {
  * file, and a timeout after which the whole group gets SIGTERM, then SIGKILL.
  */
 export function runInstallScript(input: RunScriptInput): Promise<ScriptRun> {
-  const log = fs.openSync(input.logFile, 'a', 0o600);
+  // O_NOFOLLOW: a symlink planted at the log's name is refused, never written through
+  const log = fs.openSync(
+    input.logFile,
+    fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW,
+    0o600,
+  );
   return new Promise<ScriptRun>((resolve) => {
     let timedOut = false;
     const child = spawn('/bin/sh', [input.script], {
