@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -61,6 +62,9 @@ describe('trustProblem', () => {
     fs.chmodSync(real, 0o666);
     expect(trustProblem({ path: link, kind: 'file', what: 'pinned host key' }, uid)).toMatch(/real\.asc is mode 0666/);
     expect(trustProblem({ path: link, kind: 'dir', what: 'state dir' }, uid)).toMatch(/is not a folder/);
+    fs.rmSync(link);
+    execFileSync('mkfifo', [link]);
+    expect(trustProblem({ path: link, kind: 'file', what: 'pinned host key' }, uid)).toMatch(/host\.asc is not a regular file/);
   });
 
   it('checkTrusted throws the first problem as a usage error', () => {

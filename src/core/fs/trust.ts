@@ -73,8 +73,11 @@ export function trustProblem(entry: TrustedPath, uid: number, seen = new Set<str
   }
   const isDir = st.isDirectory();
   if (entry.kind === 'dir' && !isDir) return `${entry.what} ${target} is not a folder; fix: remove it or point the config elsewhere`;
-  if (entry.kind !== 'dir' && !st.isFile())
+  // a folder where a file belongs is the reader's error (it says "cannot be read"); a fifo,
+  // socket or device would make the reader block or read something else
+  if (entry.kind !== 'dir' && !st.isFile() && !isDir) {
     return `${entry.what} ${target} is not a regular file; fix: replace it with the real ${entry.what}`;
+  }
   const own = ownerProblem(target, st, entry, uid, isDir ? 'folder' : 'file');
   if (own) return own;
   const mode = st.mode & 0o7777;
