@@ -45,7 +45,8 @@ export function buildProgram(state: { result?: Promise<CommandResult> }): Comman
     .requiredOption('--id <id>', 'node id, e.g. AGENT0000001')
     .requiredOption('--address <addr>', "this node's mail address")
     .requiredOption('--smtp <url>', 'smtp://user:pass@host:port, smtps://…, or maildir:///path')
-    .requiredOption('--imap <url>', 'imap://…, imaps://…, or maildir:///path')
+    .option('--inbox <url>', 'where mail is read: imap://…, imaps://…, pop3://…, pop3s://…, or maildir:///path')
+    .option('--imap <url>', 'the same as --inbox (kept for existing scripts)')
     .option('--dir <dir>', 'folder for config, keys and state', '.')
     .option('--host-address <addr>', "agent: the host's mail address")
     .option('--host-id <id>', "agent: the host's node id", 'HOST')
@@ -53,9 +54,9 @@ export function buildProgram(state: { result?: Promise<CommandResult> }): Comman
     .option('--software-version <v>', 'agent: the version running now', '1.0.00-0')
     .option('--rom-version <v>', 'agent: ROM version for the version report')
     .option('--install-root <dir>', 'agent: install root (releases/ and current)')
-    .option('--tls-ca <file>', 'PEM of a private CA to trust for SMTP/IMAP TLS')
+    .option('--tls-ca <file>', 'PEM of a private CA to trust for SMTP/IMAP/POP3 TLS')
     .option('--smtp-password-file <file>', 'read the SMTP password from this file')
-    .option('--imap-password-file <file>', 'read the IMAP password from this file')
+    .option('--imap-password-file <file>', 'read the inbox (IMAP or POP3) password from this file')
     .option('--state-dir <dir>', 'state folder (SQLite store, outbox, logs; default: DIR/state), e.g. /var/lib/rds/state')
     .addHelpText(
       'after',
@@ -63,7 +64,8 @@ export function buildProgram(state: { result?: Promise<CommandResult> }): Comman
 Examples:
   rds init --role host --id HOST --address host@example.com --smtp smtps://host%40example.com@mail.example.com --imap imaps://host%40example.com@mail.example.com --dir /etc/rds
   rds init --role agent --id AGENT0000001 --address agent1@example.com --host-address host@example.com \\
-           --host-key host.asc --smtp smtps://… --imap imaps://… --software-version 1.0.00-1 --dir /etc/rds`,
+           --host-key host.asc --smtp smtps://… --inbox imaps://… --software-version 1.0.00-1 --dir /etc/rds
+  rds init --role agent … --inbox 'pop3s://agent1%40example.com@mail.example.com'   (POP3: handled mail is deleted)`,
     )
     .action(on(() => import('./commands/init.js')));
 

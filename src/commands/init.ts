@@ -15,7 +15,9 @@ export interface InitOptions {
   id: string;
   address: string;
   smtp: string;
-  imap: string;
+  /** the inbox URL; `imap` is its older name */
+  inbox?: string;
+  imap?: string;
   dir: string;
   hostAddress?: string;
   hostId: string;
@@ -35,7 +37,8 @@ export async function run(options: InitOptions, globals: GlobalOptions): Promise
   const configFile = globals.config ? path.resolve(globals.config) : path.join(dir, 'config.json');
   if (fs.existsSync(configFile)) throw new UsageError('CONFIG_EXISTS', `config ${configFile} already exists; refusing to overwrite it`);
   checkMailUrl('--smtp', options.smtp, ['smtp', 'smtps', 'maildir']);
-  checkMailUrl('--imap', options.imap, ['imap', 'imaps', 'maildir']);
+  const inbox = inboxUrl(options);
+  checkMailUrl(options.inbox ? '--inbox' : '--imap', inbox, ['imap', 'imaps', 'pop3', 'pop3s', 'maildir']);
   const stateDir = path.resolve(options.stateDir ?? path.join(dir, 'state'));
   const keyFile = path.join(dir, 'keys', 'private.asc');
   const common = {
@@ -43,7 +46,7 @@ export async function run(options: InitOptions, globals: GlobalOptions): Promise
     id: options.id,
     address: options.address,
     smtp: options.smtp,
-    imap: options.imap,
+    imap: inbox,
     stateDir,
     keyFile,
     ...(options.tlsCa ? { tlsCa: path.resolve(options.tlsCa) } : {}),
@@ -111,6 +114,19 @@ export async function run(options: InitOptions, globals: GlobalOptions): Promise
       ...fixed.map((note) => `  fixed       ${note}`),
     ].join('\n'),
   };
+}
+
+function inboxUrl(options: InitOptions): string {
+  if (options.inbox && options.imap && options.inbox !== options.imap) {
+    throw new UsageError('BAD_OPTION', '--inbox and --imap name the same setting: give one of them');
+  }
+  const url = options.inbox ?? options.imap;
+  if (!url)
+    throw new UsageError(
+      'MISSING_OPTION',
+      "required option '--inbox <url>' not specified (imap://, imaps://, pop3://, pop3s:// or maildir:///)",
+    );
+  return url;
 }
 
 /** Refuse a mail URL before anything is written: one line, the password shown as `***`. */

@@ -1,6 +1,8 @@
 import fs from 'node:fs';
 import { readSecret } from '../core/config/config.js';
 import type { AgentConfig, RdsConfig } from '../core/config/schema.js';
+import { localQuarantineDir } from '../core/mail/pop3.js';
+import { storeLedger } from '../core/mail/pop3-ledger.js';
 import type { MailInbox, MailSender } from '../core/mail/types.js';
 import { type FlushResult, flushOutbox } from '../core/outbox/outbox.js';
 import type { Context } from './context.js';
@@ -31,6 +33,7 @@ export async function openMailInbox(ctx: Context): Promise<MailInbox> {
     processedFolder: ctx.config.processedFolder,
     quarantineFolder: ctx.config.quarantineFolder,
     maxMessageSize: ctx.config.maxMessageSize,
+    pop3: { ledger: (url) => storeLedger(ctx.db, url, () => ctx.clock.now()), quarantineDir: localQuarantineDir(ctx.config.stateDir) },
     ...(ca ? { ca } : {}),
     ...(password ? { passwordOverride: password } : {}),
   });

@@ -30,7 +30,7 @@ const STATE_PREFIX = 'rds-testbed-';
 const execFileP = promisify(execFile);
 
 /** Default ports; a port already taken (e.g. by a parallel run) is replaced by a free one. */
-const DEFAULT_TCP = { smtp: 2525, submission: 2587, smtps: 2465, imap: 2143, imaps: 2993, lmtp: 2424, auth: 2412 };
+const DEFAULT_TCP = { smtp: 2525, submission: 2587, smtps: 2465, imap: 2143, imaps: 2993, pop3: 2110, pop3s: 2995, lmtp: 2424, auth: 2412 };
 const DEFAULT_UDP = { snmpd: 11161, snmpsim: 11162 };
 const REQUIRED_BINARIES = ['postfix', 'dovecot', 'doveadm', 'openssl', 'snmpd', 'snmpget', 'snmpsimd'];
 
@@ -59,6 +59,10 @@ declare module 'vitest' {
     imapPort: number;
     /** IMAP over implicit TLS. */
     imapsPort: number;
+    /** POP3 (same users and Maildirs as IMAP): STLS offered, plaintext login allowed. */
+    pop3Port: number;
+    /** POP3 over implicit TLS. */
+    pop3sPort: number;
     /** Dovecot LMTP (what Postfix delivers to). */
     lmtpPort: number;
     /** snmpd (udp, community "public") serving Printer-MIB + hrDevice/hrPrinter from snmpdDataFile. */
@@ -251,6 +255,8 @@ export default async function setup(project: TestProject): Promise<() => void> {
         SMTPS_PORT: String(tcp.smtps),
         IMAP_PORT: String(tcp.imap),
         IMAPS_PORT: String(tcp.imaps),
+        POP3_PORT: String(tcp.pop3),
+        POP3S_PORT: String(tcp.pop3s),
         LMTP_PORT: String(tcp.lmtp),
         AUTH_PORT: String(tcp.auth),
         MAIL_DOMAIN,
@@ -280,6 +286,8 @@ export default async function setup(project: TestProject): Promise<() => void> {
   project.provide('smtpsPort', tcp.smtps);
   project.provide('imapPort', tcp.imap);
   project.provide('imapsPort', tcp.imaps);
+  project.provide('pop3Port', tcp.pop3);
+  project.provide('pop3sPort', tcp.pop3s);
   project.provide('lmtpPort', tcp.lmtp);
   project.provide('snmpdPort', snmpdPort);
   project.provide('snmpdCommunity', SNMPD_COMMUNITY);
