@@ -1,7 +1,6 @@
 // Agents that read their mail by POP3 (the original system's protocol) on REAL Dovecot
 // (dovecot-pop3d, the same users and Maildirs as IMAP): `pop3://` with STLS and `pop3s://`,
-// certificates verified against the testbed CA. The host reads by IMAP, as a mixed field
-// runs. Mailboxes: agent7..agent9 are the agents, agent10 is this file's host (so no other
+// certificates verified against the testbed CA. The host reads by POP3 too. Mailboxes: agent7..agent9 are the agents, agent10 is this file's host (so no other
 // file's host inbox sees these mails).
 //
 // What POP3 changes and this file proves: a handled mail is recorded by UIDL and then
@@ -77,12 +76,7 @@ beforeAll(async () => {
     agentAddresses: agents,
     urlsFor: (address) => ({
       smtp: `smtp://${enc(address)}:${t.password}@127.0.0.1:${t.submissionPort}`,
-      imap:
-        address === hostAddress
-          ? `imap://${enc(address)}:${t.password}@127.0.0.1:${t.imapPort}`
-          : address === agents[2]
-            ? pop3sUrl(address)
-            : pop3Url(address),
+      imap: address === agents[2] ? pop3sUrl(address) : pop3Url(address),
       tlsCa: t.caFile,
     }),
   });
