@@ -137,8 +137,8 @@ Examples:
     .command('add')
     .description('add a device')
     .requiredOption('--id <id>', 'device id, e.g. mfp-2f-east')
-    .addOption(new Option('--driver <driver>', 'how to reach it').choices(['snmp', 'simulated']).default('snmp'))
-    .option('--address <host[:port]>', 'snmp: the device address')
+    .addOption(new Option('--driver <driver>', 'how to reach it').choices(['snmp', 'ipp', 'simulated']).default('snmp'))
+    .option('--address <host[:port]|url>', 'snmp: HOST[:PORT]; ipp: ipp://host[:631]/ipp/print or ipps://…')
     .option('--community <c>', 'snmp v1/v2c: community', 'public')
     .addOption(new Option('--snmp-version <v>', 'snmp version (the --v3-* options need 3)').choices(['1', '2c', '3']).default('2c'))
     .option('--v3-user <name>', 'snmp v3: user')
@@ -148,13 +148,13 @@ Examples:
     .option('--v3-priv-protocol <p>', 'snmp v3: des | aes | … (default: aes)')
     .option('--v3-priv-key <key>', 'snmp v3: privacy pass phrase')
     .option('--v3-context <name>', 'snmp v3: context name')
-    .option('--timeout <ms>', 'snmp: timeout per request in ms')
+    .option('--timeout <ms>', 'snmp, ipp: timeout per request in ms')
     .option('--retries <n>', 'snmp: retries per request')
     .option('--file <file>', 'simulated: the JSON file describing the printers')
     .option('--name <name>', 'simulated: the device name in that file (default: the id)')
     .addHelpText(
       'after',
-      '\nExamples:\n  rds devices add --id mfp-1 --driver snmp --address 192.0.2.10 --community public\n  rds devices add --id mfp-2 --driver snmp --address 192.0.2.11 --snmp-version 3 --v3-user rds --v3-auth-key … --v3-priv-key …\n  rds devices add --id sim-1 --driver simulated --file printers.json',
+      '\nExamples:\n  rds devices add --id mfp-1 --driver snmp --address 192.0.2.10 --community public\n  rds devices add --id mfp-2 --driver snmp --address 192.0.2.11 --snmp-version 3 --v3-user rds --v3-auth-key … --v3-priv-key …\n  rds devices add --id lp-3 --driver ipp --address ipp://192.0.2.20:631/ipp/print\n  rds devices add --id sim-1 --driver simulated --file printers.json',
     )
     .action(on(async () => ({ run: (await import('./commands/devices.js')).runAdd })));
   devices
