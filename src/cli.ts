@@ -286,6 +286,15 @@ Examples:
     .description('list agents with version and last check time')
     .action(on(() => import('./commands/agents-list.js')));
   agents
+    .command('show')
+    .argument('<id>', 'agent id')
+    .description('one agent: registry data, last seen, versions reported, rollouts with their results and install-log tail, open faults')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  rds agents show AGENT0000007          # why did its install roll back? (reason and the end of its install log)\n  rds agents show AGENT0000007 --json   # {"id", "address", "fingerprint", "note", "lastSeen", "versions", "rollouts", "openFaults"}',
+    )
+    .action(on(() => import('./commands/agents-show.js')));
+  agents
     .command('remove')
     .argument('<id>', 'agent id')
     .description('remove an agent from the registry')
