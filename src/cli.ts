@@ -101,6 +101,41 @@ Examples:
     .addHelpText('after', `\nExamples:\n  eval "$(rds completion bash)"\n  rds completion zsh > "\${fpath[1]}/_rds"`)
     .action(on(() => import('./commands/completion.js')));
 
+  const quarantine = program
+    .command('quarantine')
+    .description('mail refused by the checks: what, why, and releasing it once the cause is fixed');
+  quarantine
+    .command('list')
+    .description('every quarantined mail, newest first: id, when, reason code, sender, subject, state (kept, releasable, released)')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  rds quarantine list\n  rds quarantine list --json   # {"quarantine": [{"id", "receivedAt", "code", "reason", "from", "subject", "messageId", "payloadId", "location", "releasedAt", "releasable"}]}',
+    )
+    .action(on(async () => ({ run: (await import('./commands/quarantine.js')).runList })));
+  quarantine
+    .command('show')
+    .argument('<id>', 'quarantine id (from rds quarantine list)')
+    .description('one quarantined mail: the record, and whether the mail is still in the quarantine folder')
+    .addHelpText('after', '\nExample:\n  rds quarantine show 3')
+    .action(on(async () => ({ run: (await import('./commands/quarantine.js')).runShow })));
+  quarantine
+    .command('release')
+    .argument('<id>', 'quarantine id (from rds quarantine list)')
+    .description('move a quarantined mail back to the inbox, where the next receive pass checks it again like new mail')
+    .addHelpText(
+      'after',
+      `
+Only for reasons a change here can cure: UNKNOWN_SENDER, UNKNOWN_KEY, SENDER_MISMATCH,
+SENDER_ID_MISMATCH (register or fix the agent, pin the right key), UNKNOWN_TYPE,
+UNSUPPORTED_FORMAT (a newer rds), OVERSIZE (a larger maxMessageSize), FROM_FUTURE (a fixed
+clock). Anything else (a bad signature, a replay, an expired or tampered message) is refused
+with exit 2 and stays in quarantine.
+
+Example:
+  rds agents add --id AGENT0000009 --address agent9@example.com --key agent9.asc && rds quarantine release 3 && rds inbox`,
+    )
+    .action(on(async () => ({ run: (await import('./commands/quarantine.js')).runRelease })));
+
   // ---- agent --------------------------------------------------------------
   program
     .command('apply-update')
