@@ -95,6 +95,25 @@ Examples:
     .addHelpText('after', '\nExample:\n  rds keys rotate && rds pack-update … # re-pack: packages are encrypted to the host key')
     .action(on(() => import('./commands/keys-rotate.js')));
   program
+    .command('doctor')
+    .description(
+      'check the config and everything it points at (files, keys, mail servers, devices): one line each, ok or FAIL with the fix',
+    )
+    .addHelpText(
+      'after',
+      `
+Checks: the config; owners and modes of the config, keys, password files and state dir; the
+state dir writable and its database; the key passphrase; the pinned host key (agent); SMTP
+login with STARTTLS/TLS verified against the configured CA; IMAP login, INBOX and the
+processed and quarantine folders; each device answering SNMP (agent, 2 s timeout).
+Exit 0 only when every check passed, 1 when one failed, 2 when the config cannot be read.
+
+Examples:
+  rds doctor
+  rds doctor --json   # {"ok", "checks": [{"name", "ok", "detail", "fix"}]}`,
+    )
+    .action(on(() => import('./commands/doctor.js')));
+  program
     .command('completion')
     .argument('<shell>', 'bash or zsh')
     .description('print a shell completion script')
