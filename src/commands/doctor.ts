@@ -21,24 +21,32 @@ async function guarded(name: string, fix: string, fn: () => Promise<Check | Chec
   }
 }
 
-function stateChecks(config: RdsConfig): { checks: Check[]; db?: Db } {
+function stateCheck(config: RdsConfig): Check {
   const probe = `${config.stateDir}/.rds-doctor-${process.pid}`;
   try {
     fs.writeFileSync(probe, '', { mode: 0o600, flag: 'wx' });
     fs.rmSync(probe);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    return {
-      checks: [
-        fail(
-          'state dir',
-          `${config.stateDir} is not writable by this user (${code})`,
-          code === 'ENOENT' ? `mkdir -m 700 ${config.stateDir} (rds init makes it)` : `chown this user ${config.stateDir}; chmod 700 it`,
-        ),
-      ],
-    };
+    return fail(
+      'state dir',
+      `${config.stateDir} is not writable by this user (${code})`,
+      code === 'ENOENT' ? `mkdir -m 700 ${config.stateDir} (rds init makes it)` : `chown this user ${config.stateDir}; chmod 700 it`,
+    );
   }
-  return { checks: [pass('state dir', `${config.stateDir} is writable`)] };
+  return pass('state dir', `${config.stateDir} is writable`);
+}
+
+/** The private CA of the config, or a FAIL line for both mail checks when it cannot be read. */
+function readCa(config: RdsConfig): { ca?: Buffer; error?: Check[] } {
+  if (!config.tlsCa) return {};
+  try {
+    return { ca: fs.readFileSync(config.tlsCa) };
+  } catch (error) {
+    const detail = `TLS CA ${config.tlsCa} cannot be read (${(error as NodeJS.ErrnoException).code})`;
+    const fix = 'fix tlsCa in the config, or restore the CA file';
+    return { error: [fail('smtp', detail, fix), fail('imap', detail, fix)] };
+  }
 }
 
 async function openState(config: RdsConfig): Promise<{ check: Check; db?: Db }> {
@@ -68,7 +76,10 @@ async function deviceChecks(db: Db | undefined): Promise<Check[]> {
       const name = `device ${device.id}`;
       const where = device.driver === 'snmp' ? `${device.config.address}:${device.config.port ?? 161}` : `simulated ${device.config.file}`;
       try {
-        const identity = await (drivers[device.driver] as NonNullable<(typeof drivers)['snmp']>).identify(
+        const driver = drivers[device.driver];
+        if (!driver) throw new Error(`no driver '${device.driver}' in this rds`);
+        // a short look: at most DEVICE_TIMEOUT_MS per request, no retries, whatever the device's own setting
+        const quick: typeof device =
           device.driver === 'snmp'
             ? {
                 ...device,
@@ -78,8 +89,8 @@ async function deviceChecks(db: Db | undefined): Promise<Check[]> {
                   retries: 0,
                 },
               }
-            : device,
-        );
+            : device;
+        const identity = await driver.identify(quick);
         return pass(
           name,
           `${where} answers${identity.model ? `: ${identity.model}` : identity.sysDescr ? `: ${identity.sysDescr.slice(0, 60)}` : ''}`,
@@ -108,9 +119,9 @@ export async function run(_options: unknown, globals: GlobalOptions): Promise<Co
   const config = await loadConfig(configFile); // unreadable or invalid: exit 2, one line
   const checks: Check[] = [pass('config', `${configFile} (${config.role} ${config.id})`)];
   checks.push(...fileChecks(config, configFile));
-  const state = stateChecks(config);
-  checks.push(...state.checks);
-  const opened = state.checks.every((c) => c.ok) ? await openState(config) : undefined;
+  const state = stateCheck(config);
+  checks.push(state);
+  const opened = state.ok ? await openState(config) : undefined;
   if (opened) checks.push(opened.check);
   const { readPrivateKeyFile, readPublicKeyFile, fingerprintOf } = await import('../core/crypto/keys.js');
   let own: string | undefined;
@@ -131,27 +142,29 @@ export async function run(_options: unknown, globals: GlobalOptions): Promise<Co
       })),
     );
   }
-  const ca = config.tlsCa ? fs.readFileSync(config.tlsCa) : undefined;
+  const { ca, error: caFailed } = readCa(config);
   const { checkImap, checkSmtp } = await import('../core/doctor/mail-checks.js');
-  const [smtp, imap] = await Promise.all([
-    guarded('smtp', 'check the SMTP password source', async () => {
-      const password = readSecret(env.RDS_SMTP_PASSWORD, config.smtpPasswordFile, 'SMTP password');
-      return checkSmtp(config.smtp, {
-        timeoutMs: MAIL_TIMEOUT_MS,
-        ...(ca ? { ca } : {}),
-        ...(password ? { passwordOverride: password } : {}),
-      });
-    }),
-    guarded('imap', 'check the IMAP password source', async () => {
-      const password = readSecret(env.RDS_IMAP_PASSWORD, config.imapPasswordFile, 'IMAP password');
-      return checkImap(
-        config.imap,
-        config.address,
-        { processed: config.processedFolder, quarantine: config.quarantineFolder },
-        { timeoutMs: MAIL_TIMEOUT_MS, ...(ca ? { ca } : {}), ...(password ? { passwordOverride: password } : {}) },
-      );
-    }),
-  ]);
+  const [smtp, imap] = caFailed
+    ? [caFailed.slice(0, 1), caFailed.slice(1)]
+    : await Promise.all([
+        guarded('smtp', 'check the SMTP password source', async () => {
+          const password = readSecret(env.RDS_SMTP_PASSWORD, config.smtpPasswordFile, 'SMTP password');
+          return checkSmtp(config.smtp, {
+            timeoutMs: MAIL_TIMEOUT_MS,
+            ...(ca ? { ca } : {}),
+            ...(password ? { passwordOverride: password } : {}),
+          });
+        }),
+        guarded('imap', 'check the IMAP password source', async () => {
+          const password = readSecret(env.RDS_IMAP_PASSWORD, config.imapPasswordFile, 'IMAP password');
+          return checkImap(
+            config.imap,
+            config.address,
+            { processed: config.processedFolder, quarantine: config.quarantineFolder },
+            { timeoutMs: MAIL_TIMEOUT_MS, ...(ca ? { ca } : {}), ...(password ? { passwordOverride: password } : {}) },
+          );
+        }),
+      ]);
   checks.push(...smtp, ...imap);
   if (config.role === 'agent') checks.push(...(await deviceChecks(opened?.db)));
   opened?.db?.close();

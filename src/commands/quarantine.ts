@@ -22,8 +22,19 @@ function mailOptions(ctx: Context): QuarantineMailOptions {
     folder: ctx.config.quarantineFolder,
     logger: ctx.logger,
     ...(password ? { passwordOverride: password } : {}),
-    ...(ctx.config.tlsCa ? { ca: fs.readFileSync(ctx.config.tlsCa) } : {}),
+    ...(ctx.config.tlsCa ? { ca: readCa(ctx.config.tlsCa) } : {}),
   };
+}
+
+function readCa(file: string): Buffer {
+  try {
+    return fs.readFileSync(file);
+  } catch (error) {
+    throw new UsageError(
+      'TLS_CA_UNREADABLE',
+      `TLS CA ${file} (tlsCa in the config) cannot be read (${(error as NodeJS.ErrnoException).code})`,
+    );
+  }
 }
 
 const state = (q: QuarantineRecord) => (q.releasedAt ? `released ${formatTime(q.releasedAt)}` : q.releasable ? 'releasable' : 'kept');

@@ -149,6 +149,19 @@ describe('rds doctor', () => {
     }
   });
 
+  it('a tlsCa that is gone: its file line and both mail checks FAIL naming it, no crash, exit 1', async () => {
+    const json = JSON.parse(fs.readFileSync(host.config, 'utf8'));
+    const ca = path.join(root, 'gone-ca.pem');
+    const config = path.join(host.dir, 'gone-ca.json');
+    fs.writeFileSync(config, JSON.stringify({ ...json, tlsCa: ca }), { mode: 0o600 });
+    const bad = failing(await doctor(config, 1));
+    expect(bad.map((c) => c.name)).toEqual(['file TLS CA', 'smtp', 'imap']);
+    expect(bad[1]).toMatchObject({
+      detail: `TLS CA ${ca} cannot be read (ENOENT)`,
+      fix: 'fix tlsCa in the config, or restore the CA file',
+    });
+  });
+
   it('no config, or one that is not JSON: one line, exit 2', async () => {
     const missing = path.join(root, 'nosuch.json');
     const r = await rds(['--config', missing, 'doctor'], { cwd: root });
