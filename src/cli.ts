@@ -97,11 +97,65 @@ Examples:
     .addHelpText('after', '\nExample:\n  rds keys rotate && rds pack-update … # re-pack: packages are encrypted to the host key')
     .action(on(() => import('./commands/keys-rotate.js')));
   program
+    .command('doctor')
+    .description(
+      'check the config and everything it points at (files, keys, mail servers, devices): one line each, ok or FAIL with the fix',
+    )
+    .addHelpText(
+      'after',
+      `
+Checks: the config; owners and modes of the config, keys, password files and state dir; the
+state dir writable and its database; the key passphrase; the pinned host key (agent); SMTP
+login with STARTTLS/TLS verified against the configured CA; IMAP login, INBOX and the
+processed and quarantine folders; each device answering SNMP (agent, 2 s timeout).
+Exit 0 only when every check passed, 1 when one failed, 2 when the config cannot be read.
+
+Examples:
+  rds doctor
+  rds doctor --json   # {"ok", "checks": [{"name", "ok", "detail", "fix"}]}`,
+    )
+    .action(on(() => import('./commands/doctor.js')));
+  program
     .command('completion')
     .argument('<shell>', 'bash or zsh')
     .description('print a shell completion script')
     .addHelpText('after', `\nExamples:\n  eval "$(rds completion bash)"\n  rds completion zsh > "\${fpath[1]}/_rds"`)
     .action(on(() => import('./commands/completion.js')));
+
+  const quarantine = program
+    .command('quarantine')
+    .description('mail refused by the checks: what, why, and releasing it once the cause is fixed');
+  quarantine
+    .command('list')
+    .description('every quarantined mail, newest first: id, when, reason code, sender, subject, state (kept, releasable, released)')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  rds quarantine list\n  rds quarantine list --json   # {"quarantine": [{"id", "receivedAt", "code", "reason", "from", "subject", "messageId", "payloadId", "location", "releasedAt", "releasable"}]}',
+    )
+    .action(on(async () => ({ run: (await import('./commands/quarantine.js')).runList })));
+  quarantine
+    .command('show')
+    .argument('<id>', 'quarantine id (from rds quarantine list)')
+    .description('one quarantined mail: the record, and whether the mail is still in the quarantine folder')
+    .addHelpText('after', '\nExample:\n  rds quarantine show 3')
+    .action(on(async () => ({ run: (await import('./commands/quarantine.js')).runShow })));
+  quarantine
+    .command('release')
+    .argument('<id>', 'quarantine id (from rds quarantine list)')
+    .description('move a quarantined mail back to the inbox, where the next receive pass checks it again like new mail')
+    .addHelpText(
+      'after',
+      `
+Only for reasons a change here can cure: UNKNOWN_SENDER, UNKNOWN_KEY, SENDER_MISMATCH,
+SENDER_ID_MISMATCH (register or fix the agent, pin the right key), UNKNOWN_TYPE,
+UNSUPPORTED_FORMAT (a newer rds), OVERSIZE (a larger maxMessageSize), FROM_FUTURE (a fixed
+clock). Anything else (a bad signature, a replay, an expired or tampered message) is refused
+with exit 2 and stays in quarantine.
+
+Example:
+  rds agents add --id AGENT0000009 --address agent9@example.com --key agent9.asc && rds quarantine release 3 && rds inbox`,
+    )
+    .action(on(async () => ({ run: (await import('./commands/quarantine.js')).runRelease })));
 
   // ---- agent --------------------------------------------------------------
   program
@@ -287,6 +341,15 @@ Examples:
     .command('list')
     .description('list agents with version and last check time')
     .action(on(() => import('./commands/agents-list.js')));
+  agents
+    .command('show')
+    .argument('<id>', 'agent id')
+    .description('one agent: registry data, last seen, versions reported, rollouts with their results and install-log tail, open faults')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  rds agents show AGENT0000007          # why did its install roll back? (reason and the end of its install log)\n  rds agents show AGENT0000007 --json   # {"id", "address", "fingerprint", "note", "lastSeen", "versions", "rollouts", "openFaults"}',
+    )
+    .action(on(() => import('./commands/agents-show.js')));
   agents
     .command('remove')
     .argument('<id>', 'agent id')

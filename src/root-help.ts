@@ -6,6 +6,9 @@ Examples:
   RDS_CONFIG=/etc/rds/config.json rds agents list
   rds pack-update --software-version 1.0.02-0 --script install.sh --module main.cgi=1.0.02:build/main.cgi -o u.rdsu
   rds push-all u.rdsu && rds verify --wait 30m
+  rds doctor                                 check config, keys, mail servers and devices: ok/FAIL and the fix
+  rds agents show AGENT0000007               one agent: versions, rollouts, why an install failed, open faults
+  rds quarantine list                        mail the checks refused, and why
   rds <command> --help                       options and examples of one command
 
 Exit codes:

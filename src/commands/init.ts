@@ -3,11 +3,12 @@ import path from 'node:path';
 import { readSecret, writeConfig } from '../core/config/config.js';
 import type { RdsConfig } from '../core/config/schema.js';
 import { trustedPathsOf } from '../core/config/trusted.js';
-import { generateKeyPair, readPublicKeyFile, writeSecretFile } from '../core/crypto/keys.js';
+import { fingerprintOf, generateKeyPair, writeSecretFile } from '../core/crypto/keys.js';
 import { isRdsError, UsageError } from '../core/errors.js';
 import { checkTrusted, ensureOwnDir, replaceFileSafely } from '../core/fs/trust.js';
 import { parseMailUrl, redactMailUrl } from '../core/mail/url.js';
 import { parseVersion } from '../core/version/version.js';
+import { loggerFor } from './context.js';
 import type { CommandResult, GlobalOptions } from './types.js';
 
 export interface InitOptions {
@@ -55,13 +56,16 @@ export async function run(options: InitOptions, globals: GlobalOptions): Promise
   };
   let config: Record<string, unknown> = common;
   let hostKeyArmored: string | undefined;
+  let hostFingerprint: string | undefined;
   if (options.role === 'agent') {
     if (!options.hostAddress) throw new UsageError('MISSING_OPTION', 'an agent needs --host-address');
     if (!options.hostKey)
       throw new UsageError('MISSING_OPTION', "an agent needs --host-key (the host's public key, from `rds keys export` on the host)");
     parseVersion(options.softwareVersion, '--software-version');
     if (options.romVersion) parseVersion(options.romVersion, '--rom-version');
-    hostKeyArmored = (await readPublicKeyFile(options.hostKey)).armor();
+    const hostKey = await readHostKey(options.hostKey, options, globals);
+    hostKeyArmored = hostKey.armored;
+    hostFingerprint = hostKey.fingerprint;
     config = {
       ...common,
       hostId: options.hostId,
@@ -104,16 +108,61 @@ export async function run(options: InitOptions, globals: GlobalOptions): Promise
   } finally {
     db.close();
   }
+  const lines = [
+    `initialised ${options.role} ${options.id}`,
+    `  config      ${configFile}`,
+    `  key         ${pair.fingerprint}`,
+    `  public key  ${path.join(dir, 'keys', 'public.asc')}`,
+  ];
+  for (const note of fixed) lines.push(`  fixed       ${note}`);
+  if (hostFingerprint) {
+    lines.push(`  host key    ${hostFingerprint} (pinned: compare it out of band with \`rds keys show\` on the host)`);
+  }
   return {
-    data: { role: options.role, id: options.id, config: configFile, fingerprint: pair.fingerprint, fixed },
-    text: [
-      `initialised ${options.role} ${options.id}`,
-      `  config      ${configFile}`,
-      `  key         ${pair.fingerprint}`,
-      `  public key  ${path.join(dir, 'keys', 'public.asc')}`,
-      ...fixed.map((note) => `  fixed       ${note}`),
-    ].join('\n'),
+    data: {
+      role: options.role,
+      id: options.id,
+      config: configFile,
+      fingerprint: pair.fingerprint,
+      ...(hostFingerprint ? { hostKeyFingerprint: hostFingerprint } : {}),
+      fixed,
+    },
+    text: lines.join('\n'),
   };
+}
+
+/**
+ * The host key to pin: an OpenPGP key or a one-line error (exit 2). What is obviously not
+ * the host's public key gets a `warn:` line: a private key (only its public part is pinned;
+ * the file should not have left the host), or a key whose user ID is this agent's own.
+ */
+async function readHostKey(file: string, options: InitOptions, globals: GlobalOptions): Promise<{ armored: string; fingerprint: string }> {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new UsageError('KEY_UNREADABLE', `--host-key: cannot read ${file}: ${(error as NodeJS.ErrnoException).code}`, { cause: error });
+  }
+  const openpgp = await import('openpgp');
+  let key: Awaited<ReturnType<typeof openpgp.readKey>>;
+  try {
+    key = await openpgp.readKey({ armoredKey: text });
+  } catch {
+    throw new UsageError(
+      'BAD_KEY',
+      `--host-key ${file} is not an armored OpenPGP public key; give the file \`rds keys export\` wrote on the host`,
+    );
+  }
+  const logger = loggerFor(globals);
+  if (key.isPrivate()) {
+    logger.warn('--host-key is a private key: pinning only its public part; keep the private key on the host alone', { file });
+  }
+  const own = key.users.some(
+    (u) => u.userID && (u.userID.email.toLowerCase() === options.address.toLowerCase() || u.userID.name === options.id),
+  );
+  if (own) logger.warn("--host-key names this agent's own id or address: is it the agent's key instead of the host's?", { file });
+  const pub = key.toPublic();
+  return { armored: pub.armor(), fingerprint: fingerprintOf(pub) };
 }
 
 function inboxUrl(options: InitOptions): string {

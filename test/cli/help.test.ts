@@ -27,13 +27,16 @@ const TOP_LEVEL = [
   'init',
   'keys',
   'demo',
+  'doctor',
+  'quarantine',
 ];
 const GROUPS: Record<string, string[]> = {
   devices: ['add', 'list', 'remove'],
-  agents: ['add', 'list', 'remove', 'import'],
+  agents: ['add', 'list', 'show', 'remove', 'import'],
   faults: ['list'],
   counters: ['export'],
   keys: ['export', 'show'],
+  quarantine: ['list', 'show', 'release'],
 };
 
 /** Command names in commander's "Commands:" section. */

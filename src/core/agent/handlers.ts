@@ -7,6 +7,7 @@ import { REFUSAL, SecurityError } from '../errors.js';
 import { mkdirNoFollow, replaceFileSafely } from '../fs/trust.js';
 import { applyUpdate } from '../install/apply.js';
 import { installLayout } from '../install/layout.js';
+import { boundLogTail } from '../install/log-tail.js';
 import { currentVersionReport } from '../install/recover.js';
 import type { Logger } from '../logger.js';
 import type { Handler, HandlerRegistry } from '../message/inbound.js';
@@ -113,7 +114,7 @@ const handleUpdate =
         softwareVersion: result.version,
         versionText: formatVersionText(readVersionReport(ctx.db)),
         ...(result.reason ? { reason: result.reason } : {}),
-        ...(result.logTail ? { logTail: result.logTail.slice(-2000) } : {}),
+        ...(result.logTail ? { logTail: boundLogTail(result.logTail).text } : {}),
       };
     } catch (error) {
       if (!(error instanceof SecurityError)) throw error;

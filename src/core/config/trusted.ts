@@ -8,7 +8,8 @@ import type { RdsConfig } from './schema.js';
 
 export function trustedPathsOf(config: RdsConfig, configFile: string): TrustedPath[] {
   const paths: TrustedPath[] = [
-    { path: configFile, kind: 'file', what: 'config' },
+    // a config with a password written into a mail URL is a secret too
+    { path: configFile, kind: [config.smtp, config.imap].some(hasPassword) ? 'secret' : 'file', what: 'config' },
     { path: config.keyFile, kind: 'secret', what: 'private key' },
     { path: config.stateDir, kind: 'dir', what: 'state dir', mayBeMissing: true },
   ];
@@ -38,4 +39,8 @@ function maildirRoot(url: string): string | undefined {
   } catch {
     return undefined; // the mail layer reports a bad URL with its own message
   }
+}
+
+function hasPassword(url: string): boolean {
+  return /^[a-z0-9]+:\/\/[^/@]*:[^/@]*@/i.test(url);
 }

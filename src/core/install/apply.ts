@@ -173,6 +173,7 @@ export async function applyUpdate(input: ApplyInput): Promise<ApplyResult> {
       packageId: manifest.packageId,
       version: manifest.softwareVersion,
       previousVersion: installed.softwareVersion,
+      logTail: run.logTail,
       logFile,
     };
   } finally {

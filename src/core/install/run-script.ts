@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import { LOG_TAIL_MAX_LINES } from './log-tail.js';
 
 export interface ScriptRun {
   exitCode: number | null;
@@ -19,7 +20,7 @@ export interface RunScriptInput {
 
 const KILL_GRACE_MS = 5000;
 
-export function tailOf(file: string, lines = 20): string {
+export function tailOf(file: string, lines = LOG_TAIL_MAX_LINES): string {
   try {
     const text = fs.readFileSync(file, 'utf8');
     return text.split('\n').filter(Boolean).slice(-lines).join('\n');
