@@ -193,6 +193,21 @@ describe('agents on POP3', () => {
     }
   });
 
+  it('rds doctor logs in by POP3 (STLS and pop3s) and deletes nothing', async () => {
+    for (const n of [2, 3]) {
+      await mail().deliverRaw(agent(n).address, Buffer.from('From: x@example.test\r\nSubject: keep\r\n\r\nbody\r\n'));
+      await mail().waitForMail(agent(n).address);
+      const r = await fleet.run(agent(n), 0, 'doctor');
+      expect(r.stdout).toMatch(
+        n === 3
+          ? /POP3 TLS verified, login as agent9@example\.test accepted, 1 waiting/
+          : /POP3 STLS verified, login as agent8@example\.test accepted, 1 waiting/,
+      );
+      expect(await onServer(agent(n).address)).toHaveLength(1);
+      await emptyInbox(agent(n).address);
+    }
+  });
+
   it('a wrong POP3 password is a config error (exit 2), one line, no password shown', async () => {
     const config = JSON.parse(fs.readFileSync(agent(3).config, 'utf8'));
     const wrong = path.join(agent(3).dir, 'config-wrong.json');

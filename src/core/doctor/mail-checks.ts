@@ -97,6 +97,25 @@ export async function checkImap(
       return fail('imap', (error as Error).message, 'fix address in the config');
     }
   }
+  if (u.scheme === 'pop3' || u.scheme === 'pop3s') {
+    // POP3: login (after STLS on pop3://) and the size of the maildrop; nothing is read or deleted
+    const { Pop3Client } = await import('../mail/pop3-client.js');
+    try {
+      const client = await Pop3Client.open(u, { ...(options.ca ? { ca: options.ca } : {}), timeoutMs: options.timeoutMs });
+      try {
+        const listing = await client.listing();
+        return pass(
+          'imap',
+          `${serverAddress(u)}: POP3 ${u.scheme === 'pop3s' ? 'TLS' : 'STLS'} verified, login as ${u.user} accepted, ${listing.length} waiting`,
+        );
+      } finally {
+        await client.quit().catch(() => client.destroy());
+      }
+    } catch (error) {
+      const code = isRdsError(error) ? error.code : 'POP3_FAILED';
+      return fail('imap', (error as Error).message, fixFor(code, 'IMAP'));
+    }
+  }
   const { openImapSession, toImapError } = await import('../mail/imap-session.js');
   let client: Awaited<ReturnType<typeof openImapSession>>;
   try {
