@@ -6,6 +6,7 @@ Examples:
   RDS_CONFIG=/etc/rds/config.json rds agents list
   rds pack-update --software-version 1.0.02-0 --script install.sh --module main.cgi=1.0.02:build/main.cgi -o u.rdsu
   rds push-all u.rdsu && rds verify --wait 30m
+  rds supplies list --due 14d                what to ship: supplies forecast to run out within 14 days
   rds <command> --help                       options and examples of one command
 
 Exit codes:
@@ -17,6 +18,6 @@ Exit codes:
 
 Config: --config FILE, else $RDS_CONFIG. Logs: one line per event on stderr (a timestamp
 in front unless stderr is the systemd journal).
-Docs: README.md, docs/deployment.md, docs/formats.md and SECURITY.md in the package
+Docs: README.md, docs/deployment.md, docs/formats.md, docs/service.md and SECURITY.md in the package
 (npm root -g)/rds/, and \`man rds\`.
 `;
