@@ -1,3 +1,4 @@
+import type Database from 'better-sqlite3';
 import type { Db } from '../store/db.js';
 import { type ServiceSettings, type SupplyKind, thresholdsFor } from './settings.js';
 import { classifySupply, type ReportedSupply, remainingPercent, supplyState } from './supplies.js';
@@ -35,6 +36,23 @@ interface EventRow {
   raised_at: string;
   cleared_at: string | null;
   clear_reason: string | null;
+}
+
+// a pass asks the same few questions once per supply: compile each once per database
+type Statement = Database.Statement<unknown[], unknown>;
+const statements = new WeakMap<Db, Map<string, Statement>>();
+function stmt(db: Db, sql: string): Statement {
+  let cache = statements.get(db);
+  if (!cache) {
+    cache = new Map();
+    statements.set(db, cache);
+  }
+  let s = cache.get(sql);
+  if (!s) {
+    s = db.prepare<unknown[], unknown>(sql);
+    cache.set(sql, s);
+  }
+  return s;
 }
 
 const fromRow = (r: EventRow): HostEvent => ({
@@ -81,19 +99,23 @@ export function storeSupplyLevels(
 ): number {
   if (!Array.isArray(reading.supplies)) return 0;
   const foundAt = now.toISOString();
-  const insert = db.prepare(
+  const insert = stmt(
+    db,
     `INSERT OR IGNORE INTO host_supply_levels (agent_id, device_id, supply_index, name, kind, level, read_at, reading_id)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
   );
-  const before = db.prepare(
+  const before = stmt(
+    db,
     `SELECT level, read_at FROM host_supply_levels WHERE agent_id = ? AND device_id = ? AND supply_index = ? AND read_at < ?
      ORDER BY read_at DESC LIMIT 1`,
   );
-  const after = db.prepare(
+  const after = stmt(
+    db,
     `SELECT level, read_at FROM host_supply_levels WHERE agent_id = ? AND device_id = ? AND supply_index = ? AND read_at > ?
      ORDER BY read_at LIMIT 1`,
   );
-  const replaced = db.prepare(
+  const replaced = stmt(
+    db,
     `INSERT OR IGNORE INTO host_supply_replacements (agent_id, device_id, supply_index, replaced_at, from_level, to_level, found_at)
      VALUES (?, ?, ?, ?, ?, ?, ?)`,
   );
@@ -128,37 +150,42 @@ export interface SupplyRow {
 
 /** The latest level of every supply (one row per agent, device, supply). */
 export function latestSupplies(db: Db, agentId?: string): SupplyRow[] {
+  // SQLite takes the bare columns of a max() aggregate from the row holding the max
   return db
     .prepare(
-      `SELECT l.agent_id AS agentId, l.device_id AS deviceId, l.supply_index AS "index", l.name, l.kind, l.level, l.read_at AS readAt
-         FROM host_supply_levels l
-         WHERE (? IS NULL OR l.agent_id = ?) AND l.read_at = (SELECT max(read_at) FROM host_supply_levels m
-           WHERE m.agent_id = l.agent_id AND m.device_id = l.device_id AND m.supply_index = l.supply_index)
-         ORDER BY l.agent_id, l.device_id, l.supply_index + 0, l.supply_index`,
+      `SELECT agent_id AS agentId, device_id AS deviceId, supply_index AS "index", name, kind, level, max(read_at) AS readAt
+         FROM host_supply_levels WHERE (? IS NULL OR agent_id = ?)
+         GROUP BY agent_id, device_id, supply_index
+         ORDER BY agent_id, device_id, supply_index + 0, supply_index`,
     )
     .all(agentId ?? null, agentId ?? null) as SupplyRow[];
 }
 
 export function supplyHistory(db: Db, s: { agentId: string; deviceId: string; index: string }): { at: number; level: number }[] {
   return (
-    db
-      .prepare('SELECT read_at, level FROM host_supply_levels WHERE agent_id = ? AND device_id = ? AND supply_index = ? ORDER BY read_at')
-      .all(s.agentId, s.deviceId, s.index) as { read_at: string; level: number }[]
+    stmt(
+      db,
+      'SELECT read_at, level FROM host_supply_levels WHERE agent_id = ? AND device_id = ? AND supply_index = ? ORDER BY read_at',
+    ).all(s.agentId, s.deviceId, s.index) as { read_at: string; level: number }[]
   ).map((r) => ({ at: Date.parse(r.read_at), level: r.level }));
 }
 
 /** When the host last found a replacement of this supply (host time, comparable with an event's raised_at). */
 export function lastReplacement(db: Db, s: { agentId: string; deviceId: string; index: string }): string | null {
-  const row = db
-    .prepare('SELECT max(found_at) AS at FROM host_supply_replacements WHERE agent_id = ? AND device_id = ? AND supply_index = ?')
-    .get(s.agentId, s.deviceId, s.index) as { at: string | null };
+  const row = stmt(
+    db,
+    'SELECT max(found_at) AS at FROM host_supply_replacements WHERE agent_id = ? AND device_id = ? AND supply_index = ?',
+  ).get(s.agentId, s.deviceId, s.index) as { at: string | null };
   return row.at;
 }
 
 function openEvent(db: Db, kind: HostEventKind, agentId: string, deviceId: string, subject: string): EventRow | undefined {
-  return db
-    .prepare('SELECT * FROM host_events WHERE kind = ? AND agent_id = ? AND device_id = ? AND subject = ? AND cleared_at IS NULL')
-    .get(kind, agentId, deviceId, subject) as EventRow | undefined;
+  return stmt(db, 'SELECT * FROM host_events WHERE kind = ? AND agent_id = ? AND device_id = ? AND subject = ? AND cleared_at IS NULL').get(
+    kind,
+    agentId,
+    deviceId,
+    subject,
+  ) as EventRow | undefined;
 }
 
 export interface PassResult {

@@ -10,6 +10,7 @@ import {
   remainingPercent,
   supplyState,
   theilSen,
+  thin,
 } from './supplies.js';
 import { levelHistory, sharpSupplies } from './testing.js';
 
@@ -111,6 +112,16 @@ describe('forecast', () => {
     (h[8] as { level: number }).level += 15;
     (h[9] as { level: number }).level += 15;
     expect((theilSen(h)?.slope ?? 0) * DAY_MS).toBeCloseTo(-2, 5);
+  });
+
+  it('hourly readings over 40 days are thinned to 64 points and still forecast the truth', () => {
+    const history = levelHistory({ start: T0, startLevel: 85, perDay: 2, days: 40, perDayReadings: 24, noise: 1, bounce: 0.02, seed: 7 });
+    expect(history.length).toBe(961);
+    expect(thin(history).length).toBeLessThanOrEqual(64);
+    const now = (history.at(-1) as { at: number }).at;
+    const f = forecastEmpty(history, { jump: 25, minSpanMs: 3 * DAY_MS, now });
+    expect(f.status).toBe('forecast');
+    if (f.status === 'forecast') expect(Math.abs(Date.parse(f.emptyAt) - (T0 + 42.5 * DAY_MS)) / DAY_MS).toBeLessThan(1);
   });
 
   it('property: a noisy, bouncing decline from a Sharp walk level forecasts within 2 days or 10 % of the time left, whichever is more', () => {

@@ -88,8 +88,8 @@ export function currentLife(history: readonly LevelReading[], jump: number): Lev
   return last ? sorted.filter((r) => r.at >= last.at) : sorted;
 }
 
-const median = (values: number[]): number => {
-  const s = [...values].sort((a, b) => a - b);
+const median = (values: number[] | Float64Array): number => {
+  const s = Float64Array.from(values).sort(); // a typed array sorts numerically, natively
   const mid = Math.floor(s.length / 2);
   return s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
 };
@@ -100,17 +100,35 @@ const median = (values: number[]): number => {
  * down again move the median little, where least squares would swing). Levels per ms.
  */
 export function theilSen(points: readonly LevelReading[]): { slope: number; intercept: number } | undefined {
-  const slopes: number[] = [];
+  const slopes = new Float64Array((points.length * (points.length - 1)) / 2);
+  let n = 0;
   for (let i = 0; i < points.length; i++) {
     for (let j = i + 1; j < points.length; j++) {
       const a = points[i] as LevelReading;
       const b = points[j] as LevelReading;
-      if (a.at !== b.at) slopes.push((b.level - a.level) / (b.at - a.at));
+      if (a.at !== b.at) slopes[n++] = (b.level - a.level) / (b.at - a.at);
     }
   }
-  if (slopes.length === 0) return undefined;
-  const slope = median(slopes);
+  if (n === 0) return undefined;
+  const slope = median(slopes.subarray(0, n));
   return { slope, intercept: median(points.map((p) => p.level - slope * p.at)) };
+}
+
+/** At most this many points go into the O(n²) Theil–Sen fit. */
+export const MAX_FIT_POINTS = 64;
+
+/**
+ * Hourly readings over a cartridge's life are hundreds of points: past MAX_FIT_POINTS they
+ * are grouped into that many equal spans of time, each standing for the median time and
+ * the median level of its readings (a bounce stays a minority inside its span too).
+ */
+export function thin(points: readonly LevelReading[], max = MAX_FIT_POINTS): LevelReading[] {
+  if (points.length <= max) return [...points];
+  const first = (points[0] as LevelReading).at;
+  const span = (points.at(-1) as LevelReading).at - first || 1;
+  const buckets: LevelReading[][] = Array.from({ length: max }, () => []);
+  for (const p of points) (buckets[Math.min(max - 1, Math.floor(((p.at - first) / span) * max))] as LevelReading[]).push(p);
+  return buckets.filter((b) => b.length > 0).map((b) => ({ at: median(b.map((p) => p.at)), level: median(b.map((p) => p.level)) }));
 }
 
 export type Forecast =
@@ -134,7 +152,7 @@ export function forecastEmpty(history: readonly LevelReading[], options: { jump:
     return { status: 'not-enough-history', readings: life.length, spanDays: Math.round((span / DAY_MS) * 10) / 10 };
   }
   const since = new Date((life[0] as LevelReading).at).toISOString();
-  const fit = theilSen(life) as { slope: number; intercept: number };
+  const fit = theilSen(thin(life)) as { slope: number; intercept: number };
   if (!(fit.slope < 0)) return { status: 'not-declining', readings: life.length, since };
   const emptyAtMs = Math.round(-fit.intercept / fit.slope);
   const days = Math.max(0, Math.round(((emptyAtMs - options.now) / DAY_MS) * 10) / 10);
