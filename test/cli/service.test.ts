@@ -291,9 +291,23 @@ describe('silence', () => {
     const sample = await simpleParser(mailsTo('test@service.example')[0] as string);
     expect(sample.subject).toBe('[rds] test alert from HOST');
     expect(sample.text).toContain('a sample event from rds alerts test');
+    const both = (await run(host, 0, 'alerts', 'test')).stdout.trim().split('\n');
+    expect(both).toEqual([`test alert sent to ${DESK}`, 'test alert sent to critical@service.example']);
     const bad = await rds(['--config', host.config, 'alerts', 'feed', '--since', 'yesterday'], { cwd: root });
     expect(bad.code).toBe(2);
     expect(bad.stderr.trim()).toMatch(/^rds: --since 'yesterday' is not a date or time/);
+  });
+});
+
+describe('service config', () => {
+  it('a bad service block: exit 2, one line naming the field; no stack', async () => {
+    const config = JSON.parse(fs.readFileSync(host.config, 'utf8'));
+    config.service = { alerts: { routes: [{ to: ['desk at service.example'] }] } };
+    const file = path.join(root, 'bad-service.json');
+    fs.writeFileSync(file, JSON.stringify(config), { mode: 0o600 });
+    const r = await rds(['--config', file, 'supplies', 'list'], { cwd: root });
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe('rds: config: service.alerts.routes[0].to[0] must be a mail address');
   });
 });
 
