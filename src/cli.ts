@@ -186,6 +186,14 @@ Example:
     .option('--every <duration>', 'loop: one pass every DURATION (e.g. 60m)')
     .addHelpText('after', '\nExample:\n  rds collect-counters --every 60m')
     .action(on(() => import('./commands/collect-counters.js')));
+  program
+    .command('heartbeat')
+    .description('agent: send the host a signed heartbeat now (watch-faults sends one every heartbeatInterval, default 1d)')
+    .addHelpText(
+      'after',
+      '\nThe heartbeat names the devices this agent watches and when each last answered, so the host can\ntell a silent agent or device from a quiet one (rds agents list --silent 2d on the host).\n\nExample:\n  rds heartbeat',
+    )
+    .action(on(() => import('./commands/heartbeat.js')));
   const devices = program.command('devices').description('agent: the devices this agent watches');
   devices
     .command('add')
@@ -314,14 +322,51 @@ Example:
     .description('agent, device, code, severity, raised/cleared, acked')
     .option('--open', 'only faults not cleared yet')
     .option('--agent <id>', 'only this agent')
+    .addHelpText(
+      'after',
+      '\nSource agent: a fault a device had, reported and acked. Source host: an event the host raises itself\n(supply-low, supply-empty, agent-silent, device-silent; cleared when resolved; Acked "-").\n\nExamples:\n  rds faults list --open\n  rds faults list --agent AGENT0000001 --json',
+    )
     .action(on(() => import('./commands/faults-list.js')));
+  const supplies = program.command('supplies').description('host: toner, drums, waste and maintenance kits from counter readings');
+  supplies
+    .command('list')
+    .description('agent, device, supply, level %, read at, and the date it is forecast to run out')
+    .option('--due <duration>', 'only what is empty or forecast to run out within DURATION: what to ship')
+    .option('--agent <id>', 'only this agent')
+    .addHelpText(
+      'after',
+      '\nThe forecast is a Theil-Sen line through the levels since the last replacement; "not enough history"\nbelow two readings or a span of service.supplies.minForecastSpan (3d). See docs/service.md.\n\nExamples:\n  rds supplies list\n  rds supplies list --due 14d --json',
+    )
+    .action(on(() => import('./commands/supplies-list.js')));
+  const alerts = program.command('alerts').description('host: where events go (service.alerts.routes in the config)');
+  alerts
+    .command('test')
+    .description('send a sample alert mail now to every routed address, or to ADDR')
+    .option('--to <addr>', 'only this address')
+    .addHelpText('after', '\nExamples:\n  rds alerts test\n  rds alerts test --to desk@service.example')
+    .action(on(async () => ({ run: (await import('./commands/alerts.js')).runTest })));
+  alerts
+    .command('feed')
+    .description('every event (agent faults and host events) since a time, for a ticket system')
+    .option('--since <time>', 'only events at or after TIME (ISO 8601)')
+    .addHelpText('after', '\nExample:\n  rds alerts feed --since 2026-12-01T00:00:00Z --json')
+    .action(on(async () => ({ run: (await import('./commands/alerts.js')).runFeed })));
   const counters = program.command('counters').description('host: counter readings received from agents');
   counters
     .command('export')
     .description('one row per device reading (meter-read export)')
     .option('--csv', 'CSV (RFC 4180) instead of a table')
     .option('--since <time>', 'only readings taken at or after TIME (ISO 8601)')
-    .addHelpText('after', '\nExample:\n  rds counters export --csv --since 2026-11-01 > november.csv')
+    .option('--on <date>', 'meter reads by billing date: one row per device, read, estimated or missing (DATE: end of that day, UTC)')
+    .option('--cycle <cycle>', 'billing cycle rows (start read, end read, pages used): monthly')
+    .option('--day <n>', 'with --cycle monthly: the day of the month the cycle ends on (1-31)')
+    .option('--tolerance <duration>', 'with --on/--cycle: how long before the date a reading still counts as read', '3d')
+    .option('--max-gap <duration>', 'with --on/--cycle: no estimate from readings further apart than this', '35d')
+    .option('--extrapolate', 'with --on/--cycle: estimate past the last (or before the first) reading too')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  rds counters export --csv --since 2026-11-01 > november.csv\n  rds counters export --on 2026-11-25 --csv > reads-2026-11-25.csv   # read / estimated (with its basis) / missing\n  rds counters export --cycle monthly --day 25 --csv > cycle.csv     # the cycle that ended on the last 25th',
+    )
     .action(on(() => import('./commands/counters-export.js')));
 
   const agents = program.command('agents').description('host: the fleet registry');
@@ -340,6 +385,8 @@ Example:
   agents
     .command('list')
     .description('list agents with version and last check time')
+    .option('--silent <duration>', 'only agents not heard from for longer than DURATION, with a "Last heard" column')
+    .addHelpText('after', '\nExamples:\n  rds agents list\n  rds agents list --silent 2d')
     .action(on(() => import('./commands/agents-list.js')));
   agents
     .command('show')

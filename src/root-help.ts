@@ -9,6 +9,7 @@ Examples:
   rds doctor                                 check config, keys, mail servers and devices: ok/FAIL and the fix
   rds agents show AGENT0000007               one agent: versions, rollouts, why an install failed, open faults
   rds quarantine list                        mail the checks refused, and why
+  rds supplies list --due 14d                what to ship: supplies forecast to run out within 14 days
   rds <command> --help                       options and examples of one command
 
 Exit codes:
@@ -20,6 +21,6 @@ Exit codes:
 
 Config: --config FILE, else $RDS_CONFIG. Logs: one line per event on stderr (a timestamp
 in front unless stderr is the systemd journal).
-Docs: README.md, docs/deployment.md, docs/formats.md and SECURITY.md in the package
+Docs: README.md, docs/deployment.md, docs/formats.md, docs/service.md and SECURITY.md in the package
 (npm root -g)/rds/, and \`man rds\`.
 `;

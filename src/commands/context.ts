@@ -70,7 +70,7 @@ export async function openContext<R extends RdsConfig['role']>(
     configFile,
     db,
     logger,
-    clock: systemClock,
+    clock: globals.clock ?? systemClock,
     env,
     privateKey,
     publicKey: async () => (await privateKey()).toPublic(),

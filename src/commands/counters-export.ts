@@ -1,6 +1,7 @@
 import { writeCsv } from '../core/csv/csv.js';
 import { UsageError } from '../core/errors.js';
 import { openContext } from './context.js';
+import { type MeterOptions, runMeterExport } from './meter-export.js';
 import { formatTable, formatTime } from './table.js';
 import type { CommandResult, GlobalOptions } from './types.js';
 
@@ -43,9 +44,13 @@ function parseSince(text: string): string {
   return new Date(t).toISOString();
 }
 
-export async function run(options: { csv?: boolean; since?: string }, globals: GlobalOptions): Promise<CommandResult> {
+export async function run(options: { csv?: boolean; since?: string } & MeterOptions, globals: GlobalOptions): Promise<CommandResult> {
   const ctx = await openContext(globals, 'counters export', { role: 'host' });
   try {
+    if (options.on !== undefined || options.cycle !== undefined || options.day !== undefined) {
+      if (options.since !== undefined) throw new UsageError('BAD_OPTION', '--since lists readings; it does not go with --on or --cycle');
+      return runMeterExport(ctx.db, options, ctx.clock.now());
+    }
     const since = options.since === undefined ? null : parseSince(options.since);
     const rows = ctx.db
       .prepare('SELECT * FROM host_counters WHERE (? IS NULL OR read_at >= ?) ORDER BY read_at, agent_id, device_id')

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import type { Clock } from '../core/clock.js';
 import { makeSimulatedPrinter, type SimulatedDevice, updateSimulatedDevice, writeSimulatedFleetFile } from '../core/devices/index.js';
 import type { CommandResult, GlobalOptions } from './types.js';
 
@@ -23,6 +24,7 @@ interface Node {
 type Runner = { run: (options: never, globals: GlobalOptions) => Promise<CommandResult> };
 
 const TARGET = '1.0.02-0';
+const TONER = (percent: number) => ({ description: 'Black Toner', type: 'toner', class: 'consumed' as const, percent });
 
 /** A UUID (message or package id): noise in a human line; `--json` keeps the ids. */
 const UUID = / ?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
@@ -33,12 +35,15 @@ export interface DemoTables {
   faults?: unknown;
   counters?: unknown;
   verify?: unknown;
+  supplies?: unknown;
+  silent?: unknown;
+  alerts?: unknown;
 }
 
 /** Run one real command in-process, quietly, and return its result. */
-async function cmd(module: Promise<Runner>, node: Node, options: Record<string, unknown> = {}): Promise<CommandResult> {
+async function cmd(module: Promise<Runner>, node: Node, options: Record<string, unknown> = {}, clock?: Clock): Promise<CommandResult> {
   const { run } = await module;
-  return run(options as never, { config: node.config, quiet: true });
+  return run(options as never, { config: node.config, quiet: true, ...(clock ? { clock } : {}) });
 }
 
 const commands = {
@@ -57,12 +62,23 @@ const commands = {
   pushAll: () => import('./push-all.js'),
   requestVersions: () => import('./request-versions.js'),
   verify: () => import('./verify.js'),
+  suppliesList: () => import('./supplies-list.js'),
+  agentsList: () => import('./agents-list.js'),
 };
 
-function quietLogs(config: string): void {
+const DESK = 'desk@rds-center.example';
+const DAY_MS = 86_400_000;
+
+function editConfig(config: string, edit: (json: Record<string, unknown>) => void): void {
   const json = JSON.parse(fs.readFileSync(config, 'utf8'));
-  json.logLevel = 'error';
+  edit(json);
   fs.writeFileSync(config, JSON.stringify(json, null, 2), { mode: 0o600 });
+}
+
+function quietLogs(config: string): void {
+  editConfig(config, (json) => {
+    json.logLevel = 'error';
+  });
 }
 
 async function makeNode(
@@ -102,6 +118,10 @@ export async function runStory(input: StoryInput): Promise<{ asDesigned: boolean
   // ---- the fleet -----------------------------------------------------------
   const setup = say(`A host and ${input.count} agents on an embedded mail system (SMTP on 127.0.0.1:${input.smtpPort}, Maildir folders)`);
   const host = await makeNode(input, 'host', 'HOST', 'host@rds-center.example', {});
+  // the service desk gets every event by mail, at most one mail an hour (docs/service.md)
+  editConfig(host.config, (c) => {
+    c.service = { alerts: { interval: '1h', routes: [{ to: [DESK] }] } };
+  });
   const hostKey = path.join(input.root, 'host.asc');
   fs.writeFileSync(hostKey, String((await cmd(commands.keysExport(), host)).text));
   const printersFile = path.join(input.root, 'printers.json');
@@ -116,6 +136,7 @@ export async function runStory(input: StoryInput): Promise<{ asDesigned: boolean
     names.forEach((name, k) => {
       printers[name] = makeSimulatedPrinter(i * 2 + k + 1);
     });
+    if (i === 0) printers[names[0] as string] = { ...(printers[names[0] as string] as SimulatedDevice), supplies: [TONER(31)] };
     agents.push({
       ...(await makeNode(input, 'agent', id, `agent${i + 1}@${note.split(' ')[0]}.example`, {
         hostAddress: host.address,
@@ -146,7 +167,7 @@ export async function runStory(input: StoryInput): Promise<{ asDesigned: boolean
   jam(shell(jammed, 'watch-faults'));
   jam(`${jammed.id} (${jammed.note}): ${human((await cmd(commands.watchFaults(), jammed)).text)}`);
   jam(shell(host, 'inbox'));
-  jam(`host inbox: ${human((await cmd(commands.inbox(), host)).text)}`);
+  jam(`host inbox: ${human((await cmd(commands.inbox(), host)).text).replace(/\n/g, ', ')}`);
   jam(shell(jammed, 'poll-mail'));
   jam(`${jammed.id} reads its mail: ${human((await cmd(commands.pollMail(), jammed)).text)}`);
   const listed = await cmd(commands.faultsList(), host, { open: true });
@@ -230,14 +251,99 @@ export async function runStory(input: StoryInput): Promise<{ asDesigned: boolean
   tables.verify = verified.data;
   verifyStep(shell(host, `verify --target ${TARGET}`));
   for (const line of human(verified.text).split('\n')) verifyStep(line);
+  const service = await serviceDesk(input, { host, agents, offline, printersFile, shell, tables });
+
   const report = verified.data as { agents: { agentId: string; failed: boolean; reason: string | null }[] };
   const failedNow = report.agents.filter((a) => a.failed).map((a) => `${a.agentId}:${a.reason}`);
   const expected = [`${(agents[failing] as Node).id}:rolled-back`, `${(agents[offline] as Node).id}:no-reply`];
-  const asDesigned = jamAcked && JSON.stringify(failedNow) === JSON.stringify(expected);
+  const asDesigned = jamAcked && service.ok && JSON.stringify(failedNow) === JSON.stringify(expected);
   return {
     asDesigned,
-    ...(asDesigned ? {} : { problem: `jam acked: ${jamAcked}; failed agents: ${failedNow.join(', ')}; expected ${expected.join(', ')}` }),
+    ...(asDesigned
+      ? {}
+      : {
+          problem: `jam acked: ${jamAcked}; service desk: ${service.problem ?? 'ok'}; failed agents: ${failedNow.join(', ')}; expected ${expected.join(', ')}`,
+        }),
     verify: verified.data,
     tables,
   };
+}
+
+/**
+ * "Three days at the service desk", on a demo clock skipped ahead a day at a time: the first
+ * agent's toner goes 31 % -> 19 % (supply-low, with the date the forecast says it runs out),
+ * the offline agent says nothing for three days (agent-silent), and the desk address gets
+ * the alert mail.
+ */
+async function serviceDesk(
+  input: StoryInput,
+  s: {
+    host: Node;
+    agents: (Node & { printers: string[] })[];
+    offline: number;
+    printersFile: string;
+    shell: (node: Node, args: string, note?: string) => string;
+    tables: DemoTables;
+  },
+): Promise<{ ok: boolean; problem?: string }> {
+  const step = input.say('Three days at the service desk');
+  const toner = s.agents[0] as (typeof s.agents)[number];
+  const silent = s.agents[s.offline] as Node;
+  const clockAt = (days: number): Clock => ({ now: () => new Date(Date.now() + days * DAY_MS) });
+  for (const [day, level] of [
+    [1, 27],
+    [2, 23],
+    [3, 19],
+  ] as const) {
+    updateSimulatedDevice(s.printersFile, toner.printers[0] as string, (d) => ({ ...d, supplies: [TONER(level)] }));
+    await cmd(commands.collectCounters(), toner, {}, clockAt(day));
+  }
+  step(`the demo clock skips ahead three days; ${toner.id}'s Black Toner reads 27 %, 23 %, 19 %`);
+  step(s.shell(toner, 'watch-faults', 'on every agent but the offline one: a heartbeat once a day'));
+  const day3 = clockAt(3);
+  for (const [i, agent] of s.agents.entries()) if (i !== s.offline) await cmd(commands.watchFaults(), agent, {}, day3);
+  step(`${silent.id} is offline: nothing from it for three days`);
+  step(s.shell(s.host, `request-counters --agents ${toner.id}`));
+  await cmd(commands.requestCounters(), s.host, { agents: toner.id }, day3);
+  await cmd(commands.pollMail(), toner, {}, day3);
+  step(s.shell(s.host, 'inbox'));
+  const inbox = await cmd(commands.inbox(), s.host, {}, day3);
+  const serviceLines = String(inbox.text)
+    .split('\n')
+    .filter((l) => /^(raised|cleared|alert mail)/.test(l));
+  for (const line of serviceLines) step(`host inbox: ${line}`);
+  step(s.shell(s.host, 'supplies list --due 14d'));
+  const due = await cmd(commands.suppliesList(), s.host, { due: '14d' }, day3);
+  s.tables.supplies = due.data;
+  for (const line of String(due.text).split('\n')) step(`  ${line}`);
+  step(s.shell(s.host, 'agents list --silent 2d'));
+  const quiet = await cmd(commands.agentsList(), s.host, { silent: '2d' }, day3);
+  s.tables.silent = quiet.data;
+  for (const line of String(quiet.text).split('\n')) step(`  ${line}`);
+  const { mailboxDir } = await import('../core/mail/maildir-layout.js');
+  const box = mailboxDir(input.mailRoot, DESK);
+  const subjects = ['new', 'cur'].flatMap((sub) => {
+    const dir = path.join(box, sub);
+    return fs.existsSync(dir)
+      ? fs
+          .readdirSync(dir)
+          .sort()
+          .map((f) => /^Subject: (.*)$/m.exec(fs.readFileSync(path.join(dir, f), 'utf8'))?.[1] ?? '(no subject)')
+      : [];
+  });
+  s.tables.alerts = { to: DESK, subjects };
+  step(`${DESK} got ${subjects.length} alert mail${subjects.length === 1 ? '' : 's'} (one per hour at most, events batched):`);
+  for (const subject of subjects) step(`  ${subject}`);
+  const supplies = (due.data as { supplies: { agentId: string; forecast: { status: string } }[] }).supplies;
+  const silentIds = (quiet.data as { agents: { id: string }[] }).agents.map((a) => a.id);
+  const raised = serviceLines.join('\n');
+  const ok =
+    raised.includes(`raised supply-low on ${toner.id}/`) &&
+    raised.includes(`raised agent-silent on ${silent.id}`) &&
+    supplies.some((x) => x.agentId === toner.id && x.forecast.status === 'forecast') &&
+    JSON.stringify(silentIds) === JSON.stringify([silent.id]) &&
+    subjects.some((x) => x.includes('supply-low') || x.includes('agent-silent'));
+  return ok
+    ? { ok }
+    : { ok, problem: `service lines: ${raised.replace(/\n/g, '; ')}; silent: ${silentIds.join(',')}; desk mails: ${subjects.length}` };
 }

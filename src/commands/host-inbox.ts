@@ -1,7 +1,10 @@
 import type { HostConfig } from '../core/config/schema.js';
 import { hostPolicy } from '../core/host/policy.js';
 import { hostHandlers } from '../core/host/reports.js';
+import type { HandlerRegistry } from '../core/message/inbound.js';
 import { receiveMessages } from '../core/message/inbound.js';
+import { recordHeard } from '../core/service/host-events.js';
+import { serviceSettings } from '../core/service/settings.js';
 import type { Context } from './context.js';
 import { openMailInbox } from './mail-context.js';
 
@@ -9,13 +12,25 @@ import { openMailInbox } from './mail-context.js';
 export async function takeInMail(ctx: Context<HostConfig>, max?: number) {
   const { hostDeviceHandlers } = await import('../core/host/device-reports.js');
   const self = { id: ctx.config.id, address: ctx.config.address, key: await ctx.privateKey() };
-  const handlerCtx = { db: ctx.db, clock: ctx.clock, self, ttlMs: ctx.ttlMs, logger: ctx.logger };
+  const handlerCtx = { db: ctx.db, clock: ctx.clock, self, ttlMs: ctx.ttlMs, logger: ctx.logger, service: serviceSettings(ctx.config) };
+  // last heard: any message that passed every check and was handled, at the host's receive time
+  const heard = (registry: HandlerRegistry): HandlerRegistry =>
+    Object.fromEntries(
+      Object.entries(registry).map(([type, handle]) => [
+        type,
+        async (input: Parameters<typeof handle>[0]) => {
+          const outcome = await handle(input);
+          recordHeard(ctx.db, input.accepted.payload.from, type, ctx.clock.now());
+          return outcome;
+        },
+      ]),
+    );
   const inbox = await openMailInbox(ctx);
   try {
     return await receiveMessages({
       db: ctx.db,
       inbox,
-      handlers: hostHandlers(handlerCtx, hostDeviceHandlers(handlerCtx)),
+      handlers: heard(hostHandlers(handlerCtx, hostDeviceHandlers(handlerCtx))),
       maxMessageSize: ctx.config.maxMessageSize,
       ...(max ? { maxMessages: max } : {}),
       clock: ctx.clock,

@@ -1,8 +1,12 @@
+import type { Clock } from '../core/clock.js';
+
 export interface GlobalOptions {
   config?: string;
   json?: boolean;
   quiet?: boolean;
   verbose?: boolean;
+  /** in-process callers only (the demo's skipped-ahead clock); no command-line flag sets it */
+  clock?: Clock;
 }
 
 export interface CommandResult {

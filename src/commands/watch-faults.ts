@@ -1,4 +1,5 @@
 import { queueFaultMail } from '../core/agent/fault-mail.js';
+import { heartbeatDue, queueHeartbeat } from '../core/agent/heartbeat.js';
 import { createDriverRegistry, listDevices, watchFaultsPass } from '../core/devices/index.js';
 import { parseDuration } from '../core/duration.js';
 import { EXIT } from '../core/errors.js';
@@ -17,6 +18,8 @@ export async function run(options: { every?: string }, globals: GlobalOptions): 
     return await runEvery(options.every, ctx.logger, async () => {
       const pass = await watchFaultsPass(ctx.db, listDevices(ctx.db), { drivers, clock: ctx.clock, logger: ctx.logger });
       const mail = await queueFaultMail(handlerCtx, ackWindowMs);
+      // silence at the host means something only if the agent speaks when all is well
+      const heartbeat = heartbeatDue(handlerCtx) ? await queueHeartbeat(handlerCtx) : undefined;
       const flushed = await flushAll(ctx);
       const lines = pass.reports.map(
         (r) => `${r.kind} ${r.event.code}${r.event.subunit ? ` (${r.event.subunit})` : ''} on ${r.event.deviceId}`,
@@ -32,9 +35,12 @@ export async function run(options: { every?: string }, globals: GlobalOptions): 
           devices: pass.devices.map(({ snapshot: _s, ...d }) => d),
           reports: pass.reports,
           mail,
+          heartbeat: heartbeat ?? null,
           transient: flushed.transient?.message,
         },
-        text: lines.length > 0 ? lines.join('\n') : `${pass.devices.length} device(s) polled, nothing new`,
+        text:
+          (lines.length > 0 ? lines.join('\n') : `${pass.devices.length} device(s) polled, nothing new`) +
+          (heartbeat ? `${lines.length > 0 ? '\n' : '; '}heartbeat sent` : ''),
       };
     });
   } finally {

@@ -21,6 +21,11 @@ describe('rds demo --agents 3', () => {
     expect(r.stdout.match(/✗/g)).toHaveLength(2);
     expect(r.stdout).toMatch(/^2 of 3 agents failed$/m);
     expect(r.stdout).toContain('ran as designed');
+    // three days at the service desk: the toner goes low with a forecast date, the offline agent goes silent
+    expect(r.stdout).toMatch(/^host inbox: raised supply-low on AGENT0000001\/AGENT0000001-mfp1 \(Black Toner\)$/m);
+    expect(r.stdout).toMatch(/^host inbox: raised agent-silent on AGENT0000003$/m);
+    expect(r.stdout).toMatch(/Black Toner\s+toner\s+19\s+low\s+.*\d{4}-\d{2}-\d{2} \(\d+(\.\d)? d\)$/m);
+    expect(r.stdout).toMatch(/^desk@rds-center\.example got 2 alert mails/m);
   });
 
   it('--json gives the faults, counters and verify tables as data and each step its commands', async () => {
@@ -32,5 +37,16 @@ describe('rds demo --agents 3', () => {
     expect(out.tables.verify.agents.filter((a: { failed: boolean }) => a.failed)).toHaveLength(2);
     const verifyStep = out.steps.find((s: { title: string }) => s.title.startsWith('The host verifies'));
     expect(verifyStep.commands).toEqual(['rds --config HOST/config.json verify --target 1.0.02-0']);
+    expect(out.tables.supplies.supplies).toEqual([
+      expect.objectContaining({
+        agentId: 'AGENT0000001',
+        name: 'Black Toner',
+        level: 19,
+        state: 'low',
+        forecast: expect.objectContaining({ status: 'forecast' }),
+      }),
+    ]);
+    expect(out.tables.silent.agents.map((a: { id: string }) => a.id)).toEqual(['AGENT0000003']);
+    expect(out.tables.alerts.subjects).toHaveLength(2);
   });
 });

@@ -12,6 +12,7 @@ const TOP_LEVEL = [
   'apply-update',
   'versions',
   'devices',
+  'heartbeat',
   // host
   'pack-update',
   'push-all',
@@ -23,6 +24,8 @@ const TOP_LEVEL = [
   'agents',
   'faults',
   'counters',
+  'supplies',
+  'alerts',
   // shared
   'init',
   'keys',
@@ -35,6 +38,8 @@ const GROUPS: Record<string, string[]> = {
   agents: ['add', 'list', 'show', 'remove', 'import'],
   faults: ['list'],
   counters: ['export'],
+  supplies: ['list'],
+  alerts: ['test', 'feed'],
   keys: ['export', 'show'],
   quarantine: ['list', 'show', 'release'],
 };

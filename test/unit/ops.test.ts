@@ -6,6 +6,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildProgram } from '../../src/cli.js';
 import { loadConfig } from '../../src/core/config/config.js';
+import { serviceSettings } from '../../src/core/service/settings.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
@@ -28,6 +29,8 @@ describe('operations kit', () => {
     fs.copyFileSync(path.join(ROOT, 'ops/config', `${role}.sample.json`), file);
     const config = await loadConfig(file);
     expect(config.role).toBe(role);
+    // the host's service block passes its own checks (docs/service.md)
+    if (role === 'host') expect(serviceSettings(config as { service?: unknown }).routes).toHaveLength(2);
   });
 
   it('every systemd unit and cron line runs an existing command', () => {

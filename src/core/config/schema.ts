@@ -33,10 +33,14 @@ export interface AgentConfig extends CommonConfig {
   hostKeyFile: string;
   installRoot: string;
   ackWindow: string;
+  /** how often watch-faults sends a heartbeat (docs/service.md) */
+  heartbeatInterval?: string;
 }
 
 export interface HostConfig extends CommonConfig {
   role: 'host';
+  /** supply thresholds, silence limits, alert routes (docs/service.md; checked by core/service/settings.ts) */
+  service?: unknown;
 }
 
 export type RdsConfig = AgentConfig | HostConfig;
@@ -67,6 +71,8 @@ export const CONFIG_PROPERTIES = {
   hostKeyFile: str,
   installRoot: str,
   ackWindow: { ...duration, default: '30m' },
+  heartbeatInterval: duration,
+  service: { type: 'object' },
 } as const;
 
 export const COMMON_REQUIRED = ['role', 'id', 'address', 'smtp', 'imap', 'stateDir', 'keyFile'];

@@ -193,3 +193,21 @@ export function decodeCounterReport(body: Record<string, unknown>, now: Date): {
   });
   return { status, readings };
 }
+
+export interface DecodedHeartbeat {
+  devices: { deviceId: string; lastAnsweredAt: string | null }[];
+}
+
+/** heartbeat: the devices the agent watches and when each last answered a poll. */
+export function decodeHeartbeat(body: Record<string, unknown>, now: Date): DecodedHeartbeat {
+  const d = new Decoder('heartbeat', now);
+  const devices = d.list(body.devices ?? [], 'devices', DECODE_LIMITS.readings).map((entry, i) => {
+    const e = d.object(entry, `devices[${i}]`);
+    return {
+      deviceId: d.id(e.deviceId, `devices[${i}].deviceId`),
+      lastAnsweredAt:
+        e.lastAnsweredAt === undefined || e.lastAnsweredAt === null ? null : d.time(e.lastAnsweredAt, `devices[${i}].lastAnsweredAt`),
+    };
+  });
+  return { devices };
+}

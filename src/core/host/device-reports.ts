@@ -2,8 +2,10 @@ import type { Clock } from '../clock.js';
 import { REFUSAL, SecurityError } from '../errors.js';
 import type { HandlerRegistry } from '../message/inbound.js';
 import { queueMessage, type Sender } from '../message/outgoing.js';
+import { recordDeviceSeen, storeSupplyLevels } from '../service/host-events.js';
+import type { ServiceSettings } from '../service/settings.js';
 import type { Db } from '../store/db.js';
-import { decodeCounterReport, decodeFaultReport } from './decode.js';
+import { decodeCounterReport, decodeFaultReport, decodeHeartbeat } from './decode.js';
 import { findAgent } from './registry.js';
 import { markAnswered } from './requests.js';
 
@@ -12,6 +14,7 @@ export interface HostDeviceContext {
   clock: Clock;
   self: Sender;
   ttlMs: number;
+  service: ServiceSettings;
 }
 
 /**
@@ -80,10 +83,25 @@ export function hostDeviceHandlers(ctx: HostDeviceContext): HandlerRegistry {
             JSON.stringify(r.raw),
             now,
           ).changes;
+          storeSupplyLevels(
+            ctx.db,
+            payload.from,
+            { ...r.raw, deviceId: r.deviceId, readAt: r.readAt, readingId: r.readingId },
+            ctx.service,
+            ctx.clock.now(),
+          );
         }
       })();
       markAnswered(ctx.db, payload.inReplyTo, payload.from, status, now);
       return `${status} ${stored}`;
+    },
+    heartbeat: async ({ accepted }) => {
+      const { payload } = accepted;
+      const { devices } = decodeHeartbeat(payload.body, ctx.clock.now());
+      ctx.db.transaction(() => {
+        for (const d of devices) recordDeviceSeen(ctx.db, payload.from, d.deviceId, d.lastAnsweredAt, ctx.clock.now());
+      })();
+      return `heard, ${devices.length} device(s)`;
     },
   };
 }

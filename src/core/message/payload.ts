@@ -21,6 +21,7 @@ export const MESSAGE_TYPES = [
   'counter-request', // host → agent
   'counter-report', // agent → host
   'key-rotation', // host → agent: a new host key, signed by the old one
+  'heartbeat', // agent → host: still here; the devices it watches and when each last answered
 ] as const;
 export type MessageType = (typeof MESSAGE_TYPES)[number];
 

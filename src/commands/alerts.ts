@@ -1,0 +1,69 @@
+import { EXIT, UsageError } from '../core/errors.js';
+import { eventsSince, queueTestAlert } from '../core/service/alerts.js';
+import { serviceSettings } from '../core/service/settings.js';
+import { parseDateArg } from './args.js';
+import { openContext } from './context.js';
+import { flushAll } from './mail-context.js';
+import { runServicePass } from './service-pass.js';
+import { formatTable, formatTime } from './table.js';
+import type { CommandResult, GlobalOptions } from './types.js';
+
+const ADDRESS_RE = /^[^@\s,<>"]+@[^@\s,<>"]+$/;
+
+/** `rds alerts test [--to ADDR]`: a sample alert mail to every routed address (or ADDR), sent now. */
+export async function runTest(options: { to?: string }, globals: GlobalOptions): Promise<CommandResult> {
+  if (options.to !== undefined && !ADDRESS_RE.test(options.to))
+    throw new UsageError('BAD_OPTION', `--to '${options.to}' is not a mail address`);
+  const ctx = await openContext(globals, 'alerts test', { role: 'host' });
+  try {
+    const settings = serviceSettings(ctx.config);
+    const to = options.to ? [options.to] : [...new Set(settings.routes.flatMap((r) => r.to))];
+    if (to.length === 0) {
+      throw new UsageError(
+        'NO_ALERT_ROUTES',
+        'no alert routes in the config (service.alerts.routes) and no --to: nobody to send a test to',
+      );
+    }
+    const sent = await queueTestAlert(ctx.db, { id: ctx.config.id, address: ctx.config.address }, settings, to, ctx.clock);
+    const flushed = await flushAll(ctx);
+    if (flushed.transient) {
+      return {
+        exitCode: EXIT.TRANSIENT,
+        data: { sent: [], queued: sent, transient: flushed.transient.message },
+        text: `mail server unreachable; the test alert stays queued: ${flushed.transient.message}`,
+      };
+    }
+    return { data: { sent }, text: sent.map((s) => `test alert sent to ${s.recipient}`).join('\n') };
+  } finally {
+    ctx.close();
+  }
+}
+
+/** `rds alerts feed [--since T] [--json]`: every event since T, for a ticket system. */
+export async function runFeed(options: { since?: string }, globals: GlobalOptions): Promise<CommandResult> {
+  const since = options.since === undefined ? null : parseDateArg(options.since, '--since', { endOfDay: false }).toISOString();
+  const ctx = await openContext(globals, 'alerts feed', { role: 'host' });
+  try {
+    await runServicePass(ctx, { alerts: false });
+    const events = eventsSince(ctx.db, since);
+    const text =
+      events.length === 0
+        ? 'no events'
+        : formatTable(
+            ['At', 'Source', 'Kind', 'Severity', 'Agent', 'Device', 'Subject', 'Cleared'],
+            events.map((e) => [
+              formatTime(e.at),
+              e.source,
+              e.kind,
+              e.severity,
+              e.agentId,
+              e.deviceId || '-',
+              e.subject,
+              formatTime(e.clearedAt),
+            ]),
+          );
+    return { data: { since, events }, text };
+  } finally {
+    ctx.close();
+  }
+}
