@@ -101,6 +101,34 @@ Examples:
     .addHelpText('after', `\nExamples:\n  eval "$(rds completion bash)"\n  rds completion zsh > "\${fpath[1]}/_rds"`)
     .action(on(() => import('./commands/completion.js')));
 
+  const outbox = program
+    .command('outbox')
+    .description('mail this node queued: what waits, how often it was tried, the last server answer (both roles)');
+  outbox
+    .command('list')
+    .description('queued, failed (refused for good) and dropped mail, and mail sent in the last 24 hours')
+    .option('--all', 'every sent mail too, not only the last 24 hours')
+    .addHelpText(
+      'after',
+      '\nStates: queued (sent on the next run), failed (the server refused it for good, e.g. 550 5.1.1), dropped, sent.\n\nExamples:\n  rds outbox list\n  rds outbox list --json   # {"items": [{"seq", "messageId", "kind", "to", "createdAt", "attempts", "lastError", "state", …}], "queued", "failed", "dropped", "sent"}',
+    )
+    .action(on(async () => ({ run: (await import('./commands/outbox.js')).runList })));
+  outbox
+    .command('retry')
+    .argument('<id>', 'the ID (or message id) from rds outbox list')
+    .description('put a failed or dropped item back in the queue and try to send it now')
+    .addHelpText(
+      'after',
+      '\nExample:\n  rds outbox retry 17     # exit 0 sent, 1 refused again, 2 config (login, TLS), 3 server unreachable',
+    )
+    .action(on(async () => ({ run: (await import('./commands/outbox.js')).runRetry })));
+  outbox
+    .command('drop')
+    .argument('<id>', 'the ID (or message id) from rds outbox list')
+    .description('never send this queued or failed item (it is kept, marked dropped)')
+    .addHelpText('after', '\nExample:\n  rds outbox drop 17')
+    .action(on(async () => ({ run: (await import('./commands/outbox.js')).runDrop })));
+
   // ---- agent --------------------------------------------------------------
   program
     .command('apply-update')

@@ -64,7 +64,8 @@ export interface PushResult {
   target: string;
   dryRun: boolean;
   agents: PushAgentStatus[];
-  transient?: string;
+  /** the flush stopped early (server unreachable, 4xx, login/TLS/URL wrong): the rest stays queued */
+  stopped?: { code: string; message: string; exitCode: number };
 }
 
 export async function pushAll(input: PushInput): Promise<PushResult> {
@@ -125,6 +126,13 @@ export async function pushAll(input: PushInput): Promise<PushResult> {
       if (sent === undefined) fresh.push(agent);
     }
   })();
+  if (input.retryRollout) {
+    // --retry-failed: a mail that ended (refused for good, dropped) is queued again, once
+    const requeue = db.prepare(
+      "UPDATE outbox SET state = NULL, ended_at = NULL, ended_reason = NULL WHERE kind = 'update' AND ref = ? AND sent_at IS NULL AND state IS NOT NULL",
+    );
+    for (const agent of input.agents) requeue.run(`${prefix}${agent.id}`);
+  }
   const leftovers = pendingOutbox(db, { kind: 'update', refPrefix: prefix });
   // The first mails go out while the next agents' session keys are wrapped and payloads
   // signed (~10 ms of CPU per agent, 10 s for 1,000 agents before the first mail otherwise);
@@ -241,8 +249,10 @@ async function sendUpdates(
 ): Promise<FlushResult | undefined> {
   if (!input.sender || total === 0) return undefined;
   const sender = await input.sender();
-  const setStatus = input.db.prepare(
-    'UPDATE rollout_agents SET status = ?, sent_at = ?, error = ?, message_id = ? WHERE rollout_id = ? AND agent_id = ?',
+  // flushOutbox keeps rollout_agents in step with the outbox (sent, or ended as failed); a
+  // failure that leaves the mail queued is shown here as send-failed until a flush sends it
+  const setFailed = input.db.prepare(
+    "UPDATE rollout_agents SET status = 'send-failed', error = ?, message_id = ? WHERE rollout_id = ? AND agent_id = ? AND status != 'sent'",
   );
   let done = 0;
   try {
@@ -254,14 +264,7 @@ async function sendUpdates(
       clock: input.clock,
       onSent: (item, error) => {
         const [rolloutId, agentId] = (item.ref ?? ':').split(':') as [string, string];
-        setStatus.run(
-          error ? 'send-failed' : 'sent',
-          error ? null : input.clock.now().toISOString(),
-          error ?? null,
-          item.messageId,
-          rolloutId,
-          agentId,
-        );
+        if (error) setFailed.run(error, item.messageId, rolloutId, agentId);
         input.onProgress?.(++done, total, agentId, error);
       },
     });
@@ -293,6 +296,6 @@ function summarise(
       const row = byId.get(a.id);
       return { agentId: a.id, address: a.address, status: row?.status ?? 'queued', ...(row?.error ? { error: row.error } : {}) };
     }),
-    ...(flush?.transient ? { transient: flush.transient.message } : {}),
+    ...(flush?.stopped ? { stopped: { code: flush.stopped.code, message: flush.stopped.message, exitCode: flush.stopped.exitCode } } : {}),
   };
 }

@@ -1,6 +1,7 @@
 import { base } from './migrations/001-base.js';
 import { devices } from './migrations/002-devices.js';
 import { hostDevices } from './migrations/003-host-devices.js';
+import { outboxFailed } from './migrations/005-outbox-failed.js';
 
 export interface Migration {
   version: number;
@@ -9,4 +10,4 @@ export interface Migration {
 }
 
 /** Numbered schema migrations, applied in order inside one transaction each. */
-export const MIGRATIONS: readonly Migration[] = [base, devices, hostDevices];
+export const MIGRATIONS: readonly Migration[] = [base, devices, hostDevices, outboxFailed];
