@@ -27,6 +27,7 @@ export async function requestAndWait(
   what: string,
   options: RequestOptions,
 ): Promise<CommandResult> {
+  const waitMs = options.wait ? parseDuration(options.wait, '--wait') : 0; // checked before anything is sent
   const agents = selectAgents(ctx.db, options.agents, options.exclude);
   const self = { id: ctx.config.id, address: ctx.config.address, key: await ctx.privateKey() };
   const rolloutId = type === 'version-request' ? (findRollout(ctx.db)?.id ?? null) : null;
@@ -42,7 +43,7 @@ export async function requestAndWait(
   }
   let answered = new Set<string>();
   if (options.wait) {
-    const deadline = Date.now() + parseDuration(options.wait, '--wait');
+    const deadline = Date.now() + waitMs;
     const ids = requests.map((r) => r.requestId);
     while (true) {
       await takeInMail(ctx);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type * as openpgp from 'openpgp';
 import type { Clock } from '../clock.js';
-import { UsageError } from '../errors.js';
+import { REFUSAL, SecurityError, UsageError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { MailSender } from '../mail/types.js';
 import { SharedBase64 } from '../message/base64-lines.js';
@@ -71,7 +71,7 @@ export interface PushResult {
 export async function pushAll(input: PushInput): Promise<PushResult> {
   const { db, clock } = input;
   const bytes = readPackageFile(input.file);
-  const manifest = await readPackageManifest(input.file, input.self.key);
+  const manifest = await readOwnPackage(input.file, input.self.key);
   const size = estimateMailSize(bytes.length);
   if (size > input.maxMessageSize) {
     throw new UsageError(
@@ -148,6 +148,30 @@ export async function pushAll(input: PushInput): Promise<PushResult> {
     }
   }
   return summarise(db, rolloutId, manifest.packageId, manifest.softwareVersion, input.agents, flush);
+}
+
+/**
+ * The package as this host made it. On the host a file that is no package, or one packed
+ * for another (a rotated-away) key, is the operator's mistake: one usage line (exit 2),
+ * not a security refusal with OpenPGP internals; agents still refuse such mail (exit 4).
+ */
+async function readOwnPackage(file: string, key: openpgp.PrivateKey) {
+  try {
+    return await readPackageManifest(file, key);
+  } catch (error) {
+    if (!(error instanceof SecurityError)) throw error;
+    const fingerprint = key.getFingerprint().toUpperCase();
+    if (error.code === REFUSAL.PACKAGE_NOT_FOR_ME) {
+      throw new UsageError(
+        'PACKAGE_OTHER_KEY',
+        `${file} was not packed with this host's key ${fingerprint} (made before rds keys rotate?): pack it again with rds pack-update`,
+        { cause: error },
+      );
+    }
+    throw new UsageError('NOT_A_PACKAGE', `${file} is not an update package made by rds pack-update on this host (${error.message})`, {
+      cause: error,
+    });
+  }
 }
 
 /** Leftovers of an earlier attempt first, then each fresh agent's mail, queued just before it is handed out. */
