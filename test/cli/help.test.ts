@@ -27,6 +27,7 @@ const TOP_LEVEL = [
   'init',
   'keys',
   'demo',
+  'outbox',
 ];
 const GROUPS: Record<string, string[]> = {
   devices: ['add', 'list', 'remove'],
@@ -34,6 +35,7 @@ const GROUPS: Record<string, string[]> = {
   faults: ['list'],
   counters: ['export'],
   keys: ['export', 'show'],
+  outbox: ['list', 'retry', 'drop'],
 };
 
 /** Command names in commander's "Commands:" section. */

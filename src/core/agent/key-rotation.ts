@@ -35,6 +35,6 @@ export function handleKeyRotation(ctx: AgentHandlerContext): Handler {
     fs.renameSync(tmp, file);
     ctx.hostKey = key; // later messages of this same pass are checked against the new key
     ctx.logger.warn('host key rotated', { fingerprint: fingerprint.toUpperCase() });
-    return `re-pinned ${fingerprint.toUpperCase().slice(-16)}`;
+    return `re-pinned ${fingerprint.toUpperCase()}`;
   };
 }
