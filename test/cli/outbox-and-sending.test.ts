@@ -69,7 +69,7 @@ describe('a mail that did not go out is never success', () => {
       ['version-request', 'queued'],
     ]);
     for (const i of items) expect(i.lastError).toMatch(/refused the login/);
-    expect(smtp.delivered(a1.id.toLowerCase() + '@example.com')).toBe(0);
+    expect(smtp.delivered(`${a1.id.toLowerCase()}@example.com`)).toBe(0);
   });
 
   it('a deferral (451) is exit 3, and the next command with the server back sends the queue', async () => {
@@ -103,8 +103,8 @@ describe('a mail that did not go out is never success', () => {
 
 describe('a mail refused for good (550) ends, with its reason', () => {
   it('request-versions exits 1, the item is failed and later commands do not try it again', async () => {
-    const dead = a2.id.toLowerCase() + '@example.com';
-    smtp.mode.rcpt = (to) => (to === dead ? { code: 550, text: '5.1.1 <' + to + '>: Recipient address rejected' } : undefined);
+    const dead = `${a2.id.toLowerCase()}@example.com`;
+    smtp.mode.rcpt = (to) => (to === dead ? { code: 550, text: `5.1.1 <${to}>: Recipient address rejected` } : undefined);
     const r = await run(host, 1, ['request-versions']);
     expect(r.stdout).toMatch(/^requested versions from 1 of 2 agents$/m);
     expect(r.stdout).toMatch(/^mail: 1 sent, 1 failed for good \(to agent0000002@example\.com: .*550 5\.1\.1/m);
