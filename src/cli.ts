@@ -45,7 +45,8 @@ export function buildProgram(state: { result?: Promise<CommandResult> }): Comman
     .requiredOption('--id <id>', 'node id, e.g. AGENT0000001')
     .requiredOption('--address <addr>', "this node's mail address")
     .requiredOption('--smtp <url>', 'smtp://user:pass@host:port, smtps://…, or maildir:///path')
-    .requiredOption('--imap <url>', 'imap://…, imaps://…, or maildir:///path')
+    .option('--inbox <url>', 'where mail is read: imap://…, imaps://…, pop3://…, pop3s://…, or maildir:///path')
+    .option('--imap <url>', 'the same as --inbox (kept for existing scripts)')
     .option('--dir <dir>', 'folder for config, keys and state', '.')
     .option('--host-address <addr>', "agent: the host's mail address")
     .option('--host-id <id>', "agent: the host's node id", 'HOST')
@@ -53,9 +54,9 @@ export function buildProgram(state: { result?: Promise<CommandResult> }): Comman
     .option('--software-version <v>', 'agent: the version running now', '1.0.00-0')
     .option('--rom-version <v>', 'agent: ROM version for the version report')
     .option('--install-root <dir>', 'agent: install root (releases/ and current)')
-    .option('--tls-ca <file>', 'PEM of a private CA to trust for SMTP/IMAP TLS')
+    .option('--tls-ca <file>', 'PEM of a private CA to trust for SMTP/IMAP/POP3 TLS')
     .option('--smtp-password-file <file>', 'read the SMTP password from this file')
-    .option('--imap-password-file <file>', 'read the IMAP password from this file')
+    .option('--imap-password-file <file>', 'read the inbox (IMAP or POP3) password from this file')
     .option('--state-dir <dir>', 'state folder (SQLite store, outbox, logs; default: DIR/state), e.g. /var/lib/rds/state')
     .addHelpText(
       'after',
@@ -63,7 +64,8 @@ export function buildProgram(state: { result?: Promise<CommandResult> }): Comman
 Examples:
   rds init --role host --id HOST --address host@example.com --smtp smtps://host%40example.com@mail.example.com --imap imaps://host%40example.com@mail.example.com --dir /etc/rds
   rds init --role agent --id AGENT0000001 --address agent1@example.com --host-address host@example.com \\
-           --host-key host.asc --smtp smtps://… --imap imaps://… --software-version 1.0.00-1 --dir /etc/rds`,
+           --host-key host.asc --smtp smtps://… --inbox imaps://… --software-version 1.0.00-1 --dir /etc/rds
+  rds init --role agent … --inbox 'pop3s://agent1%40example.com@mail.example.com'   (POP3: handled mail is deleted)`,
     )
     .action(on(() => import('./commands/init.js')));
 
@@ -94,6 +96,25 @@ Examples:
     .description('host: new host key, announced to every agent in a message signed by the old key')
     .addHelpText('after', '\nExample:\n  rds keys rotate && rds pack-update … # re-pack: packages are encrypted to the host key')
     .action(on(() => import('./commands/keys-rotate.js')));
+  program
+    .command('doctor')
+    .description(
+      'check the config and everything it points at (files, keys, mail servers, devices): one line each, ok or FAIL with the fix',
+    )
+    .addHelpText(
+      'after',
+      `
+Checks: the config; owners and modes of the config, keys, password files and state dir; the
+state dir writable and its database; the key passphrase; the pinned host key (agent); SMTP
+login with STARTTLS/TLS verified against the configured CA; IMAP login, INBOX and the
+processed and quarantine folders; each device answering SNMP (agent, 2 s timeout).
+Exit 0 only when every check passed, 1 when one failed, 2 when the config cannot be read.
+
+Examples:
+  rds doctor
+  rds doctor --json   # {"ok", "checks": [{"name", "ok", "detail", "fix"}]}`,
+    )
+    .action(on(() => import('./commands/doctor.js')));
   program
     .command('completion')
     .argument('<shell>', 'bash or zsh')
@@ -128,6 +149,40 @@ Examples:
     .description('never send this queued or failed item (it is kept, marked dropped)')
     .addHelpText('after', '\nExample:\n  rds outbox drop 17')
     .action(on(async () => ({ run: (await import('./commands/outbox.js')).runDrop })));
+  const quarantine = program
+    .command('quarantine')
+    .description('mail refused by the checks: what, why, and releasing it once the cause is fixed');
+  quarantine
+    .command('list')
+    .description('every quarantined mail, newest first: id, when, reason code, sender, subject, state (kept, releasable, released)')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  rds quarantine list\n  rds quarantine list --json   # {"quarantine": [{"id", "receivedAt", "code", "reason", "from", "subject", "messageId", "payloadId", "location", "releasedAt", "releasable"}]}',
+    )
+    .action(on(async () => ({ run: (await import('./commands/quarantine.js')).runList })));
+  quarantine
+    .command('show')
+    .argument('<id>', 'quarantine id (from rds quarantine list)')
+    .description('one quarantined mail: the record, and whether the mail is still in the quarantine folder')
+    .addHelpText('after', '\nExample:\n  rds quarantine show 3')
+    .action(on(async () => ({ run: (await import('./commands/quarantine.js')).runShow })));
+  quarantine
+    .command('release')
+    .argument('<id>', 'quarantine id (from rds quarantine list)')
+    .description('move a quarantined mail back to the inbox, where the next receive pass checks it again like new mail')
+    .addHelpText(
+      'after',
+      `
+Only for reasons a change here can cure: UNKNOWN_SENDER, UNKNOWN_KEY, SENDER_MISMATCH,
+SENDER_ID_MISMATCH (register or fix the agent, pin the right key), UNKNOWN_TYPE,
+UNSUPPORTED_FORMAT (a newer rds), OVERSIZE (a larger maxMessageSize), FROM_FUTURE (a fixed
+clock). Anything else (a bad signature, a replay, an expired or tampered message) is refused
+with exit 2 and stays in quarantine.
+
+Example:
+  rds agents add --id AGENT0000009 --address agent9@example.com --key agent9.asc && rds quarantine release 3 && rds inbox`,
+    )
+    .action(on(async () => ({ run: (await import('./commands/quarantine.js')).runRelease })));
 
   // ---- agent --------------------------------------------------------------
   program
@@ -163,8 +218,8 @@ Examples:
     .command('add')
     .description('add a device')
     .requiredOption('--id <id>', 'device id, e.g. mfp-2f-east')
-    .addOption(new Option('--driver <driver>', 'how to reach it').choices(['snmp', 'simulated']).default('snmp'))
-    .option('--address <host[:port]>', 'snmp: the device address')
+    .addOption(new Option('--driver <driver>', 'how to reach it').choices(['snmp', 'ipp', 'simulated']).default('snmp'))
+    .option('--address <host[:port]|url>', 'snmp: HOST[:PORT]; ipp: ipp://host[:631]/ipp/print or ipps://…')
     .option('--community <c>', 'snmp v1/v2c: community', 'public')
     .addOption(new Option('--snmp-version <v>', 'snmp version (the --v3-* options need 3)').choices(['1', '2c', '3']).default('2c'))
     .option('--v3-user <name>', 'snmp v3: user')
@@ -174,13 +229,13 @@ Examples:
     .option('--v3-priv-protocol <p>', 'snmp v3: des | aes | … (default: aes)')
     .option('--v3-priv-key <key>', 'snmp v3: privacy pass phrase')
     .option('--v3-context <name>', 'snmp v3: context name')
-    .option('--timeout <ms>', 'snmp: timeout per request in ms')
+    .option('--timeout <ms>', 'snmp, ipp: timeout per request in ms')
     .option('--retries <n>', 'snmp: retries per request')
     .option('--file <file>', 'simulated: the JSON file describing the printers')
     .option('--name <name>', 'simulated: the device name in that file (default: the id)')
     .addHelpText(
       'after',
-      '\nExamples:\n  rds devices add --id mfp-1 --driver snmp --address 192.0.2.10 --community public\n  rds devices add --id mfp-2 --driver snmp --address 192.0.2.11 --snmp-version 3 --v3-user rds --v3-auth-key … --v3-priv-key …\n  rds devices add --id sim-1 --driver simulated --file printers.json',
+      '\nExamples:\n  rds devices add --id mfp-1 --driver snmp --address 192.0.2.10 --community public\n  rds devices add --id mfp-2 --driver snmp --address 192.0.2.11 --snmp-version 3 --v3-user rds --v3-auth-key … --v3-priv-key …\n  rds devices add --id lp-3 --driver ipp --address ipp://192.0.2.20:631/ipp/print\n  rds devices add --id sim-1 --driver simulated --file printers.json',
     )
     .action(on(async () => ({ run: (await import('./commands/devices.js')).runAdd })));
   devices
@@ -313,6 +368,15 @@ Examples:
     .command('list')
     .description('list agents with version and last check time')
     .action(on(() => import('./commands/agents-list.js')));
+  agents
+    .command('show')
+    .argument('<id>', 'agent id')
+    .description('one agent: registry data, last seen, versions reported, rollouts with their results and install-log tail, open faults')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  rds agents show AGENT0000007          # why did its install roll back? (reason and the end of its install log)\n  rds agents show AGENT0000007 --json   # {"id", "address", "fingerprint", "note", "lastSeen", "versions", "rollouts", "openFaults"}',
+    )
+    .action(on(() => import('./commands/agents-show.js')));
   agents
     .command('remove')
     .argument('<id>', 'agent id')

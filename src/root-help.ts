@@ -7,6 +7,9 @@ Examples:
   rds pack-update --software-version 1.0.02-0 --script install.sh --module main.cgi=1.0.02:build/main.cgi -o u.rdsu
   rds push-all u.rdsu && rds verify --wait 30m
   rds outbox list                            mail still queued, refused for good, or sent lately
+  rds doctor                                 check config, keys, mail servers and devices: ok/FAIL and the fix
+  rds agents show AGENT0000007               one agent: versions, rollouts, why an install failed, open faults
+  rds quarantine list                        mail the checks refused, and why
   rds <command> --help                       options and examples of one command
 
 Exit codes:

@@ -2,7 +2,7 @@
 # start-mail.sh - start a throw-away Postfix + Dovecot pair on 127.0.0.1 only.
 #
 #   usage: start-mail.sh [STATE_DIR]         (default /tmp/rds-testbed/mail)
-#   needs: root; apt packages postfix dovecot-imapd dovecot-lmtpd openssl
+#   needs: root; apt packages postfix dovecot-imapd dovecot-lmtpd dovecot-pop3d openssl
 #          (scripts/testbed/install-deps.sh installs them)
 #
 # Everything (config, queue, maildirs, logs, sockets, TLS cert) lives in
@@ -15,6 +15,8 @@
 #   SMTPS_PORT  2465  submission over implicit TLS, AUTH required
 #   IMAP_PORT   2143  IMAP (STARTTLS offered, plaintext auth allowed)
 #   IMAPS_PORT  2993  IMAP over implicit TLS
+#   POP3_PORT   2110  POP3 (STLS offered, plaintext login allowed), same users and Maildirs
+#   POP3S_PORT  2995  POP3 over implicit TLS
 #   LMTP_PORT   2424  Dovecot LMTP (Postfix -> Dovecot; also usable directly)
 #   AUTH_PORT   2412  Dovecot SASL for Postfix (internal)
 # Users: MAIL_USERS (space separated local parts) @ MAIL_DOMAIN, all with
@@ -44,6 +46,8 @@ SUBMIT_PORT=${SUBMIT_PORT:-2587}
 SMTPS_PORT=${SMTPS_PORT:-2465}
 IMAP_PORT=${IMAP_PORT:-2143}
 IMAPS_PORT=${IMAPS_PORT:-2993}
+POP3_PORT=${POP3_PORT:-2110}
+POP3S_PORT=${POP3S_PORT:-2995}
 LMTP_PORT=${LMTP_PORT:-2424}
 AUTH_PORT=${AUTH_PORT:-2412}
 MAIL_DOMAIN=${MAIL_DOMAIN:-example.test}
@@ -99,7 +103,7 @@ cat > "$D/dovecot/dovecot.conf" <<EOF
 instance_name = dovecot-test-$(echo "$D" | md5sum | cut -c1-8)
 base_dir = $D/dovecot-run
 state_dir = $D/dovecot-state
-protocols = imap lmtp
+protocols = imap lmtp pop3
 listen = 127.0.0.1
 log_path = $D/log/dovecot.log
 ssl = yes
@@ -133,6 +137,19 @@ service imap-login {
     ssl = yes
   }
 }
+service pop3-login {
+  inet_listener pop3 {
+    address = 127.0.0.1
+    port = $POP3_PORT
+  }
+  inet_listener pop3s {
+    address = 127.0.0.1
+    port = $POP3S_PORT
+    ssl = yes
+  }
+}
+# Maildir UIDLs that stay the same across sessions and Dovecot restarts
+pop3_uidl_format = %08Xu%08Xv
 service lmtp {
   inet_listener lmtp {
     address = 127.0.0.1
@@ -235,7 +252,7 @@ chmod 0644 "$D/postfix/main.cf" "$D/postfix/master.cf" "$D/postfix/vmailbox"
 # ---- refuse to start if a port is taken ---------------------------------
 # (otherwise the readiness check below would happily talk to someone else's
 # server, e.g. a previous run that was killed before its teardown)
-for p in $IMAP_PORT $IMAPS_PORT $LMTP_PORT $AUTH_PORT $SMTP_PORT $SUBMIT_PORT $SMTPS_PORT; do
+for p in $IMAP_PORT $IMAPS_PORT $POP3_PORT $POP3S_PORT $LMTP_PORT $AUTH_PORT $SMTP_PORT $SUBMIT_PORT $SMTPS_PORT; do
   if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
     echo "start-mail.sh: 127.0.0.1:$p is already in use (a testbed left running? stop it with stop-mail.sh STATE_DIR)" >&2
     exit 1
@@ -270,7 +287,7 @@ wait_port() {
     sleep 0.05
   done
 }
-for p in $IMAP_PORT $IMAPS_PORT $LMTP_PORT $AUTH_PORT $SMTP_PORT $SUBMIT_PORT $SMTPS_PORT; do
+for p in $IMAP_PORT $IMAPS_PORT $POP3_PORT $POP3S_PORT $LMTP_PORT $AUTH_PORT $SMTP_PORT $SUBMIT_PORT $SMTPS_PORT; do
   wait_port "$p"
 done
-echo "mail servers up in $D (smtp $SMTP_PORT, submission $SUBMIT_PORT, smtps $SMTPS_PORT, imap $IMAP_PORT, imaps $IMAPS_PORT)"
+echo "mail servers up in $D (smtp $SMTP_PORT, submission $SUBMIT_PORT, smtps $SMTPS_PORT, imap $IMAP_PORT, imaps $IMAPS_PORT, pop3 $POP3_PORT, pop3s $POP3S_PORT)"

@@ -3,7 +3,9 @@ import type * as openpgp from 'openpgp';
 import { type Clock, systemClock } from '../core/clock.js';
 import { loadConfig, readSecret, requireRole, resolveConfigPath } from '../core/config/config.js';
 import type { AgentConfig, HostConfig, RdsConfig } from '../core/config/schema.js';
+import { checkConfigTrust } from '../core/config/trusted.js';
 import { parseDuration } from '../core/duration.js';
+import { checkTrusted } from '../core/fs/trust.js';
 import { createLogger, type Logger } from '../core/logger.js';
 import type { Db } from '../core/store/db.js';
 import { acquireCommandLock, type CommandLock } from '../core/store/lock.js';
@@ -40,8 +42,11 @@ export async function openContext<R extends RdsConfig['role']>(
 ): Promise<Context<R extends 'agent' ? AgentConfig : R extends 'host' ? HostConfig : RdsConfig>> {
   const env = process.env;
   const configFile = resolveConfigPath(globals.config, env);
+  // the config decides what rds trusts: check it (and the folders above it) before reading it
+  checkTrusted([{ path: configFile, kind: 'file', what: 'config' }]);
   const loaded = await loadConfig(configFile);
   const config = options.role ? requireRole(loaded, options.role, command) : loaded;
+  checkConfigTrust(config, configFile);
   const logger = loggerFor(globals, config.logLevel);
   let lock: CommandLock | undefined;
   if (options.lock) lock = acquireCommandLock(config.stateDir, options.lock);

@@ -68,7 +68,12 @@ function snmpConfig(o: DevicesAddOptions): Record<string, unknown> {
 }
 
 export async function runAdd(options: DevicesAddOptions, globals: GlobalOptions): Promise<CommandResult> {
-  const config = options.driver === 'snmp' ? snmpConfig(options) : { file: options.file, ...(options.name ? { name: options.name } : {}) };
+  const config =
+    options.driver === 'snmp'
+      ? snmpConfig(options)
+      : options.driver === 'ipp'
+        ? { url: options.address, ...(options.timeout ? { timeoutMs: Number(options.timeout) } : {}) }
+        : { file: options.file, ...(options.name ? { name: options.name } : {}) };
   const ctx = await openContext(globals, 'devices add', { role: 'agent' });
   try {
     const device = addDevice(ctx.db, { id: options.id, driver: options.driver, config }, ctx.clock);
@@ -84,7 +89,7 @@ export async function runList(_options: unknown, globals: GlobalOptions): Promis
     const devices = listDevices(ctx.db).map((d) => ({ ...d, config: redactDeviceConfig(d) })) as Record<string, unknown>[];
     const where = (d: Record<string, unknown>) => {
       const c = d.config as Record<string, unknown>;
-      return d.driver === 'snmp' ? `${c.address}${c.port ? `:${c.port}` : ''}` : String(c.file ?? '');
+      return d.driver === 'snmp' ? `${c.address}${c.port ? `:${c.port}` : ''}` : String(c.url ?? c.file ?? '');
     };
     const snmp = (d: Record<string, unknown>) => {
       if (d.driver !== 'snmp') return '-';

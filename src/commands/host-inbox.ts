@@ -9,7 +9,7 @@ import { openMailInbox } from './mail-context.js';
 export async function takeInMail(ctx: Context<HostConfig>, max?: number) {
   const { hostDeviceHandlers } = await import('../core/host/device-reports.js');
   const self = { id: ctx.config.id, address: ctx.config.address, key: await ctx.privateKey() };
-  const handlerCtx = { db: ctx.db, clock: ctx.clock, self, ttlMs: ctx.ttlMs };
+  const handlerCtx = { db: ctx.db, clock: ctx.clock, self, ttlMs: ctx.ttlMs, logger: ctx.logger };
   const inbox = await openMailInbox(ctx);
   try {
     return await receiveMessages({

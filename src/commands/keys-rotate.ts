@@ -3,6 +3,7 @@ import path from 'node:path';
 import { readSecret } from '../core/config/config.js';
 import { generateKeyPair, writeSecretFile } from '../core/crypto/keys.js';
 import { EXIT } from '../core/errors.js';
+import { replaceFileSafely } from '../core/fs/trust.js';
 import { listAgents } from '../core/host/registry.js';
 import { queueMessage } from '../core/message/outgoing.js';
 import { openContext } from './context.js';
@@ -41,7 +42,7 @@ export async function run(_options: unknown, globals: GlobalOptions): Promise<Co
     const retired = path.join(keysDir, 'retired', `private-${oldKey.getFingerprint().toUpperCase()}.asc`);
     writeSecretFile(retired, fs.readFileSync(ctx.config.keyFile));
     writeSecretFile(ctx.config.keyFile, pair.privateArmored);
-    fs.writeFileSync(path.join(keysDir, 'public.asc'), pair.publicArmored, { mode: 0o644 });
+    replaceFileSafely(path.join(keysDir, 'public.asc'), pair.publicArmored, 0o644);
     const mail = summariseMail(ctx, await flushAll(ctx));
     const text = [
       `new host key ${pair.fingerprint}; the old one is kept in ${retired}`,

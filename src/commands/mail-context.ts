@@ -2,6 +2,8 @@ import fs from 'node:fs';
 import { readSecret } from '../core/config/config.js';
 import type { AgentConfig, RdsConfig } from '../core/config/schema.js';
 import { EXIT, isRdsError } from '../core/errors.js';
+import { localQuarantineDir } from '../core/mail/pop3.js';
+import { storeLedger } from '../core/mail/pop3-ledger.js';
 import type { MailInbox, MailSender } from '../core/mail/types.js';
 import { countPending, type FlushResult, flushOutbox, stopsFlush } from '../core/outbox/outbox.js';
 import type { Context } from './context.js';
@@ -32,6 +34,7 @@ export async function openMailInbox(ctx: Context): Promise<MailInbox> {
     processedFolder: ctx.config.processedFolder,
     quarantineFolder: ctx.config.quarantineFolder,
     maxMessageSize: ctx.config.maxMessageSize,
+    pop3: { ledger: (url) => storeLedger(ctx.db, url, () => ctx.clock.now()), quarantineDir: localQuarantineDir(ctx.config.stateDir) },
     ...(ca ? { ca } : {}),
     ...(password ? { passwordOverride: password } : {}),
   });

@@ -2,6 +2,8 @@ import { sleep } from '../core/clock.js';
 import { parseDuration } from '../core/duration.js';
 import { EXIT } from '../core/errors.js';
 import { allReplied, type VerifyReport, verifyFleet } from '../core/host/verify.js';
+import { lastLogLine } from '../core/install/log-tail.js';
+import { showText } from '../core/text/show.js';
 import { parseVersion } from '../core/version/version.js';
 import { openContext } from './context.js';
 import { takeInMail } from './host-inbox.js';
@@ -13,7 +15,14 @@ export function formatVerifyTable(report: VerifyReport): string {
     ['Agent ID', 'Mail address', 'Version', 'Last version check', 'Note', 'Failed'],
     report.agents.map((a) => [a.agentId, a.address, a.version ?? '-', formatTime(a.checkedAt), a.note, a.failed ? `✗ ${a.reason}` : '']),
   );
-  return `update to: ${report.target}\n${table}\n${report.failed} of ${report.agents.length} agents failed`;
+  // why, in the agent's own words: its reason and the last line of its install log
+  const why = report.agents
+    .filter((a) => a.failed && (a.detail || a.logTail))
+    .map((a) => {
+      const last = lastLogLine(a.logTail);
+      return `${showText(a.agentId)}: ${showText(a.detail ?? a.reason ?? '')}${last ? ` (log: ${showText(last)})` : ''}`;
+    });
+  return [`update to: ${report.target}`, table, `${report.failed} of ${report.agents.length} agents failed`, ...why].join('\n');
 }
 
 export async function run(
@@ -45,6 +54,8 @@ export async function run(
         note: a.note,
         failed: a.failed,
         reason: a.reason,
+        detail: a.detail,
+        logTail: a.logTail,
       })),
       failed: report.failed,
     };

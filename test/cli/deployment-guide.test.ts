@@ -73,6 +73,10 @@ describe('docs/deployment.md §1 (ops/setup-host.sh) as an unprivileged user', (
     const list = asUser(['rds', '--json', 'agents', 'list'], config);
     expect(list.status, list.stderr).toBe(0);
     expect(JSON.parse(list.stdout)).toMatchObject({ agents: [] });
+    // the guide's next step: rds doctor as the user passes every check (owners, modes, key, mail)
+    const doctor = asUser(['rds', '--json', 'doctor'], config);
+    expect(doctor.status, doctor.stdout + doctor.stderr).toBe(0);
+    expect((JSON.parse(doctor.stdout) as { checks: { ok: boolean }[] }).checks.every((c) => c.ok)).toBe(true);
 
     // the cron line (ops/cron/rds-host): stderr appended to the log folder, one stamped line each
     // one stray mail in the host's mailbox, so the pass has something to log (a refusal)
@@ -100,6 +104,7 @@ describe('docs/deployment.md §1 (ops/setup-host.sh) as an unprivileged user', (
     const guide = fs.readFileSync(path.join(ROOT, 'docs', 'deployment.md'), 'utf8');
     expect(guide).toContain('sh "$OPS/setup-host.sh"');
     expect(guide).toContain('--state-dir /var/lib/rds/state');
+    expect(guide).toContain('runuser -u rds -- rds doctor');
     const units = fs.readdirSync(path.join(ROOT, 'ops', 'systemd')).filter((f) => f.endsWith('.service'));
     expect(units.length).toBeGreaterThan(0);
     for (const unit of units) {

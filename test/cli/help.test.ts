@@ -28,14 +28,17 @@ const TOP_LEVEL = [
   'keys',
   'demo',
   'outbox',
+  'doctor',
+  'quarantine',
 ];
 const GROUPS: Record<string, string[]> = {
   devices: ['add', 'list', 'remove'],
-  agents: ['add', 'list', 'remove', 'import'],
+  agents: ['add', 'list', 'show', 'remove', 'import'],
   faults: ['list'],
   counters: ['export'],
   keys: ['export', 'show'],
   outbox: ['list', 'retry', 'drop'],
+  quarantine: ['list', 'show', 'release'],
 };
 
 /** Command names in commander's "Commands:" section. */

@@ -165,11 +165,17 @@ describe('ordinary mistakes: exit 2, one line, no stack', () => {
     fs.chmodSync(dir, 0o755);
     const stateDir = path.join(dir, 'root-only');
     fs.mkdirSync(stateDir, { mode: 0o700 });
+    // nobody's own config and key (0600 in a 0700 folder, as rds writes them); only the state dir is root's
+    const mine = path.join(dir, 'nobody');
+    fs.mkdirSync(mine, { mode: 0o700 });
     const config = JSON.parse(fs.readFileSync(host.config, 'utf8'));
     config.stateDir = path.join(stateDir, 'state');
-    const own = path.join(dir, 'config.json');
+    config.keyFile = path.join(mine, 'private.asc');
+    fs.copyFileSync(host.keyFile, config.keyFile);
+    fs.chmodSync(config.keyFile, 0o600);
+    const own = path.join(mine, 'config.json');
     fs.writeFileSync(own, JSON.stringify(config), { mode: 0o600 });
-    fs.chownSync(own, 65534, 65534);
+    for (const f of [mine, own, config.keyFile]) fs.chownSync(f, 65534, 65534);
     const r = spawnSync('runuser', ['-u', 'nobody', '--', process.execPath, BIN, '--config', own, 'agents', 'list'], {
       env: cleanEnv({ HOME: dir }),
       encoding: 'utf8',

@@ -30,9 +30,10 @@ const STATE_PREFIX = 'rds-testbed-';
 const execFileP = promisify(execFile);
 
 /** Default ports; a port already taken (e.g. by a parallel run) is replaced by a free one. */
-const DEFAULT_TCP = { smtp: 2525, submission: 2587, smtps: 2465, imap: 2143, imaps: 2993, lmtp: 2424, auth: 2412 };
+const DEFAULT_TCP = { smtp: 2525, submission: 2587, smtps: 2465, imap: 2143, imaps: 2993, pop3: 2110, pop3s: 2995, lmtp: 2424, auth: 2412 };
 const DEFAULT_UDP = { snmpd: 11161, snmpsim: 11162 };
-const REQUIRED_BINARIES = ['postfix', 'dovecot', 'doveadm', 'openssl', 'snmpd', 'snmpget', 'snmpsimd'];
+const DEFAULT_IPP = 8631;
+const REQUIRED_BINARIES = ['postfix', 'dovecot', 'doveadm', 'openssl', 'snmpd', 'snmpget', 'snmpsimd', 'ippeveprinter', 'dbus-daemon'];
 
 export const MAIL_DOMAIN = 'example.test';
 export const MAIL_PASSWORD = 'secret';
@@ -59,6 +60,10 @@ declare module 'vitest' {
     imapPort: number;
     /** IMAP over implicit TLS. */
     imapsPort: number;
+    /** POP3 (same users and Maildirs as IMAP): STLS offered, plaintext login allowed. */
+    pop3Port: number;
+    /** POP3 over implicit TLS. */
+    pop3sPort: number;
     /** Dovecot LMTP (what Postfix delivers to). */
     lmtpPort: number;
     /** snmpd (udp, community "public") serving Printer-MIB + hrDevice/hrPrinter from snmpdDataFile. */
@@ -69,6 +74,8 @@ declare module 'vitest' {
     snmpsimPort: number;
     snmpsimDataDir: string;
     snmpsimCommunities: string[];
+    /** ippeveprinter (IPP Everywhere printer) on localhost: ipp://localhost:PORT/ipp/print; supplies settable at http://localhost:PORT/supplies */
+    ippPort: number;
   }
 }
 
@@ -137,7 +144,7 @@ function checkPreconditions(): void {
   if (missing.length > 0) {
     throw new Error(
       `testbed: the real-server tests need ${missing.join(', ')} (not found). ` +
-        'Run scripts/testbed/install-deps.sh as root (Debian: postfix dovecot-imapd dovecot-lmtpd snmpd snmp snmpsim openssl gnupg).',
+        'Run scripts/testbed/install-deps.sh as root (Debian: postfix dovecot-imapd dovecot-lmtpd dovecot-pop3d snmpd snmp snmpsim cups-ipp-utils dbus openssl gnupg).',
     );
   }
   if (process.getuid?.() !== 0) {
@@ -154,6 +161,7 @@ interface Instance {
   mailDir: string;
   snmpDir: string;
   simDir: string;
+  ippDir: string;
   stopped: boolean;
 }
 
@@ -163,6 +171,7 @@ function stopSync(inst: Instance, keep: boolean): void {
   const env = { ...process.env, KEEP_STATE: keep ? '1' : '0' };
   const errors: string[] = [];
   for (const [script, dir] of [
+    ['stop-ipp.sh', inst.ippDir],
     ['stop-snmpsim.sh', inst.simDir],
     ['stop-snmp.sh', inst.snmpDir],
     ['stop-mail.sh', inst.mailDir],
@@ -197,7 +206,10 @@ function reapStale(): void {
       /* owner gone */
     }
     console.warn(`testbed: stopping servers left over by a dead run (pid ${owner}) in ${base}`);
-    stopSync({ base, mailDir: `${base}/mail`, snmpDir: `${base}/snmp`, simDir: `${base}/snmpsim`, stopped: false }, false);
+    stopSync(
+      { base, mailDir: `${base}/mail`, snmpDir: `${base}/snmp`, simDir: `${base}/snmpsim`, ippDir: `${base}/ipp`, stopped: false },
+      false,
+    );
   }
 }
 
@@ -222,6 +234,7 @@ export default async function setup(project: TestProject): Promise<() => void> {
   for (const [k, p] of Object.entries(DEFAULT_TCP)) tcp[k as keyof typeof DEFAULT_TCP] = await pickPort(p, tcpFree);
   const snmpdPort = await pickPort(DEFAULT_UDP.snmpd, udpFree);
   const snmpsimPort = await pickPort(DEFAULT_UDP.snmpsim, udpFree);
+  const ippPort = await pickPort(DEFAULT_IPP, tcpFree);
 
   const base = mkdtempSync(path.join(tmpdir(), STATE_PREFIX));
   writeFileSync(path.join(base, 'owner.pid'), String(process.pid));
@@ -230,6 +243,7 @@ export default async function setup(project: TestProject): Promise<() => void> {
     mailDir: path.join(base, 'mail'),
     snmpDir: path.join(base, 'snmp'),
     simDir: path.join(base, 'snmpsim'),
+    ippDir: path.join(base, 'ipp'),
     stopped: false,
   };
   const keep = process.env.RDS_TESTBED_KEEP === '1';
@@ -251,6 +265,8 @@ export default async function setup(project: TestProject): Promise<() => void> {
         SMTPS_PORT: String(tcp.smtps),
         IMAP_PORT: String(tcp.imap),
         IMAPS_PORT: String(tcp.imaps),
+        POP3_PORT: String(tcp.pop3),
+        POP3S_PORT: String(tcp.pop3s),
         LMTP_PORT: String(tcp.lmtp),
         AUTH_PORT: String(tcp.auth),
         MAIL_DOMAIN,
@@ -261,6 +277,7 @@ export default async function setup(project: TestProject): Promise<() => void> {
         SNMP_COMMUNITY: SNMPD_COMMUNITY,
       }),
       run('start-snmpsim.sh', [inst.simDir, simData], { SNMPSIM_PORT: String(snmpsimPort) }),
+      run('start-ipp.sh', [inst.ippDir], { IPP_PORT: String(ippPort) }),
     ]);
     const secs = ((performance.now() - t0) / 1000).toFixed(1);
     console.log(`testbed [${project.name}] up in ${secs} s (${base}):\n  ${out.join('\n  ')}`);
@@ -280,12 +297,15 @@ export default async function setup(project: TestProject): Promise<() => void> {
   project.provide('smtpsPort', tcp.smtps);
   project.provide('imapPort', tcp.imap);
   project.provide('imapsPort', tcp.imaps);
+  project.provide('pop3Port', tcp.pop3);
+  project.provide('pop3sPort', tcp.pop3s);
   project.provide('lmtpPort', tcp.lmtp);
   project.provide('snmpdPort', snmpdPort);
   project.provide('snmpdCommunity', SNMPD_COMMUNITY);
   project.provide('snmpdDataFile', snmpdData);
   project.provide('snmpsimPort', snmpsimPort);
   project.provide('snmpsimDataDir', simData);
+  project.provide('ippPort', ippPort);
   project.provide(
     'snmpsimCommunities',
     readdirSync(simData)
@@ -297,7 +317,7 @@ export default async function setup(project: TestProject): Promise<() => void> {
   return () => {
     process.off('exit', onExit);
     stopSync(inst, keep);
-    for (const p of [...Object.values(tcp), snmpdPort, snmpsimPort]) claimed.delete(p);
+    for (const p of [...Object.values(tcp), snmpdPort, snmpsimPort, ippPort]) claimed.delete(p);
     if (keep) console.log(`testbed: servers stopped, state kept in ${base} (RDS_TESTBED_KEEP=1)`);
   };
 }

@@ -21,6 +21,8 @@ export interface MailTestbed {
   smtpsPort: number;
   imapPort: number;
   imapsPort: number;
+  pop3Port: number;
+  pop3sPort: number;
   lmtpPort: number;
   /** Self-signed certificate of both servers; it is its own CA. */
   caFile: string;
@@ -54,6 +56,8 @@ export function mailTestbed(): MailTestbed {
     smtpsPort: inject('smtpsPort'),
     imapPort: inject('imapPort'),
     imapsPort: inject('imapsPort'),
+    pop3Port: inject('pop3Port'),
+    pop3sPort: inject('pop3sPort'),
     lmtpPort: inject('lmtpPort'),
     caFile,
     ca,

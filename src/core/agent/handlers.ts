@@ -4,8 +4,10 @@ import type * as openpgp from 'openpgp';
 import type { Clock } from '../clock.js';
 import type { AgentConfig } from '../config/schema.js';
 import { REFUSAL, SecurityError } from '../errors.js';
+import { mkdirNoFollow, replaceFileSafely } from '../fs/trust.js';
 import { applyUpdate } from '../install/apply.js';
 import { installLayout } from '../install/layout.js';
+import { boundLogTail } from '../install/log-tail.js';
 import { currentVersionReport } from '../install/recover.js';
 import type { Logger } from '../logger.js';
 import type { Handler, HandlerRegistry } from '../message/inbound.js';
@@ -79,10 +81,10 @@ const handleUpdate =
     const pkg = mail.attachments.get(PACKAGE_ATTACHMENT);
     if (!pkg) throw new SecurityError(REFUSAL.MALFORMED, `update mail carries no ${PACKAGE_ATTACHMENT}`);
     const incoming = path.join(ctx.config.stateDir, 'incoming');
-    fs.mkdirSync(incoming, { recursive: true, mode: 0o700 });
+    mkdirNoFollow(incoming);
     const file = path.join(incoming, `${payload.id}.rdsu`);
     try {
-      fs.writeFileSync(file, pkg, { mode: 0o600 });
+      replaceFileSafely(file, pkg, 0o600);
     } catch (error) {
       // disk full: a clear transient error (exit 3, the mail stays in INBOX), not a stack trace
       fs.rmSync(file, { force: true });
@@ -112,7 +114,7 @@ const handleUpdate =
         softwareVersion: result.version,
         versionText: formatVersionText(readVersionReport(ctx.db)),
         ...(result.reason ? { reason: result.reason } : {}),
-        ...(result.logTail ? { logTail: result.logTail.slice(-2000) } : {}),
+        ...(result.logTail ? { logTail: boundLogTail(result.logTail).text } : {}),
       };
     } catch (error) {
       if (!(error instanceof SecurityError)) throw error;

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { readPublicKey } from '../crypto/keys.js';
 import { REFUSAL, SecurityError } from '../errors.js';
+import { replaceFileSafely } from '../fs/trust.js';
 import type { Handler } from '../message/inbound.js';
 import type { AgentHandlerContext } from './handlers.js';
 
@@ -29,10 +30,8 @@ export function handleKeyRotation(ctx: AgentHandlerContext): Handler {
     }
     const file = ctx.config.hostKeyFile;
     const retired = path.join(path.dirname(file), `host-retired-${ctx.hostKey.getFingerprint().toUpperCase().slice(-16)}.asc`);
-    fs.copyFileSync(file, retired);
-    const tmp = `${file}.tmp-${process.pid}`;
-    fs.writeFileSync(tmp, key.armor(), { mode: 0o644 });
-    fs.renameSync(tmp, file);
+    replaceFileSafely(retired, fs.readFileSync(file), 0o644);
+    replaceFileSafely(file, key.armor(), 0o644);
     ctx.hostKey = key; // later messages of this same pass are checked against the new key
     ctx.logger.warn('host key rotated', { fingerprint: fingerprint.toUpperCase() });
     return `re-pinned ${fingerprint.toUpperCase()}`;

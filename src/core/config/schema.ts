@@ -49,7 +49,7 @@ export const CONFIG_PROPERTIES = {
   id: { type: 'string', pattern: '^[A-Za-z0-9._:@-]{1,128}$' },
   address: { type: 'string', pattern: '^[^@\\s]+@[^@\\s]+$' },
   smtp: { type: 'string', pattern: '^(smtps?|maildir)://' },
-  imap: { type: 'string', pattern: '^(imaps?|maildir)://' },
+  imap: { type: 'string', pattern: '^(imaps?|pop3s?|maildir)://' },
   stateDir: str,
   keyFile: str,
   tlsCa: str,

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as openpgp from 'openpgp';
 import { UsageError } from '../errors.js';
+import { replaceFileSafely } from '../fs/trust.js';
 
 /**
  * Node keys: OpenPGP with the curve25519 "legacy" algorithms (EdDSA signing key + ECDH
@@ -28,10 +29,7 @@ export async function generateKeyPair(name: string, email: string, passphrase?: 
 /** Write a file that only its owner may read (keys, config with secrets). */
 export function writeSecretFile(file: string, content: string | Uint8Array): void {
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-  const tmp = `${file}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, content, { mode: 0o600 });
-  fs.chmodSync(tmp, 0o600);
-  fs.renameSync(tmp, file);
+  replaceFileSafely(file, content, 0o600);
 }
 
 export async function readPublicKey(armored: string, where = 'public key'): Promise<openpgp.PublicKey> {

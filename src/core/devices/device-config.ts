@@ -1,8 +1,11 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import { UsageError } from '../errors.js';
-import type { SimulatedDeviceConfig, SnmpDeviceConfig, SnmpV3Config } from './types.js';
+import type { IppDeviceConfig, SimulatedDeviceConfig, SnmpDeviceConfig, SnmpV3Config } from './types.js';
 
-type Validated = { driver: 'snmp'; config: SnmpDeviceConfig } | { driver: 'simulated'; config: SimulatedDeviceConfig };
+type Validated =
+  | { driver: 'snmp'; config: SnmpDeviceConfig }
+  | { driver: 'ipp'; config: IppDeviceConfig }
+  | { driver: 'simulated'; config: SimulatedDeviceConfig };
 
 const bad = (message: string): never => {
   throw new UsageError('DEVICE_CONFIG_INVALID', message);
@@ -20,7 +23,8 @@ export function validateDeviceConfig(driver: string, raw: unknown): Validated {
     if (c.name !== undefined && typeof c.name !== 'string') return bad('simulated device name must be a string');
     return { driver, config: { file: c.file, ...(c.name ? { name: c.name } : {}) } };
   }
-  if (driver !== 'snmp') return bad(`unknown driver "${driver}" (expected snmp or simulated)`);
+  if (driver === 'ipp') return { driver, config: validateIpp(c) };
+  if (driver !== 'snmp') return bad(`unknown driver "${driver}" (expected snmp, ipp or simulated)`);
 
   if (typeof c.address !== 'string' || !c.address.trim()) return bad('SNMP device needs --address, e.g. --address 192.0.2.10:161');
   const version = normaliseVersion(c.version);
@@ -104,3 +108,19 @@ export function parseDeviceAddress(text: string): { address: string; port?: numb
 
 /** RFC 1123 host names: labels of letters, digits and inner hyphens, at most 253 characters. */
 const HOST_NAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
+function validateIpp(c: Record<string, unknown>): IppDeviceConfig {
+  const example = 'e.g. --address ipp://192.0.2.20:631/ipp/print';
+  if (typeof c.url !== 'string' || !c.url) return bad(`an IPP device needs --address, ${example}`);
+  let url: URL;
+  try {
+    url = new URL(c.url);
+  } catch {
+    return bad(`IPP address "${c.url.slice(0, 200)}" is not a URL, ${example}`);
+  }
+  if (url.protocol !== 'ipp:' && url.protocol !== 'ipps:') return bad(`IPP address must start with ipp:// or ipps://, ${example}`);
+  if (!url.hostname || url.username || url.password || url.hash)
+    return bad(`IPP address needs a host and no user, password or #fragment, ${example}`);
+  const config: IppDeviceConfig = { url: url.href };
+  if (c.timeoutMs !== undefined) config.timeoutMs = integer(c.timeoutMs, 'timeoutMs', 10, 60_000);
+  return config;
+}

@@ -33,7 +33,11 @@ describe('device config', () => {
     ['snmp', { address: 'x', version: '3', v3: { user: 'u', authKey: 'short' } }, /at least 8 characters/],
     ['snmp', { address: 'x', version: '3', v3: { user: 'u', level: 'authPriv', authKey: 'longenough' } }, /needs a priv key/],
     ['simulated', {}, /--file/],
-    ['ipp', { address: 'x' }, /unknown driver/],
+    ['ipp', { address: 'x' }, /IPP device needs --address/],
+    ['ipp', { url: 'http://printer/ipp/print' }, /must start with ipp:\/\/ or ipps:\/\//],
+    ['ipp', { url: 'ipp://user:pw@printer/ipp/print' }, /no user, password/],
+    ['ipp', { url: 'not a url' }, /is not a URL/],
+    ['lpd', { address: 'x' }, /unknown driver "lpd" \(expected snmp, ipp or simulated\)/],
   ])('%s %j is refused', (driver, raw, message) => {
     expect(() => validateDeviceConfig(driver, raw)).toThrow(message);
   });

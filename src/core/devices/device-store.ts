@@ -63,7 +63,7 @@ export function removeDevice(db: Db, id: string, clock: Clock = systemClock): bo
 
 /** The config with secrets replaced by "***", for `devices list` and for logs. */
 export function redactDeviceConfig(device: DeviceRecord): Record<string, unknown> {
-  if (device.driver === 'simulated') return { ...device.config };
+  if (device.driver === 'simulated' || device.driver === 'ipp') return { ...device.config };
   const { community, v3, ...rest } = device.config;
   return {
     ...rest,

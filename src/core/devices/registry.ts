@@ -1,3 +1,4 @@
+import { createIppDriver } from './ipp-driver.js';
 import { createSimulatedDriver } from './simulated-driver.js';
 import { createSnmpDriver, type SnmpDriverOptions } from './snmp-driver.js';
 import type { DriverRegistry } from './types.js';
@@ -7,5 +8,5 @@ import type { DriverRegistry } from './types.js';
  * the edge; tests pass fakes. net-snmp itself is loaded only when an SNMP device is polled.
  */
 export function createDriverRegistry(options: { snmp?: SnmpDriverOptions } = {}): DriverRegistry {
-  return { snmp: createSnmpDriver(options.snmp), simulated: createSimulatedDriver() };
+  return { snmp: createSnmpDriver(options.snmp), ipp: createIppDriver(), simulated: createSimulatedDriver() };
 }

@@ -155,8 +155,15 @@ export interface SimulatedDeviceConfig {
   name?: string;
 }
 
+export interface IppDeviceConfig {
+  /** ipp://host[:port]/path or ipps://… (RFC 8010 §4) */
+  url: string;
+  timeoutMs?: number;
+}
+
 export type DeviceRecord =
   | { id: string; driver: 'snmp'; config: SnmpDeviceConfig; addedAt: string }
+  | { id: string; driver: 'ipp'; config: IppDeviceConfig; addedAt: string }
   | { id: string; driver: 'simulated'; config: SimulatedDeviceConfig; addedAt: string };
 export type DriverName = DeviceRecord['driver'];
 

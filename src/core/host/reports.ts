@@ -1,5 +1,7 @@
 import type { Clock } from '../clock.js';
 import { ParseError, REFUSAL, type RefusalCode, SecurityError } from '../errors.js';
+import { type BoundedTail, boundLogTail, LOG_TAIL_TRUNCATED } from '../install/log-tail.js';
+import type { Logger } from '../logger.js';
 import type { Handler, HandlerRegistry } from '../message/inbound.js';
 import type { Db } from '../store/db.js';
 import { parseVersionText } from '../version/version-text.js';
@@ -9,6 +11,7 @@ import { markAnswered } from './requests.js';
 export interface HostHandlerContext {
   db: Db;
   clock: Clock;
+  logger?: Logger;
 }
 
 /** A version-grammar or field-charset breach has its own reason code; any other defect is MALFORMED. */
@@ -53,6 +56,17 @@ function storeReport(
   markAnswered(ctx.db, p.inReplyTo, p.from, report.softwareVersion, now);
 }
 
+/**
+ * The install log tail an update result may carry: text or absent. Anything else is a
+ * malformed result (refused); text over the limits is cut to them and marked
+ * LOG_TAIL_TRUNCATED, so a long log never costs the result itself.
+ */
+function readLogTail(body: Record<string, unknown>): BoundedTail | undefined {
+  if (body.logTail === undefined || body.logTail === null) return undefined;
+  if (typeof body.logTail !== 'string') throw new SecurityError(REFUSAL.MALFORMED, "update result's logTail is not text");
+  return boundLogTail(body.logTail);
+}
+
 const UPDATE_OUTCOMES = new Set(['installed', 'already-installed', 'rolled-back', 'refused']);
 
 const handleVersionReport =
@@ -71,11 +85,13 @@ const handleUpdateResult =
       throw new SecurityError(REFUSAL.MALFORMED, 'update result lacks rolloutId/outcome');
     }
     const report = readReport(body);
+    const log = readLogTail(body);
+    if (log?.truncated) ctx.logger?.warn('update result: log tail cut to its limit', { agent: payload.from, code: LOG_TAIL_TRUNCATED });
     ctx.db.transaction(() => {
       storeReport(ctx, 'update-result', payload, report);
       ctx.db
         .prepare(
-          `UPDATE rollout_agents SET result = ?, result_version = ?, result_detail = ?, result_at = ?
+          `UPDATE rollout_agents SET result = ?, result_version = ?, result_detail = ?, result_at = ?, result_log = ?, result_log_note = ?
            WHERE rollout_id = ? AND agent_id = ?`,
         )
         .run(
@@ -83,6 +99,8 @@ const handleUpdateResult =
           report.softwareVersion,
           typeof body.reason === 'string' ? body.reason.slice(0, 4000) : null,
           payload.issuedAt,
+          log?.text ?? null,
+          log?.truncated ? LOG_TAIL_TRUNCATED : null,
           body.rolloutId,
           payload.from,
         );

@@ -18,6 +18,10 @@ export interface VerifyRow {
   note: string;
   failed: boolean;
   reason: FailReason | null;
+  /** the agent's own reason from its update result (e.g. "install script exited with status 1") */
+  detail: string | null;
+  /** the tail of its install log from that result (outside text: neutralise when shown) */
+  logTail: string | null;
 }
 
 export interface VerifyReport {
@@ -67,13 +71,26 @@ export function verifyFleet(db: Db, options: { target?: string; rolloutId?: stri
     `SELECT software_version, issued_at FROM version_reports
      WHERE agent_id = ? AND (? IS NULL OR received_at >= ?) ORDER BY issued_at DESC, seq DESC LIMIT 1`,
   );
-  const result = rollout ? db.prepare('SELECT result FROM rollout_agents WHERE rollout_id = ? AND agent_id = ?') : undefined;
+  const result = rollout
+    ? db.prepare('SELECT result, result_detail, result_log FROM rollout_agents WHERE rollout_id = ? AND agent_id = ?')
+    : undefined;
   const rows = agents.map((agent): VerifyRow => {
     const report = latest.get(agent.id, since, since) as { software_version: string; issued_at: string } | undefined;
-    const base = { agentId: agent.id, address: agent.address, version: agent.version, checkedAt: agent.checkedAt, note: agent.note };
+    const res = result?.get(rollout?.id, agent.id) as
+      | { result: string | null; result_detail: string | null; result_log: string | null }
+      | undefined;
+    const base = {
+      agentId: agent.id,
+      address: agent.address,
+      version: agent.version,
+      checkedAt: agent.checkedAt,
+      note: agent.note,
+      detail: res?.result_detail ?? null,
+      logTail: res?.result_log ?? null,
+    };
     if (!report) return { ...base, failed: true, reason: 'no-reply' };
     if (report.software_version === target) return { ...base, failed: false, reason: null };
-    const outcome = (result?.get(rollout?.id, agent.id) as { result: string | null } | undefined)?.result;
+    const outcome = res?.result;
     const reason: FailReason = outcome === 'rolled-back' ? 'rolled-back' : outcome === 'refused' ? 'refused' : 'wrong-version';
     return { ...base, failed: true, reason };
   });

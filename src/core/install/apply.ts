@@ -4,7 +4,8 @@ import path from 'node:path';
 import type * as openpgp from 'openpgp';
 import { readInstalled } from '../agent/installed.js';
 import type { Clock } from '../clock.js';
-import { REFUSAL, SecurityError } from '../errors.js';
+import { REFUSAL, SecurityError, UsageError } from '../errors.js';
+import { mkdirNoFollow } from '../fs/trust.js';
 import type { Logger } from '../logger.js';
 import { DEFAULT_EXTRACT_LIMITS, type ExtractLimits, extractPackage } from '../package/extract.js';
 import type { UpdateManifest } from '../package/manifest.js';
@@ -64,7 +65,7 @@ export async function applyUpdate(input: ApplyInput): Promise<ApplyResult> {
 
   const stageRoot = path.join(input.stateDir, 'stage');
   removeStaleStages(stageRoot); // a crash before the journal started leaves a stage no journal names
-  fs.mkdirSync(stageRoot, { recursive: true, mode: 0o700 });
+  mkdirNoFollow(stageRoot);
   const stageDir = fs.mkdtempSync(path.join(stageRoot, 'pkg-'));
   try {
     const tarGz = path.join(stageDir, 'package.tar.gz');
@@ -89,6 +90,18 @@ export async function applyUpdate(input: ApplyInput): Promise<ApplyResult> {
     fs.rmSync(tarGz, { force: true });
 
     const newRelease = path.join(layout.releases, releaseName(manifest.softwareVersion, manifest.packageId));
+    // the install log is appended to (a retried package keeps one log): refuse a symlink or
+    // anything but a file planted at its name before any step starts (O_NOFOLLOW backs this up)
+    const logDir = path.join(input.stateDir, 'logs');
+    mkdirNoFollow(logDir);
+    const logFile = path.join(logDir, `install-${manifest.packageId}.log`);
+    const planted = fs.lstatSync(logFile, { throwIfNoEntry: false });
+    if (planted && !planted.isFile()) {
+      throw new UsageError(
+        'UNTRUSTED_PATH',
+        `install log ${logFile} is ${planted.isSymbolicLink() ? 'a symlink' : 'not a file'}; fix: remove it`,
+      );
+    }
     startJournal(
       db,
       {
@@ -104,12 +117,10 @@ export async function applyUpdate(input: ApplyInput): Promise<ApplyResult> {
       clock.now(),
     );
     markStep(db, manifest.packageId, 'preparing', clock.now());
+    mkdirNoFollow(layout.releases, 0o755);
     fs.rmSync(newRelease, { recursive: true, force: true });
     fs.cpSync(installed.release, newRelease, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true });
 
-    const logDir = path.join(input.stateDir, 'logs');
-    fs.mkdirSync(logDir, { recursive: true, mode: 0o700 });
-    const logFile = path.join(logDir, `install-${manifest.packageId}.log`);
     markStep(db, manifest.packageId, 'running-script', clock.now());
     const run = await runInstallScript({
       script: path.join(payloadDir, manifest.script),
@@ -162,6 +173,7 @@ export async function applyUpdate(input: ApplyInput): Promise<ApplyResult> {
       packageId: manifest.packageId,
       version: manifest.softwareVersion,
       previousVersion: installed.softwareVersion,
+      logTail: run.logTail,
       logFile,
     };
   } finally {

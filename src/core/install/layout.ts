@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { mkdirNoFollow } from '../fs/trust.js';
 
 /**
  * The agent's install root (DESIGN, Install safety):
@@ -51,7 +52,8 @@ export function releaseName(version: string, packageId?: string): string {
 export function initInstallRoot(root: string, version: string): string {
   const layout = installLayout(root);
   const release = path.join(layout.releases, releaseName(version));
-  fs.mkdirSync(release, { recursive: true, mode: 0o755 });
+  mkdirNoFollow(layout.releases, 0o755);
+  mkdirNoFollow(release, 0o755);
   switchCurrent(layout, release);
   return release;
 }

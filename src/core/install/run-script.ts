@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import { LOG_TAIL_MAX_LINES } from './log-tail.js';
 
 export interface ScriptRun {
   exitCode: number | null;
@@ -19,7 +20,7 @@ export interface RunScriptInput {
 
 const KILL_GRACE_MS = 5000;
 
-export function tailOf(file: string, lines = 20): string {
+export function tailOf(file: string, lines = LOG_TAIL_MAX_LINES): string {
   try {
     const text = fs.readFileSync(file, 'utf8');
     return text.split('\n').filter(Boolean).slice(-lines).join('\n');
@@ -34,7 +35,12 @@ export function tailOf(file: string, lines = 20): string {
  * file, and a timeout after which the whole group gets SIGTERM, then SIGKILL.
  */
 export function runInstallScript(input: RunScriptInput): Promise<ScriptRun> {
-  const log = fs.openSync(input.logFile, 'a', 0o600);
+  // O_NOFOLLOW: a symlink planted at the log's name is refused, never written through
+  const log = fs.openSync(
+    input.logFile,
+    fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW,
+    0o600,
+  );
   return new Promise<ScriptRun>((resolve) => {
     let timedOut = false;
     const child = spawn('/bin/sh', [input.script], {

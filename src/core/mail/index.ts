@@ -2,6 +2,7 @@
  * The mail layer's entry points: pick the adapter by URL scheme (SPEC §2).
  *
  *   smtp://, smtps://   → SMTP sender (smtp.ts)         imap://, imaps://  → IMAP inbox (imap.ts)
+ *                                                       pop3://, pop3s://  → POP3 inbox (pop3.ts)
  *   maildir:///root     → Maildir sender / inbox (maildir.ts), the embedded backend
  *
  * Adapters, and with them nodemailer, imapflow and smtp-server, are imported only when
@@ -10,8 +11,9 @@
 import { UsageError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { MailListener, MailListenerOptions } from './listener.js';
+import type { Pop3Ledger } from './pop3.js';
 import type { MailInbox, MailSender } from './types.js';
-import { type MailUrl, parseMailUrl, redactMailUrl } from './url.js';
+import { type MailUrl, parseMailUrl, redactMailUrl, type ServerMailUrl } from './url.js';
 
 export { DEFAULT_PROCESSED_FOLDER, DEFAULT_QUARANTINE_FOLDER } from './folders.js';
 export { checkMessageSize, DEFAULT_MAX_MESSAGE_SIZE, formatSize } from './limits.js';
@@ -47,6 +49,8 @@ export interface InboxOptions extends MailOptions {
   address?: string;
   processedFolder?: string;
   quarantineFolder?: string;
+  /** a POP3 inbox keeps its record of handled mail and its quarantine locally (pop3.ts) */
+  pop3?: { ledger: (url: ServerMailUrl) => Pop3Ledger; quarantineDir: string };
 }
 
 export async function openSender(url: string | MailUrl, options: MailOptions = {}): Promise<MailSender> {
@@ -75,7 +79,19 @@ export async function openInbox(url: string | MailUrl, options: InboxOptions = {
     const { createImapInbox } = await import('./imap.js');
     return createImapInbox(parsed, options);
   }
-  throw wrongKind(parsed, 'reading', 'imap://, imaps:// or maildir:///');
+  if (parsed.scheme === 'pop3' || parsed.scheme === 'pop3s') {
+    if (!options.pop3) throw new UsageError('MAIL_URL_INVALID', `${redactMailUrl(parsed)}: a POP3 inbox needs the state store`);
+    const { Pop3Inbox } = await import('./pop3.js');
+    return new Pop3Inbox(parsed, {
+      ledger: options.pop3.ledger(parsed),
+      quarantineDir: options.pop3.quarantineDir,
+      ...(options.ca ? { ca: options.ca } : {}),
+      ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+      ...(options.maxMessageSize ? { maxMessageSize: options.maxMessageSize } : {}),
+      ...(options.logger ? { logger: options.logger } : {}),
+    });
+  }
+  throw wrongKind(parsed, 'reading', 'imap://, imaps://, pop3://, pop3s:// or maildir:///');
 }
 
 /** The embedded SMTP listener delivering into `maildir:///root` (listener.ts). */

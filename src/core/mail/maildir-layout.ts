@@ -12,7 +12,8 @@
  * 0600: the mail holds signed commands and update packages for this box only.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { closeSync, constants, lstatSync, openSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
@@ -46,9 +47,20 @@ export function folderDir(mailbox: string, folder: string): string {
 }
 
 export async function ensureMaildir(dir: string, isSubfolder = false): Promise<void> {
-  for (const sub of ['tmp', 'new', 'cur']) await mkdir(path.join(dir, sub), { recursive: true, mode: DIR_MODE });
+  // every folder of the tree must be a real folder: a symlink planted for a mailbox (or its
+  // tmp/new/cur) would send deliveries and settled mail somewhere else
+  await mkdir(dir, { recursive: true, mode: DIR_MODE });
+  realFolder(dir);
+  for (const sub of ['tmp', 'new', 'cur']) {
+    await mkdir(path.join(dir, sub), { recursive: true, mode: DIR_MODE });
+    realFolder(path.join(dir, sub));
+  }
   // Maildir++: an empty `maildirfolder` file marks a subfolder (Courier, Dovecot).
-  if (isSubfolder) await writeFile(path.join(dir, 'maildirfolder'), '', { mode: FILE_MODE, flag: 'a' });
+  if (isSubfolder) {
+    const marker = path.join(dir, 'maildirfolder');
+    const fd = openSync(marker, constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW, FILE_MODE);
+    closeSync(fd);
+  }
 }
 
 const HOST = hostname().replace(/\//g, '\\057').replace(/:/g, '\\072');
@@ -87,4 +99,14 @@ function arrivalKey(name: string): number[] {
 export function baseName(name: string): string {
   const colon = name.indexOf(':');
   return colon < 0 ? name : name.slice(0, colon);
+}
+
+function realFolder(dir: string): void {
+  const st = lstatSync(dir);
+  if (st.isSymbolicLink() || !st.isDirectory()) {
+    throw new UsageError(
+      'UNTRUSTED_PATH',
+      `Maildir ${dir} is ${st.isSymbolicLink() ? 'a symlink' : 'not a folder'}; fix: remove it (rds creates its Maildir folders itself)`,
+    );
+  }
 }

@@ -13,9 +13,10 @@
  * reason as one line of text, written before the rename: a crash in between leaves the
  * mail in the inbox (read again next time) and a reason that is overwritten then.
  */
-import { mkdir, open, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { isRdsError, type RdsError, TransientError, UsageError } from '../errors.js';
+import { mkdirNoFollow, replaceFileSafely } from '../fs/trust.js';
 import { type Logger, silentLogger } from '../logger.js';
 import { DEFAULT_PROCESSED_FOLDER, DEFAULT_QUARANTINE_FOLDER } from './folders.js';
 import { checkMessageSize, DEFAULT_MAX_MESSAGE_SIZE } from './limits.js';
@@ -171,8 +172,9 @@ export class MaildirInbox implements MailInbox {
 
 async function writeReason(folder: string, base: string, reason: string): Promise<void> {
   const dir = path.join(folder, REASONS_DIR);
-  await mkdir(dir, { recursive: true, mode: DIR_MODE });
-  await writeFile(path.join(dir, `${base}.reason`), `${reason.replace(/[\r\n]+/g, ' ')}\n`, { mode: FILE_MODE });
+  mkdirNoFollow(dir, DIR_MODE);
+  // through a fresh O_EXCL name and rename(2): a planted symlink is replaced, never followed
+  replaceFileSafely(path.join(dir, `${base}.reason`), `${reason.replace(/[\r\n]+/g, ' ')}\n`, FILE_MODE);
 }
 
 async function exists(file: string): Promise<boolean> {

@@ -177,3 +177,19 @@ function catchError(fn: () => unknown): unknown {
   }
   throw new Error('expected an error');
 }
+
+describe('POP3 URLs', () => {
+  it('pop3:// upgrades with STLS on port 110, pop3s:// is implicit TLS on 995', () => {
+    expect(parseMailUrl('pop3://agent1%40example.com:pw@mail.example.com')).toEqual({
+      scheme: 'pop3',
+      host: 'mail.example.com',
+      port: 110,
+      tls: 'starttls',
+      user: 'agent1@example.com',
+      password: 'pw',
+    });
+    expect(parseMailUrl('pop3s://a@mail.example.com')).toMatchObject({ scheme: 'pop3s', port: 995, tls: 'implicit' });
+    expect(parseMailUrl('pop3://a@127.0.0.1:2110?tls=off')).toMatchObject({ port: 2110, tls: 'off' });
+    expect(() => parseMailUrl('pop3s://a@h?tls=off')).toThrow(/contradicts pop3s:\/\//);
+  });
+});

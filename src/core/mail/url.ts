@@ -1,21 +1,21 @@
 /**
- * Mail URLs (SPEC §2): `smtp://`, `smtps://`, `imap://`, `imaps://` and `maildir:///abs/path`.
+ * Mail URLs: `smtp://`, `smtps://`, `imap://`, `imaps://`, `pop3://`, `pop3s://` and `maildir:///abs/path`.
  *
  * The user name is percent-encoded as RFC 3986 §3.2.1 requires (`agent1%40example.com`),
  * and so is a password holding `@ : / ? #`. A password may instead come from the
  * environment or a file: the caller reads those and passes `passwordOverride`, which wins
  * over a password written in the URL. TLS policy, by scheme:
  *
- *   smtps://, imaps://   implicit TLS (RFC 8314 §3.3), certificate verified
- *   smtp://, imap://     STARTTLS (RFC 3207 / RFC 3501 §6.2.1); see smtp.ts and imap.ts for
- *                        when it is required
+ *   smtps://, imaps://, pop3s://   implicit TLS (RFC 8314 §3.3), certificate verified
+ *   smtp://, imap://, pop3://      STARTTLS / STLS (RFC 3207, RFC 3501 §6.2.1, RFC 2595 §4); see
+ *                                  smtp.ts, imap.ts and pop3-client.ts for when it is required
  *   ?tls=off             plaintext, for a loopback listener without a certificate only
  *
  * Nothing here ever puts a password into an error message: errors show `redactMailUrl()`.
  */
 import { UsageError } from '../errors.js';
 
-export type ServerScheme = 'smtp' | 'smtps' | 'imap' | 'imaps';
+export type ServerScheme = 'smtp' | 'smtps' | 'imap' | 'imaps' | 'pop3' | 'pop3s';
 export type TlsMode = 'implicit' | 'starttls' | 'off';
 
 export interface ServerMailUrl {
@@ -35,10 +35,17 @@ export interface MaildirUrl {
 
 export type MailUrl = ServerMailUrl | MaildirUrl;
 
-/** Well-known ports: SMTP 25 (RFC 5321), submissions 465 (RFC 8314), IMAP 143, IMAPS 993. */
-export const DEFAULT_PORTS: Readonly<Record<ServerScheme, number>> = { smtp: 25, smtps: 465, imap: 143, imaps: 993 };
+/** Well-known ports: SMTP 25 (RFC 5321), submissions 465 (RFC 8314), IMAP 143, IMAPS 993, POP3 110, POP3S 995. */
+export const DEFAULT_PORTS: Readonly<Record<ServerScheme, number>> = {
+  smtp: 25,
+  smtps: 465,
+  imap: 143,
+  imaps: 993,
+  pop3: 110,
+  pop3s: 995,
+};
 
-const SCHEMES = ['smtp', 'smtps', 'imap', 'imaps', 'maildir'] as const;
+const SCHEMES = ['smtp', 'smtps', 'imap', 'imaps', 'pop3', 'pop3s', 'maildir'] as const;
 const EXAMPLE = 'smtp://agent1%40example.com:PASSWORD@mail.example.com:587';
 const REDACTED = '***';
 
@@ -165,7 +172,7 @@ function readHost(text: string, url: URL): string {
 }
 
 function readTlsMode(text: string, url: URL, scheme: ServerScheme): TlsMode {
-  const implicit = scheme === 'smtps' || scheme === 'imaps';
+  const implicit = scheme === 'smtps' || scheme === 'imaps' || scheme === 'pop3s';
   for (const [key, value] of url.searchParams) {
     if (key !== 'tls') throw badUrl(text, `unknown option "?${key}" (the only option is ?tls=off)`);
     if (value !== 'off') throw badUrl(text, `"?tls=${value}" is not supported (the only value is off)`);

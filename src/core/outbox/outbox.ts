@@ -236,6 +236,14 @@ export async function flushOutbox(db: Db, sender: MailSender, options: FlushOpti
         if (!isRdsError(error)) throw error;
         const at = options.clock.now().toISOString();
         if (stopsFlush(error)) {
+          if (!result.stopped) {
+            // on stderr too (cron mail, log files): the command's mail line says it on stdout
+            options.logger.warn('mail not sent, the rest stays queued', {
+              to: item.envelope.to.join(','),
+              kind: item.kind,
+              error: message,
+            });
+          }
           result.stopped ??= error;
           markTried.run(message, at, item.seq);
           return;

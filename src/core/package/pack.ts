@@ -141,7 +141,7 @@ export async function packUpdate(input: PackInput): Promise<UpdateManifest> {
     const tmp = `${input.output}.tmp-${process.pid}`;
     await pipeline(
       Readable.fromWeb(encrypted as unknown as import('node:stream/web').ReadableStream),
-      fs.createWriteStream(tmp, { mode: 0o600 }),
+      fs.createWriteStream(tmp, { mode: 0o600, flags: 'wx' }), // O_EXCL: never through a planted symlink
     );
     fs.renameSync(tmp, input.output);
     return manifest;

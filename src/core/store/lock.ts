@@ -31,7 +31,8 @@ export function acquireCommandLock(stateDir: string, command: string): CommandLo
       // writing the pid afterwards let a contender read '' in between, call the lock stale
       // and take it over: two passes ran at once (found by test/hostile/faults-injection).
       const mine = `${file}.new-${process.pid}`;
-      fs.writeFileSync(mine, String(process.pid), { mode: 0o600 });
+      fs.rmSync(mine, { force: true }); // a leftover of a crashed pass with our pid
+      fs.writeFileSync(mine, String(process.pid), { mode: 0o600, flag: 'wx' }); // O_EXCL: never through a planted symlink
       try {
         fs.linkSync(mine, file);
       } finally {
