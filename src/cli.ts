@@ -122,6 +122,33 @@ Examples:
     .addHelpText('after', `\nExamples:\n  eval "$(rds completion bash)"\n  rds completion zsh > "\${fpath[1]}/_rds"`)
     .action(on(() => import('./commands/completion.js')));
 
+  const outbox = program
+    .command('outbox')
+    .description('mail this node queued: what waits, how often it was tried, the last server answer (both roles)');
+  outbox
+    .command('list')
+    .description('queued, failed (refused for good) and dropped mail, and mail sent in the last 24 hours')
+    .option('--all', 'every sent mail too, not only the last 24 hours')
+    .addHelpText(
+      'after',
+      '\nStates: queued (sent on the next run), failed (the server refused it for good, e.g. 550 5.1.1), dropped, sent.\n\nExamples:\n  rds outbox list\n  rds outbox list --json   # {"items": [{"seq", "messageId", "kind", "to", "createdAt", "attempts", "lastError", "state", …}], "queued", "failed", "dropped", "sent"}',
+    )
+    .action(on(async () => ({ run: (await import('./commands/outbox.js')).runList })));
+  outbox
+    .command('retry')
+    .argument('<id>', 'the ID (or message id) from rds outbox list')
+    .description('put a failed or dropped item back in the queue and try to send it now')
+    .addHelpText(
+      'after',
+      '\nExample:\n  rds outbox retry 17     # exit 0 sent, 1 refused again, 2 config (login, TLS), 3 server unreachable',
+    )
+    .action(on(async () => ({ run: (await import('./commands/outbox.js')).runRetry })));
+  outbox
+    .command('drop')
+    .argument('<id>', 'the ID (or message id) from rds outbox list')
+    .description('never send this queued or failed item (it is kept, marked dropped)')
+    .addHelpText('after', '\nExample:\n  rds outbox drop 17')
+    .action(on(async () => ({ run: (await import('./commands/outbox.js')).runDrop })));
   const quarantine = program
     .command('quarantine')
     .description('mail refused by the checks: what, why, and releasing it once the cause is fixed');
@@ -433,13 +460,59 @@ export async function main(argv: string[]): Promise<number> {
 function reportError(error: unknown, json: boolean): number {
   if (error instanceof CommanderError) {
     if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.exitCode === 0) return EXIT.OK;
+    // commander printed the line on stderr; --json gets the same as data
+    if (json) writeJsonError(commanderCode(error.code), error.message.replace(/^error: /, ''));
     return EXIT.USAGE;
   }
-  if (isRdsError(error)) {
-    if (json) process.stdout.write(`${JSON.stringify({ error: { code: error.code, message: error.message } })}\n`);
-    process.stderr.write(`rds: ${showLines(error.message)}\n`);
-    return error.exitCode;
+  const known = isRdsError(error) ? error : fromSystemError(error);
+  if (known) {
+    if (json) writeJsonError(known.code, known.message);
+    process.stderr.write(`rds: ${showLines(known.message)}\n`);
+    return known.exitCode;
   }
   process.stderr.write(`rds: this is a bug, please report it:\n${(error as Error)?.stack ?? String(error)}\n`);
   return EXIT.FAILED;
+}
+
+function writeJsonError(code: string, message: string): void {
+  process.stdout.write(`${JSON.stringify({ error: { code, message } })}\n`);
+}
+
+/** commander.unknownOption → UNKNOWN_OPTION */
+function commanderCode(code: string): string {
+  return code
+    .replace(/^commander\./, '')
+    .replace(/([a-z])([A-Z])/g, '$1_$2')
+    .toUpperCase();
+}
+
+/**
+ * A file the operator named or a folder rds was pointed at is missing, a folder, or not
+ * writable by this user: an ordinary mistake (exit 2, one line naming the path), never
+ * "this is a bug". Covers SQLite's view of an unwritable state dir too.
+ */
+function fromSystemError(error: unknown): { code: string; message: string; exitCode: number } | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const e = error as { code?: unknown; path?: unknown; syscall?: unknown; name?: unknown; message?: unknown };
+  const code = typeof e.code === 'string' ? e.code : '';
+  const WHY: Record<string, string> = {
+    ENOENT: 'does not exist',
+    EACCES: 'is not accessible to this user (check its owner and mode)',
+    EPERM: 'is not accessible to this user (check its owner and mode)',
+    EISDIR: 'is a folder, not a file',
+    ENOTDIR: 'has a part that is not a folder',
+    EROFS: 'is on a read-only file system',
+    EEXIST: 'exists already',
+  };
+  if (typeof e.path === 'string' && WHY[code]) {
+    return { code, message: `${e.path} ${WHY[code]}`, exitCode: EXIT.USAGE };
+  }
+  if (e.name === 'SqliteError' && /^SQLITE_(CANTOPEN|READONLY|PERM|AUTH)/.test(code)) {
+    return {
+      code,
+      message: `the state database cannot be opened for writing (${String(e.message)}): the state dir must be writable by this user (see stateDir in the config)`,
+      exitCode: EXIT.USAGE,
+    };
+  }
+  return undefined;
 }

@@ -6,6 +6,7 @@ Examples:
   RDS_CONFIG=/etc/rds/config.json rds agents list
   rds pack-update --software-version 1.0.02-0 --script install.sh --module main.cgi=1.0.02:build/main.cgi -o u.rdsu
   rds push-all u.rdsu && rds verify --wait 30m
+  rds outbox list                            mail still queued, refused for good, or sent lately
   rds doctor                                 check config, keys, mail servers and devices: ok/FAIL and the fix
   rds agents show AGENT0000007               one agent: versions, rollouts, why an install failed, open faults
   rds quarantine list                        mail the checks refused, and why
@@ -14,9 +15,11 @@ Examples:
 
 Exit codes:
   0  done
-  1  done, but something failed (an agent failed verification, an install rolled back, …)
-  2  usage or config error
-  3  transient: a mail server or device could not be reached; nothing lost, try again
+  1  done, but something failed (an agent failed verification, an install rolled back,
+     a mail was refused for good, …)
+  2  usage or config error (also: SMTP login refused, TLS failed, not an SMTP port)
+  3  transient: a mail server or device could not be reached, or deferred (4xx); nothing
+     lost, the mail stays queued, try again
   4  rejected for security: bad signature, wrong sender, replay, tampered package, …
 
 Config: --config FILE, else $RDS_CONFIG. Logs: one line per event on stderr (a timestamp

@@ -4,6 +4,7 @@ import { readPublicKey } from '../core/crypto/keys.js';
 import { readCsv } from '../core/csv/csv.js';
 import { UsageError } from '../core/errors.js';
 import { addAgent, findAgent } from '../core/host/registry.js';
+import { hostFingerprint } from './agents-add.js';
 import { openContext } from './context.js';
 import type { CommandResult, GlobalOptions } from './types.js';
 
@@ -14,11 +15,30 @@ interface Row {
   note: string;
 }
 
+/** A file's text, or one line saying why not (missing, a folder, not readable). */
+function readText(file: string, what: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why =
+      code === 'ENOENT'
+        ? 'does not exist'
+        : code === 'EISDIR'
+          ? 'is a folder'
+          : code === 'EACCES'
+            ? 'is not readable by this user'
+            : `cannot be read (${code})`;
+    throw new UsageError('IMPORT_UNREADABLE', `${what} ${why}`, { cause: error });
+  }
+}
+
 /** CSV `id,address,key,note` (key: a path to an armored key, relative to the file) or a JSON array. */
 export function readImportFile(file: string): Row[] {
-  const text = fs.readFileSync(file, 'utf8');
+  const text = readText(file, `import file ${file}`);
   const base = path.dirname(path.resolve(file));
-  const keyText = (k: string) => (k.includes('BEGIN PGP PUBLIC KEY') ? k : fs.readFileSync(path.resolve(base, k), 'utf8'));
+  const keyText = (k: string) =>
+    k.includes('BEGIN PGP PUBLIC KEY') ? k : readText(path.resolve(base, k), `${file}: the key file ${path.resolve(base, k)}`);
   if (text.trimStart().startsWith('[')) {
     const rows = JSON.parse(text) as Partial<Row & { keyFile: string }>[];
     return rows.map((r, i) => {
@@ -46,6 +66,7 @@ export async function run(options: { args: string[] }, globals: GlobalOptions): 
   const ctx = await openContext(globals, 'agents import', { role: 'host' });
   try {
     const keys = await Promise.all(rows.map((r) => readPublicKey(r.key, `key of ${r.id}`)));
+    const own = await hostFingerprint(ctx);
     const added: string[] = [];
     const skipped: string[] = [];
     ctx.db.transaction(() => {
@@ -60,13 +81,18 @@ export async function run(options: { args: string[] }, globals: GlobalOptions): 
           return;
         }
         try {
-          addAgent(ctx.db, { id: row.id, address: row.address, key, note: row.note }, ctx.clock.now());
+          addAgent(ctx.db, { id: row.id, address: row.address, key, note: row.note }, ctx.clock.now(), own);
         } catch (error) {
           // nothing of the file is kept (one transaction); say which row met which agent
           if (error instanceof UsageError && error.code === 'KEY_IN_USE') {
             const holder = String(error.details?.agentId);
             const problem = added.includes(holder) ? `has the same key as agent '${holder}' earlier in the file` : error.message;
             throw new UsageError(error.code, `${file}, agent '${row.id}': ${problem}; nothing was imported`, { details: error.details });
+          }
+          if (error instanceof UsageError) {
+            throw new UsageError(error.code, `${file}, agent '${row.id}': ${error.message}; nothing was imported`, {
+              details: error.details,
+            });
           }
           throw error;
         }

@@ -3,7 +3,7 @@ import { eventsSince, queueTestAlert } from '../core/service/alerts.js';
 import { serviceSettings } from '../core/service/settings.js';
 import { parseDateArg } from './args.js';
 import { openContext } from './context.js';
-import { flushAll } from './mail-context.js';
+import { flushAll, mailExitCode, mailLine, summariseMail } from './mail-context.js';
 import { runServicePass } from './service-pass.js';
 import { formatTable, formatTime } from './table.js';
 import type { CommandResult, GlobalOptions } from './types.js';
@@ -25,15 +25,10 @@ export async function runTest(options: { to?: string }, globals: GlobalOptions):
       );
     }
     const sent = await queueTestAlert(ctx.db, { id: ctx.config.id, address: ctx.config.address }, settings, to, ctx.clock);
-    const flushed = await flushAll(ctx);
-    if (flushed.transient) {
-      return {
-        exitCode: EXIT.TRANSIENT,
-        data: { sent: [], queued: sent, transient: flushed.transient.message },
-        text: `mail server unreachable; the test alert stays queued: ${flushed.transient.message}`,
-      };
-    }
-    return { data: { sent }, text: sent.map((s) => `test alert sent to ${s.recipient}`).join('\n') };
+    const mail = summariseMail(ctx, await flushAll(ctx));
+    const went = !mail.stopped && mail.failed.length === 0;
+    const lines = [...sent.map((s) => `test alert ${went ? 'sent' : 'queued'} to ${s.recipient}`), mailLine(mail)].filter(Boolean);
+    return { exitCode: mailExitCode(EXIT.OK, mail), data: { sent, mail }, text: lines.join('\n') };
   } finally {
     ctx.close();
   }

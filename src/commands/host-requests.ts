@@ -7,7 +7,7 @@ import { answeredRequests, queueRequests } from '../core/host/requests.js';
 import { findRollout } from '../core/host/verify.js';
 import type { Context } from './context.js';
 import { takeInMail } from './host-inbox.js';
-import { flushAll } from './mail-context.js';
+import { flushAll, mailExitCode, mailLine, summariseMail } from './mail-context.js';
 import type { CommandResult } from './types.js';
 
 export interface RequestOptions {
@@ -27,21 +27,23 @@ export async function requestAndWait(
   what: string,
   options: RequestOptions,
 ): Promise<CommandResult> {
+  const waitMs = options.wait ? parseDuration(options.wait, '--wait') : 0; // checked before anything is sent
   const agents = selectAgents(ctx.db, options.agents, options.exclude);
   const self = { id: ctx.config.id, address: ctx.config.address, key: await ctx.privateKey() };
   const rolloutId = type === 'version-request' ? (findRollout(ctx.db)?.id ?? null) : null;
   const requests = await queueRequests(ctx.db, self, agents, type, { clock: ctx.clock, ttlMs: ctx.ttlMs, rolloutId });
   const flushed = await flushAll(ctx);
-  if (flushed.transient) {
+  if (flushed.stopped) {
+    const mail = summariseMail(ctx, flushed);
     return {
-      exitCode: EXIT.TRANSIENT,
-      data: { requested: requests, transient: flushed.transient.message },
-      text: `mail server unreachable; ${requests.length} requests stay queued`,
+      exitCode: mailExitCode(EXIT.OK, mail),
+      data: { requested: requests, answered: 0, missing: requests.map((r) => r.agentId), mail },
+      text: `requests for ${what} queued for ${requests.length} agents, not sent\n${mailLine(mail)}`,
     };
   }
   let answered = new Set<string>();
   if (options.wait) {
-    const deadline = Date.now() + parseDuration(options.wait, '--wait');
+    const deadline = Date.now() + waitMs;
     const ids = requests.map((r) => r.requestId);
     while (true) {
       await takeInMail(ctx);
@@ -51,12 +53,16 @@ export async function requestAndWait(
     }
   }
   const missing = requests.filter((r) => !answered.has(r.requestId)).map((r) => r.agentId);
-  const text = options.wait
-    ? `requested ${what} from ${requests.length} agents; ${answered.size} answered${missing.length > 0 ? `; no answer from ${missing.join(', ')}` : ''}`
-    : `requested ${what} from ${requests.length} agents`;
+  const mail = summariseMail(ctx, flushed);
+  const refused = new Set(mail.failed.filter((f) => f.ended).map((f) => f.to.toLowerCase()));
+  const reached = requests.filter((r) => !refused.has(agents.find((a) => a.id === r.agentId)?.address.toLowerCase() ?? '')).length;
+  const head = options.wait
+    ? `requested ${what} from ${reached} of ${requests.length} agents; ${answered.size} answered${missing.length > 0 ? `; no answer from ${missing.join(', ')}` : ''}`
+    : `requested ${what} from ${reached} of ${requests.length} agents`;
+  const line = mailLine(mail);
   return {
-    exitCode: options.wait && missing.length > 0 ? EXIT.FAILED : EXIT.OK,
-    data: { requested: requests, answered: answered.size, missing },
-    text,
+    exitCode: mailExitCode(options.wait && missing.length > 0 ? EXIT.FAILED : EXIT.OK, mail),
+    data: { requested: requests, answered: answered.size, missing, mail },
+    text: line ? `${head}\n${line}` : head,
   };
 }

@@ -7,7 +7,7 @@ import { replaceFileSafely } from '../core/fs/trust.js';
 import { listAgents } from '../core/host/registry.js';
 import { queueMessage } from '../core/message/outgoing.js';
 import { openContext } from './context.js';
-import { flushAll } from './mail-context.js';
+import { flushAll, mailExitCode, mailLine, summariseMail } from './mail-context.js';
 import type { CommandResult, GlobalOptions } from './types.js';
 
 /**
@@ -43,15 +43,18 @@ export async function run(_options: unknown, globals: GlobalOptions): Promise<Co
     writeSecretFile(retired, fs.readFileSync(ctx.config.keyFile));
     writeSecretFile(ctx.config.keyFile, pair.privateArmored);
     replaceFileSafely(path.join(keysDir, 'public.asc'), pair.publicArmored, 0o644);
-    const flushed = await flushAll(ctx);
+    const mail = summariseMail(ctx, await flushAll(ctx));
     const text = [
       `new host key ${pair.fingerprint}; the old one is kept in ${retired}`,
-      `announced to ${agents.length} agents${flushed.transient ? ' (queued: mail server unreachable, sent on the next run)' : ''}`,
+      `announcement signed by the old key queued for ${agents.length} agents`,
+      mailLine(mail),
       'pack update packages again: packages made before the rotation are encrypted to the old key',
-    ].join('\n');
+    ]
+      .filter(Boolean)
+      .join('\n');
     return {
-      exitCode: flushed.transient ? EXIT.TRANSIENT : EXIT.OK,
-      data: { fingerprint: pair.fingerprint, agents: agents.length, retired },
+      exitCode: mailExitCode(EXIT.OK, mail),
+      data: { fingerprint: pair.fingerprint, agents: agents.length, retired, mail },
       text,
     };
   } finally {

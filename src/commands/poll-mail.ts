@@ -1,11 +1,11 @@
 import { agentHandlers } from '../core/agent/handlers.js';
-import { REFUSAL, type TransientError } from '../core/errors.js';
+import { EXIT, REFUSAL } from '../core/errors.js';
 import { normaliseAddress } from '../core/message/accept.js';
 import { receiveExitCode, receiveMessages, wasProcessed } from '../core/message/inbound.js';
 import { agentHandlerContext } from './agent-handler-context.js';
 import { openContext } from './context.js';
 import { runEvery } from './every.js';
-import { flushAll, openMailInbox } from './mail-context.js';
+import { flushAll, mailExitCode, mailLine, openMailInbox, summariseMail } from './mail-context.js';
 import type { CommandResult, GlobalOptions } from './types.js';
 
 export async function run(options: { every?: string; max?: string }, globals: GlobalOptions): Promise<CommandResult> {
@@ -15,7 +15,7 @@ export async function run(options: { every?: string; max?: string }, globals: Gl
     const { deviceHandlers } = await import('../core/agent/device-handlers.js');
     const handlers = agentHandlers(handlerCtx, deviceHandlers(handlerCtx));
     const pass = async (): Promise<CommandResult> => {
-      const before = await flushAll(ctx).catch((error) => ({ sent: [], failed: [], transient: error as TransientError }));
+      const before = await flushAll(ctx); // replies of earlier runs
       const inbox = await openMailInbox(ctx);
       let received: Awaited<ReturnType<typeof receiveMessages>>;
       try {
@@ -44,22 +44,26 @@ export async function run(options: { every?: string; max?: string }, globals: Gl
       } finally {
         await inbox.close();
       }
-      const after = before.transient ? before : await flushAll(ctx);
-      const transient = after.transient;
-      const exitCode = receiveExitCode(received, Boolean(transient));
+      const after = before.stopped ? undefined : await flushAll(ctx);
+      const mail = summariseMail(ctx, before, after);
+      // README's table: an install that rolled back is 1 ("done, but something failed"),
+      // below refused mail (4); the mail rule of mailExitCode comes first
+      const rolledBack = received.processed.some((p) => p.type === 'update' && p.outcome === 'rolled-back');
+      const own = receiveExitCode(received, false);
+      const exitCode = mailExitCode(own !== EXIT.OK ? own : rolledBack ? EXIT.FAILED : EXIT.OK, mail);
       const lines = [
         ...received.processed.map((p) => `${p.type} ${p.id}: ${p.outcome}`),
         ...received.quarantined.map((q) => `quarantined ${q.code}: ${q.reason}`),
         ...received.failed.map((f) => `left in the inbox (a bug, see the log): ${f.error}`),
       ];
-      if (transient) lines.push(`mail server unreachable, replies stay queued: ${transient.message}`);
+      const line = mailLine(mail);
+      if (line) lines.push(line);
       return {
         exitCode,
         data: {
           processed: received.processed,
           quarantined: received.quarantined,
-          sent: before.sent.length + (after === before ? 0 : after.sent.length),
-          transient: transient?.message,
+          mail,
         },
         text: lines.length > 0 ? lines.join('\n') : 'no mail',
       };

@@ -59,19 +59,24 @@ export async function run(options: PushOptions, globals: GlobalOptions): Promise
     });
     bar.stop();
     const failed = result.agents.filter((a) => a.status !== 'sent' && a.status !== 'would-send');
-    const exitCode = result.transient ? EXIT.TRANSIENT : failed.length > 0 ? EXIT.FAILED : EXIT.OK;
+    const exitCode = result.stopped ? result.stopped.exitCode : failed.length > 0 ? EXIT.FAILED : EXIT.OK;
     const table = formatTable(
       ['Agent ID', 'Mail address', 'Status', 'Error'],
       result.agents.map((a) => [a.agentId, a.address, a.status, a.error ?? '']),
     );
+    const sent = result.agents.length - failed.length;
     const head = result.dryRun
       ? `dry run: would push ${result.target} (package ${result.packageId}) to ${result.agents.length} agents`
-      : `rollout ${result.rolloutId}: ${result.target} sent to ${result.agents.length - failed.length} of ${result.agents.length} agents`;
-    const tail = result.transient
-      ? `\nmail server unreachable; the rest stays queued: rds push-all --retry-failed ${result.rolloutId}`
-      : failed.length > 0
-        ? `\nretry with: rds push-all --retry-failed ${result.rolloutId}`
-        : '';
+      : `rollout ${result.rolloutId}: ${result.target} sent to ${sent} of ${result.agents.length} agents`;
+    const queued = result.agents.filter((a) => a.status === 'queued').length;
+    const ended = result.agents.filter((a) => a.status === 'send-failed').length;
+    const tail = result.dryRun
+      ? ''
+      : result.stopped
+        ? `\nmail: ${sent} sent, ${queued} still queued: ${result.stopped.message}${result.stopped.exitCode === EXIT.USAGE ? '; fix the config, then' : ';'} rds push-all --retry-failed ${result.rolloutId}`
+        : failed.length > 0
+          ? `\nmail: ${sent} sent, ${ended} failed${queued > 0 ? `, ${queued} still queued` : ''}; retry with: rds push-all --retry-failed ${result.rolloutId}`
+          : '';
     return { exitCode, data: result, text: `${head}\n${table}${tail}` };
   } finally {
     ctx.close();

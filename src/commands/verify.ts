@@ -4,6 +4,7 @@ import { EXIT } from '../core/errors.js';
 import { allReplied, type VerifyReport, verifyFleet } from '../core/host/verify.js';
 import { lastLogLine } from '../core/install/log-tail.js';
 import { showText } from '../core/text/show.js';
+import { parseVersion } from '../core/version/version.js';
 import { openContext } from './context.js';
 import { takeInMail } from './host-inbox.js';
 import { formatTable, formatTime } from './table.js';
@@ -28,6 +29,7 @@ export async function run(
   options: { target?: string; rollout?: string; wait?: string; noInbox?: boolean },
   globals: GlobalOptions,
 ): Promise<CommandResult> {
+  if (options.target !== undefined) parseVersion(options.target, '--target');
   const ctx = await openContext(globals, 'verify', { role: 'host', lock: 'inbox' });
   try {
     const deadline = options.wait ? Date.now() + parseDuration(options.wait, '--wait') : 0;

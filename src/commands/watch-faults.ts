@@ -6,7 +6,7 @@ import { EXIT } from '../core/errors.js';
 import { agentHandlerContext } from './agent-handler-context.js';
 import { openContext } from './context.js';
 import { runEvery } from './every.js';
-import { flushAll } from './mail-context.js';
+import { flushAll, mailExitCode, mailLine, summariseMail } from './mail-context.js';
 import type { CommandResult, GlobalOptions } from './types.js';
 
 export async function run(options: { every?: string }, globals: GlobalOptions): Promise<CommandResult> {
@@ -17,26 +17,28 @@ export async function run(options: { every?: string }, globals: GlobalOptions): 
     const ackWindowMs = parseDuration(ctx.config.ackWindow ?? '30m', 'ackWindow');
     return await runEvery(options.every, ctx.logger, async () => {
       const pass = await watchFaultsPass(ctx.db, listDevices(ctx.db), { drivers, clock: ctx.clock, logger: ctx.logger });
-      const mail = await queueFaultMail(handlerCtx, ackWindowMs);
+      const reports = await queueFaultMail(handlerCtx, ackWindowMs);
       // silence at the host means something only if the agent speaks when all is well
       const heartbeat = heartbeatDue(handlerCtx) ? await queueHeartbeat(handlerCtx) : undefined;
-      const flushed = await flushAll(ctx);
+      const mail = summariseMail(ctx, await flushAll(ctx));
       const lines = pass.reports.map(
         (r) => `${r.kind} ${r.event.code}${r.event.subunit ? ` (${r.event.subunit})` : ''} on ${r.event.deviceId}`,
       );
-      if (mail.resent) lines.push(`resent ${mail.resent} unacknowledged report(s)`);
-      if (mail.unacknowledged) lines.push(`${mail.unacknowledged} report(s) stayed unacknowledged after the resend`);
+      if (reports.resent) lines.push(`resent ${reports.resent} unacknowledged report(s)`);
+      if (reports.unacknowledged) lines.push(`${reports.unacknowledged} report(s) stayed unacknowledged after the resend`);
       for (const d of pass.devices.filter((x) => !x.ok)) lines.push(`${d.deviceId}: ${d.error?.message ?? 'unreachable'}`);
-      if (flushed.transient) lines.push(`mail server unreachable; reports stay queued: ${flushed.transient.message}`);
-      const exitCode = flushed.transient || (pass.failed > 0 && pass.failed === pass.devices.length) ? EXIT.TRANSIENT : EXIT.OK;
+      const line = mailLine(mail);
+      if (line) lines.push(line);
+      // README's table: a device that could not be reached is 3 (the others were polled)
+      const exitCode = mailExitCode(pass.failed > 0 ? EXIT.TRANSIENT : EXIT.OK, mail);
       return {
         exitCode,
         data: {
           devices: pass.devices.map(({ snapshot: _s, ...d }) => d),
           reports: pass.reports,
+          faultMail: reports,
           mail,
           heartbeat: heartbeat ?? null,
-          transient: flushed.transient?.message,
         },
         text:
           (lines.length > 0 ? lines.join('\n') : `${pass.devices.length} device(s) polled, nothing new`) +

@@ -57,8 +57,9 @@ beforeAll(async () => {
   );
   rolloutId = (JSON.parse((await run(host, 0, '--json', 'push-all', pkg)).stdout) as { rolloutId: string }).rolloutId;
   await run(good, 0, 'poll-mail');
-  // setup only: the exit code of a rolled-back poll is issue 10 part 1's to settle
+  // README's table: an install that rolled back is exit 1 ("done, but something failed")
   const polled = await rds(['--config', bad.config, 'poll-mail'], { cwd: root });
+  expect(polled.code, polled.stderr).toBe(1);
   expect(polled.stdout).toMatch(/rolled-back/);
   await run(host, 0, 'inbox');
 }, 120_000);

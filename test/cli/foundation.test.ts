@@ -285,7 +285,7 @@ describe('refused packages (exit 4): nothing from them runs', () => {
   it('a package wrapped for another agent', async () => {
     const marker = unique('marker');
     const file = await packFor(other, { version: '1.0.02-0', script: installScript(marker) });
-    await expectRefused(file, marker, /not for this agent/);
+    await expectRefused(file, marker, /not encrypted for this node's key [0-9A-F]{40}/);
   });
 
   it('a package signed by another host', async () => {

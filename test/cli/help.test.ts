@@ -30,6 +30,7 @@ const TOP_LEVEL = [
   'init',
   'keys',
   'demo',
+  'outbox',
   'doctor',
   'quarantine',
 ];
@@ -41,6 +42,7 @@ const GROUPS: Record<string, string[]> = {
   supplies: ['list'],
   alerts: ['test', 'feed'],
   keys: ['export', 'show'],
+  outbox: ['list', 'retry', 'drop'],
   quarantine: ['list', 'show', 'release'],
 };
 

@@ -52,7 +52,7 @@ beforeAll(async () => {
 
   fs.writeFileSync(path.join(a2.installRoot, 'fail-install'), '');
   ids.push(await pushVersion('1.0.03-0'));
-  expect((await run(a2, 0, 'poll-mail')).stdout).toMatch(/update .*: rolled-back/);
+  expect((await run(a2, 1, 'poll-mail')).stdout).toMatch(/update .*: rolled-back/);
   await run(host, 0, 'inbox');
 }, 120_000);
 

@@ -286,13 +286,13 @@ describe('silence', () => {
     ]);
     expect(feed.events[0]).toMatchObject({ source: 'host', severity: 'warning', deviceId: 'mfp-sharp', subject: 'Magenta Toner' });
     expect((await run(host, 0, 'alerts', 'test', '--to', 'test@service.example')).stdout.trim()).toBe(
-      'test alert sent to test@service.example',
+      'test alert sent to test@service.example\nmail: 1 sent',
     );
     const sample = await simpleParser(mailsTo('test@service.example')[0] as string);
     expect(sample.subject).toBe('[rds] test alert from HOST');
     expect(sample.text).toContain('a sample event from rds alerts test');
     const both = (await run(host, 0, 'alerts', 'test')).stdout.trim().split('\n');
-    expect(both).toEqual([`test alert sent to ${DESK}`, 'test alert sent to critical@service.example']);
+    expect(both).toEqual([`test alert sent to ${DESK}`, 'test alert sent to critical@service.example', 'mail: 2 sent']);
     const bad = await rds(['--config', host.config, 'alerts', 'feed', '--since', 'yesterday'], { cwd: root });
     expect(bad.code).toBe(2);
     expect(bad.stderr.trim()).toMatch(/^rds: --since 'yesterday' is not a date or time/);

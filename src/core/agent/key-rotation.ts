@@ -34,6 +34,6 @@ export function handleKeyRotation(ctx: AgentHandlerContext): Handler {
     replaceFileSafely(file, key.armor(), 0o644);
     ctx.hostKey = key; // later messages of this same pass are checked against the new key
     ctx.logger.warn('host key rotated', { fingerprint: fingerprint.toUpperCase() });
-    return `re-pinned ${fingerprint.toUpperCase().slice(-16)}`;
+    return `re-pinned ${fingerprint.toUpperCase()}`;
   };
 }

@@ -16,7 +16,7 @@ async function openConf(file: string, options: { create: boolean }): Promise<Con
   const cached = options.create ? undefined : loaded.get(abs);
   if (cached && fs.existsSync(abs)) return cached;
   if (!options.create && !fs.existsSync(abs)) {
-    throw new UsageError('CONFIG_NOT_FOUND', `config ${abs} does not exist (create one with 'rds init', or pass --config)`);
+    throw new UsageError('CONFIG_NOT_FOUND', `config ${abs} does not exist: set RDS_CONFIG or pass --config (rds init writes one)`);
   }
   try {
     const conf = new Conf<Record<string, unknown>>({

@@ -49,7 +49,12 @@ export async function verifySignedDataByAny(
   const index = candidates.findIndex((key) => issuers.some((id) => keyIdsOf(key).has(id)));
   const trusted = candidates[index];
   if (!trusted) {
-    throw new SecurityError(REFUSAL.UNKNOWN_KEY, `payload is signed by key ${issuers.join(', ')}, not by the trusted key`);
+    // a signature names only a key ID (the last 16 hex of a fingerprint); the trusted keys are shown in full
+    const expected = candidates.map((key) => key.getFingerprint().toUpperCase()).join(', ');
+    throw new SecurityError(
+      REFUSAL.UNKNOWN_KEY,
+      `payload is signed by key ID ${issuers.map((i) => i.toUpperCase()).join(', ')}, not by the trusted key ${expected || '(none)'}`,
+    );
   }
   const trustedIds = keyIdsOf(trusted);
   let result: openpgp.VerifyMessageResult<Uint8Array>;

@@ -1,3 +1,4 @@
+import { isIPv4, isIPv6 } from 'node:net';
 import { UsageError } from '../errors.js';
 import type { IppDeviceConfig, SimulatedDeviceConfig, SnmpDeviceConfig, SnmpV3Config } from './types.js';
 
@@ -90,15 +91,23 @@ function optionalString(raw: unknown, name: string): string | undefined {
 
 /** `HOST`, `HOST:PORT`, `[v6addr]` or `[v6addr]:PORT` → address and port (SPEC --address). */
 export function parseDeviceAddress(text: string): { address: string; port?: number } {
+  const wrong = () => bad(`address "${text}" is not HOST[:PORT] (a host name, IPv4, or IPv6 in brackets: [2001:db8::1]:161)`);
   const v6 = /^\[([^\]]+)\](?::(\d+))?$/.exec(text);
-  if (v6) return { address: v6[1] as string, ...(v6[2] ? { port: integer(v6[2], 'port', 1, 65535) } : {}) };
+  if (v6) {
+    if (!isIPv6(v6[1] as string)) wrong();
+    return { address: v6[1] as string, ...(v6[2] ? { port: integer(v6[2], 'port', 1, 65535) } : {}) };
+  }
   const parts = text.split(':');
-  if (!text.trim() || (parts.length === 2 && !parts[0])) bad(`address "${text}" is not HOST[:PORT] (IPv6 in brackets: [2001:db8::1]:161)`);
-  // one colon: HOST:PORT; more: a bare IPv6 address without a port
-  if (parts.length === 2) return { address: parts[0] as string, port: integer(parts[1], 'port', 1, 65535) };
-  return { address: text };
+  // more than one colon: a bare IPv6 address without a port, and nothing else
+  if (parts.length > 2) return isIPv6(text) ? { address: text } : wrong();
+  const host = parts[0] as string;
+  if (!isIPv4(host) && !HOST_NAME.test(host)) wrong();
+  if (parts.length === 2) return { address: host, port: integer(parts[1], 'port', 1, 65535) };
+  return { address: host };
 }
 
+/** RFC 1123 host names: labels of letters, digits and inner hyphens, at most 253 characters. */
+const HOST_NAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
 function validateIpp(c: Record<string, unknown>): IppDeviceConfig {
   const example = 'e.g. --address ipp://192.0.2.20:631/ipp/print';
   if (typeof c.url !== 'string' || !c.url) return bad(`an IPP device needs --address, ${example}`);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type * as openpgp from 'openpgp';
 import type { Clock } from '../clock.js';
-import { UsageError } from '../errors.js';
+import { REFUSAL, SecurityError, UsageError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { MailSender } from '../mail/types.js';
 import { SharedBase64 } from '../message/base64-lines.js';
@@ -64,13 +64,14 @@ export interface PushResult {
   target: string;
   dryRun: boolean;
   agents: PushAgentStatus[];
-  transient?: string;
+  /** the flush stopped early (server unreachable, 4xx, login/TLS/URL wrong): the rest stays queued */
+  stopped?: { code: string; message: string; exitCode: number };
 }
 
 export async function pushAll(input: PushInput): Promise<PushResult> {
   const { db, clock } = input;
   const bytes = readPackageFile(input.file);
-  const manifest = await readPackageManifest(input.file, input.self.key);
+  const manifest = await readOwnPackage(input.file, input.self.key);
   const size = estimateMailSize(bytes.length);
   if (size > input.maxMessageSize) {
     throw new UsageError(
@@ -125,6 +126,13 @@ export async function pushAll(input: PushInput): Promise<PushResult> {
       if (sent === undefined) fresh.push(agent);
     }
   })();
+  if (input.retryRollout) {
+    // --retry-failed: a mail that ended (refused for good, dropped) is queued again, once
+    const requeue = db.prepare(
+      "UPDATE outbox SET state = NULL, ended_at = NULL, ended_reason = NULL WHERE kind = 'update' AND ref = ? AND sent_at IS NULL AND state IS NOT NULL",
+    );
+    for (const agent of input.agents) requeue.run(`${prefix}${agent.id}`);
+  }
   const leftovers = pendingOutbox(db, { kind: 'update', refPrefix: prefix });
   // The first mails go out while the next agents' session keys are wrapped and payloads
   // signed (~10 ms of CPU per agent, 10 s for 1,000 agents before the first mail otherwise);
@@ -140,6 +148,30 @@ export async function pushAll(input: PushInput): Promise<PushResult> {
     }
   }
   return summarise(db, rolloutId, manifest.packageId, manifest.softwareVersion, input.agents, flush);
+}
+
+/**
+ * The package as this host made it. On the host a file that is no package, or one packed
+ * for another (a rotated-away) key, is the operator's mistake: one usage line (exit 2),
+ * not a security refusal with OpenPGP internals; agents still refuse such mail (exit 4).
+ */
+async function readOwnPackage(file: string, key: openpgp.PrivateKey) {
+  try {
+    return await readPackageManifest(file, key);
+  } catch (error) {
+    if (!(error instanceof SecurityError)) throw error;
+    const fingerprint = key.getFingerprint().toUpperCase();
+    if (error.code === REFUSAL.PACKAGE_NOT_FOR_ME) {
+      throw new UsageError(
+        'PACKAGE_OTHER_KEY',
+        `${file} was not packed with this host's key ${fingerprint} (made before rds keys rotate?): pack it again with rds pack-update`,
+        { cause: error },
+      );
+    }
+    throw new UsageError('NOT_A_PACKAGE', `${file} is not an update package made by rds pack-update on this host (${error.message})`, {
+      cause: error,
+    });
+  }
 }
 
 /** Leftovers of an earlier attempt first, then each fresh agent's mail, queued just before it is handed out. */
@@ -241,8 +273,10 @@ async function sendUpdates(
 ): Promise<FlushResult | undefined> {
   if (!input.sender || total === 0) return undefined;
   const sender = await input.sender();
-  const setStatus = input.db.prepare(
-    'UPDATE rollout_agents SET status = ?, sent_at = ?, error = ?, message_id = ? WHERE rollout_id = ? AND agent_id = ?',
+  // flushOutbox keeps rollout_agents in step with the outbox (sent, or ended as failed); a
+  // failure that leaves the mail queued is shown here as send-failed until a flush sends it
+  const setFailed = input.db.prepare(
+    "UPDATE rollout_agents SET status = 'send-failed', error = ?, message_id = ? WHERE rollout_id = ? AND agent_id = ? AND status != 'sent'",
   );
   let done = 0;
   try {
@@ -254,14 +288,7 @@ async function sendUpdates(
       clock: input.clock,
       onSent: (item, error) => {
         const [rolloutId, agentId] = (item.ref ?? ':').split(':') as [string, string];
-        setStatus.run(
-          error ? 'send-failed' : 'sent',
-          error ? null : input.clock.now().toISOString(),
-          error ?? null,
-          item.messageId,
-          rolloutId,
-          agentId,
-        );
+        if (error) setFailed.run(error, item.messageId, rolloutId, agentId);
         input.onProgress?.(++done, total, agentId, error);
       },
     });
@@ -293,6 +320,6 @@ function summarise(
       const row = byId.get(a.id);
       return { agentId: a.id, address: a.address, status: row?.status ?? 'queued', ...(row?.error ? { error: row.error } : {}) };
     }),
-    ...(flush?.transient ? { transient: flush.transient.message } : {}),
+    ...(flush?.stopped ? { stopped: { code: flush.stopped.code, message: flush.stopped.message, exitCode: flush.stopped.exitCode } } : {}),
   };
 }

@@ -3,6 +3,10 @@ import { UsageError } from '../errors.js';
 import { normaliseAddress } from '../message/accept.js';
 import type { Db } from '../store/db.js';
 
+/** local@domain: no spaces, brackets or quotes, a dotted domain of letters, digits and hyphens. */
+export const MAIL_ADDRESS =
+  /^[^\s@<>()[\]\\,;:"]{1,64}@(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+
 /** The fleet registry (host), in registry order: the original system's VersionManager list. */
 export interface AgentRecord {
   id: string;
@@ -47,9 +51,26 @@ export function findAgentsByAddress(db: Db, address: string): AgentRecord[] {
   return (db.prepare('SELECT * FROM agents WHERE lower(address) = ? ORDER BY seq').all(normaliseAddress(address)) as Row[]).map(fromRow);
 }
 
-export function addAgent(db: Db, agent: { id: string; address: string; key: openpgp.PublicKey; note: string }, now: Date): AgentRecord {
+export function addAgent(
+  db: Db,
+  agent: { id: string; address: string; key: openpgp.PublicKey; note: string },
+  now: Date,
+  hostFingerprint?: string,
+): AgentRecord {
+  if (!MAIL_ADDRESS.test(agent.address)) {
+    throw new UsageError(
+      'BAD_ADDRESS',
+      `--address '${agent.address.slice(0, 80)}' is not a mail address (expected local@domain, e.g. agent1@customer.example)`,
+    );
+  }
   if (findAgent(db, agent.id)) throw new UsageError('AGENT_EXISTS', `agent '${agent.id}' is already registered`);
   const fingerprint = agent.key.getFingerprint().toUpperCase();
+  if (hostFingerprint && fingerprint === hostFingerprint.toUpperCase()) {
+    throw new UsageError(
+      'HOST_KEY_AS_AGENT_KEY',
+      `key ${fingerprint} is this host's own key, not an agent's: give the key \`rds keys export\` prints on the agent`,
+    );
+  }
   // One key, one agent: a second id on the same key could speak for the first one.
   const holder = db.prepare('SELECT id FROM agents WHERE fingerprint = ?').get(fingerprint) as { id: string } | undefined;
   if (holder) {

@@ -86,13 +86,31 @@ describe('SMTP sender', () => {
   });
 
   it.each([
-    ['answers garbage instead of a greeting', (socket: net.Socket) => socket.write('HTTP/1.1 400 Bad Request\r\n\r\n')],
-    ['accepts the connection but never greets', () => {}],
-  ])('reports a server that %s as transient', async (_what, onConnection) => {
+    ['greets like an IMAP server', '* OK [CAPABILITY IMAP4rev1] Dovecot ready.'],
+    ['greets like a POP3 server', '+OK Dovecot ready.'],
+    ['answers HTTP', 'HTTP/1.1 400 Bad Request'],
+  ])('reports a server that %s as a config error naming the port (exit 2)', async (_what, greeting) => {
+    const server = net.createServer((socket) => {
+      socket.on('error', () => {});
+      socket.write(`${greeting}\r\n`);
+      cleanups.push(async () => {
+        socket.destroy();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const { port } = server.address() as net.AddressInfo;
+    const sender = await createSmtpSender(url(`smtp://127.0.0.1:${port}`), { timeoutMs: 2000 });
+    cleanups.push(() => sender.close());
+    const error = await sender.sendRaw(ENVELOPE, RAW).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'SMTP_NOT_SMTP', exitCode: 2 });
+    expect((error as Error).message).toMatch(new RegExp(`^127\\.0\\.0\\.1:${port} is not an SMTP server .*check the port`));
+  });
+
+  it('reports a server that accepts the connection but never greets as transient', async () => {
     const sockets: net.Socket[] = [];
     const server = net.createServer((socket) => {
       sockets.push(socket);
-      onConnection(socket);
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));

@@ -123,6 +123,14 @@ export function toSmtpError(error: unknown, url: ServerMailUrl): RdsError {
       options,
     );
   }
+  // a greeting that is no SMTP reply at all ("* OK … IMAP", "+OK" POP3): the URL names the wrong port
+  if (failure.code === 'EPROTOCOL' && typeof failure.response === 'string' && !/^\d{3}/.test(failure.response)) {
+    return new UsageError(
+      'SMTP_NOT_SMTP',
+      `${server} is not an SMTP server (it greeted with "${describeCause(failure.response).slice(0, 60)}"): check the port of the smtp URL (submission is 587, smtps 465; 143/993 are IMAP)`,
+      options,
+    );
+  }
   const kind = classifyConnectionError(error);
   if (kind === 'tls') {
     return new UsageError(

@@ -1,5 +1,5 @@
 import type { Clock } from '../clock.js';
-import { isRdsError, TransientError } from '../errors.js';
+import { isRdsError, type RdsError, TransientError, UsageError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Envelope, MailSender } from '../mail/types.js';
 import type { Db } from '../store/db.js';
@@ -63,11 +63,12 @@ interface Row {
   attempts: number;
 }
 
+/** Items waiting to be sent; ended ones (failed for good, dropped) are never taken again. */
 export function pendingOutbox(db: Db, filter?: { kind?: string; refPrefix?: string }): OutboxItem[] {
   const rows = db
     .prepare(
       `SELECT seq, message_id, kind, ref, env_from, env_to, raw, compose, attempts FROM outbox
-       WHERE sent_at IS NULL AND (? IS NULL OR kind = ?) AND (? IS NULL OR ref LIKE ? || '%') ORDER BY seq`,
+       WHERE sent_at IS NULL AND state IS NULL AND (? IS NULL OR kind = ?) AND (? IS NULL OR ref LIKE ? || '%') ORDER BY seq`,
     )
     .all(filter?.kind ?? null, filter?.kind ?? null, filter?.refPrefix ?? null, filter?.refPrefix ?? null) as Row[];
   return rows.map((r) => ({
@@ -83,14 +84,95 @@ export function pendingOutbox(db: Db, filter?: { kind?: string; refPrefix?: stri
 }
 
 export function countPending(db: Db): number {
-  return (db.prepare('SELECT count(*) AS n FROM outbox WHERE sent_at IS NULL').get() as { n: number }).n;
+  return (db.prepare('SELECT count(*) AS n FROM outbox WHERE sent_at IS NULL AND state IS NULL').get() as { n: number }).n;
+}
+
+export interface FlushFailure {
+  item: OutboxItem;
+  error: string;
+  /** true: refused for good (5xx, too large), the item ended as failed; false: it stays queued */
+  ended: boolean;
 }
 
 export interface FlushResult {
   sent: OutboxItem[];
-  failed: { item: OutboxItem; error: string }[];
-  /** set when the server could not be reached: the rest stays queued (exit 3) */
-  transient?: TransientError;
+  failed: FlushFailure[];
+  /**
+   * Set when the flush stopped early and the rest stays queued: a TransientError (server
+   * unreachable, 4xx: exit 3) or a UsageError (login refused, TLS, not an SMTP server: exit 2).
+   */
+  stopped?: RdsError;
+}
+
+/**
+ * Does this failure stop the whole flush? Unreachable servers and deferrals (4xx) do, and so
+ * do config errors (the login, TLS or the URL is wrong): the next mail would meet the same
+ * fate, and no mail is at fault, so none is marked failed.
+ */
+export function stopsFlush(error: RdsError): boolean {
+  if (error instanceof TransientError) return true;
+  return error instanceof UsageError && !ENDS_ITEM.has(error.code);
+}
+
+/** Failures of one mail that no retry can fix: the item ends as failed with its reason. */
+const ENDS_ITEM = new Set(['SMTP_REJECTED', 'MAIL_TOO_LARGE', 'MAILDIR_BAD_ADDRESS']);
+
+/**
+ * A queued update mail and its rollout's agent status agree whoever sends it (push-all, or
+ * the flush of any later host command): status `sent` once the mail is out, `send-failed`
+ * with the reason when it ended, so `push-all --retry-failed` never sends a second copy.
+ */
+function syncRollout(db: Db, item: OutboxItem, outcome: { sentAt: string } | { error: string }): void {
+  if (item.kind !== 'update' || !item.ref) return;
+  const at = item.ref.indexOf(':');
+  if (at < 0) return;
+  const rolloutId = item.ref.slice(0, at);
+  const agentId = item.ref.slice(at + 1);
+  db.prepare('UPDATE rollout_agents SET status = ?, sent_at = ?, error = ?, message_id = ? WHERE rollout_id = ? AND agent_id = ?').run(
+    'sentAt' in outcome ? 'sent' : 'send-failed',
+    'sentAt' in outcome ? outcome.sentAt : null,
+    'error' in outcome ? outcome.error : null,
+    item.messageId,
+    rolloutId,
+    agentId,
+  );
+}
+
+/** End one queued item without sending it (`rds outbox drop`, a removed agent). */
+export function endItem(db: Db, seq: number, state: 'failed' | 'dropped', reason: string, now: Date): boolean {
+  const info = db
+    .prepare('UPDATE outbox SET state = ?, ended_at = ?, ended_reason = ? WHERE seq = ? AND sent_at IS NULL AND state IS NULL')
+    .run(state, now.toISOString(), reason, seq);
+  if (info.changes === 0) return false;
+  const row = db.prepare('SELECT seq, message_id, kind, ref FROM outbox WHERE seq = ?').get(seq) as {
+    seq: number;
+    message_id: string;
+    kind: string;
+    ref: string | null;
+  };
+  syncRollout(db, { seq, messageId: row.message_id, kind: row.kind, ref: row.ref } as OutboxItem, { error: reason });
+  return true;
+}
+
+/** An ended item (failed or dropped) back to the queue; false when it is not ended. */
+export function requeueItem(db: Db, seq: number): boolean {
+  return (
+    db
+      .prepare(
+        'UPDATE outbox SET state = NULL, ended_at = NULL, ended_reason = NULL WHERE seq = ? AND sent_at IS NULL AND state IS NOT NULL',
+      )
+      .run(seq).changes > 0
+  );
+}
+
+/** End every queued mail to ADDRESS (its agent was removed); how many ended. */
+export function endMailTo(db: Db, address: string, reason: string, now: Date): number {
+  const rows = db.prepare('SELECT seq FROM outbox WHERE sent_at IS NULL AND state IS NULL AND lower(env_to) = lower(?)').all(address) as {
+    seq: number;
+  }[];
+  let n = 0;
+  for (const r of rows) if (endItem(db, r.seq, 'dropped', reason, now)) n++;
+  return n;
 }
 
 export interface FlushOptions {
@@ -111,14 +193,18 @@ export interface FlushOptions {
 
 /**
  * Send queued mail, several at once (the SMTP adapter pools connections). A rejection of
- * one message (5xx) is recorded on it and the rest go on; an unreachable server stops the
- * flush and leaves everything unsent queued for the next run.
+ * one message for good (5xx) ends that item as failed with its reason and the rest go on;
+ * an unreachable server, a deferral (4xx) or a config error (login, TLS, not SMTP) stops
+ * the flush and leaves everything unsent queued for the next run.
  */
 export async function flushOutbox(db: Db, sender: MailSender, options: FlushOptions): Promise<FlushResult> {
   const items = options.source ? [] : (options.items ?? pendingOutbox(db));
   const result: FlushResult = { sent: [], failed: [] };
-  const markSent = db.prepare('UPDATE outbox SET sent_at = ?, attempts = attempts + 1, last_error = NULL WHERE seq = ?');
-  const markFailed = db.prepare('UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE seq = ?');
+  const markSent = db.prepare('UPDATE outbox SET sent_at = ?, attempts = attempts + 1, last_error = NULL, last_tried_at = ? WHERE seq = ?');
+  const markTried = db.prepare('UPDATE outbox SET attempts = attempts + 1, last_error = ?, last_tried_at = ? WHERE seq = ?');
+  const markEnded = db.prepare(
+    "UPDATE outbox SET attempts = attempts + 1, last_error = ?, last_tried_at = ?, state = 'failed', ended_at = ?, ended_reason = ? WHERE seq = ?",
+  );
   let next = 0;
   let sourceFailed: { error: unknown } | undefined;
   const take = async (): Promise<OutboxItem | undefined> => {
@@ -132,27 +218,50 @@ export async function flushOutbox(db: Db, sender: MailSender, options: FlushOpti
     }
   };
   const worker = async () => {
-    while (!result.transient && !sourceFailed) {
+    while (!result.stopped && !sourceFailed) {
       const item = await take();
-      if (!item || result.transient) return;
+      if (!item || result.stopped) return;
       try {
         const raw = item.raw ?? (await (options.build ?? missingBuilder)(item));
         await sender.sendRaw(item.envelope, raw);
-        markSent.run(options.clock.now().toISOString(), item.seq);
+        const at = options.clock.now().toISOString();
+        db.transaction(() => {
+          markSent.run(at, at, item.seq);
+          syncRollout(db, item, { sentAt: at });
+        })();
         result.sent.push(item);
         options.onSent?.(item);
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
-        if (error instanceof TransientError) {
-          result.transient ??= error;
-          markFailed.run(message, item.seq);
+        if (!isRdsError(error)) throw error;
+        const at = options.clock.now().toISOString();
+        if (stopsFlush(error)) {
+          if (!result.stopped) {
+            // on stderr too (cron mail, log files): the command's mail line says it on stdout
+            options.logger.warn('mail not sent, the rest stays queued', {
+              to: item.envelope.to.join(','),
+              kind: item.kind,
+              error: message,
+            });
+          }
+          result.stopped ??= error;
+          markTried.run(message, at, item.seq);
           return;
         }
-        if (!isRdsError(error)) throw error;
-        markFailed.run(message, item.seq);
-        result.failed.push({ item, error: message });
+        const ended = ENDS_ITEM.has(error.code);
+        db.transaction(() => {
+          if (ended) {
+            markEnded.run(message, at, at, message, item.seq);
+            syncRollout(db, item, { error: message });
+          } else markTried.run(message, at, item.seq);
+        })();
+        result.failed.push({ item, error: message, ended });
         options.onSent?.(item, message);
-        options.logger.warn('mail refused', { to: item.envelope.to.join(','), kind: item.kind, error: message });
+        options.logger.warn(ended ? 'mail refused for good' : 'mail refused', {
+          to: item.envelope.to.join(','),
+          kind: item.kind,
+          error: message,
+        });
       }
     }
   };
@@ -163,4 +272,83 @@ export async function flushOutbox(db: Db, sender: MailSender, options: FlushOpti
 
 async function missingBuilder(item: OutboxItem): Promise<Buffer> {
   throw new Error(`outbox item ${item.messageId} has no raw mail and no builder`);
+}
+
+/** One row of `rds outbox list`: what waits, how often it was tried, the last server answer. */
+export interface OutboxEntry {
+  seq: number;
+  messageId: string;
+  kind: string;
+  ref: string | null;
+  to: string[];
+  createdAt: string;
+  attempts: number;
+  lastTriedAt: string | null;
+  /** the last server answer (or connection failure); for an ended item, why it ended */
+  lastError: string | null;
+  state: 'queued' | 'failed' | 'dropped' | 'sent';
+  sentAt: string | null;
+  endedAt: string | null;
+  endedReason: string | null;
+}
+
+interface EntryRow {
+  seq: number;
+  message_id: string;
+  kind: string;
+  ref: string | null;
+  env_to: string;
+  created_at: string;
+  attempts: number;
+  last_tried_at: string | null;
+  last_error: string | null;
+  state: 'failed' | 'dropped' | null;
+  sent_at: string | null;
+  ended_at: string | null;
+  ended_reason: string | null;
+}
+
+const ENTRY_COLUMNS =
+  'seq, message_id, kind, ref, env_to, created_at, attempts, last_tried_at, last_error, state, sent_at, ended_at, ended_reason';
+
+function toEntry(r: EntryRow): OutboxEntry {
+  return {
+    seq: r.seq,
+    messageId: r.message_id,
+    kind: r.kind,
+    ref: r.ref,
+    to: r.env_to.split(','),
+    createdAt: r.created_at,
+    attempts: r.attempts,
+    lastTriedAt: r.last_tried_at,
+    lastError: r.last_error,
+    state: r.sent_at ? 'sent' : (r.state ?? 'queued'),
+    sentAt: r.sent_at,
+    endedAt: r.ended_at,
+    endedReason: r.ended_reason,
+  };
+}
+
+/**
+ * Everything not sent (queued, failed, dropped) and what was sent since `sentSince`
+ * (`undefined`: every sent item), oldest first.
+ */
+export function listOutbox(db: Db, sentSince: Date | undefined): OutboxEntry[] {
+  const rows = db
+    .prepare(`SELECT ${ENTRY_COLUMNS} FROM outbox WHERE sent_at IS NULL OR ? IS NULL OR sent_at >= ? ORDER BY seq`)
+    .all(sentSince?.toISOString() ?? null, sentSince?.toISOString() ?? null) as EntryRow[];
+  return rows.map(toEntry);
+}
+
+/** An item by its seq (`17`, `#17`) or its message id (`<…@…>`, with or without the brackets). */
+export function findOutboxEntry(db: Db, id: string): OutboxEntry | undefined {
+  const trimmed = id.trim();
+  const seq = /^#?\d{1,15}$/.test(trimmed) ? Number(trimmed.replace('#', '')) : undefined;
+  const bare = trimmed.replace(/^<|>$/g, '');
+  const row = (
+    seq !== undefined
+      ? db.prepare(`SELECT ${ENTRY_COLUMNS} FROM outbox WHERE seq = ?`).get(seq)
+      : db.prepare(`SELECT ${ENTRY_COLUMNS} FROM outbox WHERE message_id = ? OR message_id = ?`).get(`<${bare}>`, bare)
+  ) as EntryRow | undefined;
+  return row ? toEntry(row) : undefined;
 }

@@ -65,7 +65,10 @@ export async function decryptPackage(input: {
     throw classify(error);
   });
   if (!recipients.some((id) => mine.has(id))) {
-    throw new SecurityError(REFUSAL.PACKAGE_NOT_FOR_ME, `package is encrypted for key(s) ${recipients.join(', ')}, not for this agent`);
+    throw new SecurityError(
+      REFUSAL.PACKAGE_NOT_FOR_ME,
+      `package is not encrypted for this node's key ${input.agentKey.getFingerprint().toUpperCase()} (it names key ID(s) ${recipients.map((r) => r.toUpperCase()).join(', ')})`,
+    );
   }
   try {
     const message = await openpgp.readMessage({

@@ -2,6 +2,7 @@ import { base } from './migrations/001-base.js';
 import { devices } from './migrations/002-devices.js';
 import { hostDevices } from './migrations/003-host-devices.js';
 import { service } from './migrations/004-service.js';
+import { outboxFailed } from './migrations/005-outbox-failed.js';
 import { logTailQuarantine } from './migrations/006-log-tail-quarantine.js';
 import { pop3 } from './migrations/007-pop3.js';
 import { ippDriver } from './migrations/008-ipp-driver.js';
@@ -13,4 +14,4 @@ export interface Migration {
 }
 
 /** Numbered schema migrations, applied in order inside one transaction each. */
-export const MIGRATIONS: readonly Migration[] = [base, devices, hostDevices, service, logTailQuarantine, pop3, ippDriver];
+export const MIGRATIONS: readonly Migration[] = [base, devices, hostDevices, service, outboxFailed, logTailQuarantine, pop3, ippDriver];
