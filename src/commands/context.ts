@@ -5,7 +5,7 @@ import { loadConfig, readSecret, requireRole, resolveConfigPath } from '../core/
 import type { AgentConfig, HostConfig, RdsConfig } from '../core/config/schema.js';
 import { checkConfigTrust } from '../core/config/trusted.js';
 import { parseDuration } from '../core/duration.js';
-import { checkTrusted } from '../core/fs/trust.js';
+import { checkTrusted, ensureOwnDir } from '../core/fs/trust.js';
 import { createLogger, type Logger } from '../core/logger.js';
 import type { Db } from '../core/store/db.js';
 import { acquireCommandLock, type CommandLock } from '../core/store/lock.js';
@@ -48,6 +48,9 @@ export async function openContext<R extends RdsConfig['role']>(
   const config = options.role ? requireRole(loaded, options.role, command) : loaded;
   checkConfigTrust(config, configFile);
   const logger = loggerFor(globals, config.logLevel);
+  // a state dir that was missing at the check is made now and checked again: one that
+  // another user made in between (a world-writable parent such as /tmp) is refused
+  ensureOwnDir(config.stateDir, 'state dir');
   let lock: CommandLock | undefined;
   if (options.lock) lock = acquireCommandLock(config.stateDir, options.lock);
   const { openDb } = await import('../core/store/db.js');

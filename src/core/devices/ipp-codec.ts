@@ -187,7 +187,8 @@ function readValue(c: Cursor, tag: number, depth: number): IppValue {
 
 function readCollection(c: Cursor, depth: number): IppCollection {
   if (depth > MAX_DEPTH) throw new IppParseError(`collections nested deeper than ${MAX_DEPTH}`);
-  const out: IppCollection = {};
+  // no prototype: a member named __proto__ from a hostile printer is just a member
+  const out = Object.create(null) as IppCollection;
   let member: IppValue[] | undefined;
   for (;;) {
     const tag = c.u8('collection tag');

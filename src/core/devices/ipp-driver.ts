@@ -40,12 +40,14 @@ let requestIds = 0;
 export function httpUrlOf(ipp: string): string {
   const url = new URL(ipp);
   const secure = url.protocol === 'ipps:';
-  return `${secure ? 'https' : 'http'}://${url.host.includes(':') || url.port ? url.host : `${url.host}:631`}${url.pathname}${url.search}`;
+  // url.hostname keeps an IPv6 literal's brackets; the port is 631 unless given
+  return `${secure ? 'https' : 'http'}://${url.port ? url.host : `${url.hostname}:631`}${url.pathname}${url.search}`;
 }
 
 export async function getPrinterAttributes(config: IppDeviceConfig, names: string[]): Promise<IppAttributes> {
   const where = config.url;
-  const body = encodeRequest(IPP_OPERATION.getPrinterAttributes, ++requestIds, [
+  requestIds = (requestIds % 0x7fffffff) + 1;
+  const body = encodeRequest(IPP_OPERATION.getPrinterAttributes, requestIds, [
     { tag: TAG.charset, name: 'attributes-charset', values: ['utf-8'] },
     { tag: TAG.naturalLanguage, name: 'attributes-natural-language', values: ['en'] },
     { tag: TAG.uri, name: 'printer-uri', values: [config.url] },
@@ -64,7 +66,14 @@ export async function getPrinterAttributes(config: IppDeviceConfig, names: strin
     throw new TransientError('DEVICE_UNREACHABLE', `no IPP answer from ${where}`, { cause: error });
   }
   if (!response.ok) throw new TransientError('DEVICE_ERROR', `IPP request to ${where} failed: HTTP ${response.status}`);
-  const bytes = await readBounded(response, where);
+  let bytes: Buffer;
+  try {
+    bytes = await readBounded(response, where);
+  } catch (error) {
+    if (error instanceof TransientError) throw error;
+    // a printer that stops sending half way (timeout, reset)
+    throw new TransientError('DEVICE_UNREACHABLE', `IPP answer from ${where} was cut off`, { cause: error });
+  }
   try {
     const decoded = decodeResponse(bytes);
     if (decoded.statusCode >= 0x0400) {

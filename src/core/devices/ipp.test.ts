@@ -161,3 +161,13 @@ describe('printer attributes → faults, supplies, counters, identity', () => {
     expect(identityFromAttributes(a)).toEqual({ model: 'SpikeCo LaserJet Sim', serial: 'X12345', serialSource: 'printer-device-id SN' });
   });
 });
+
+describe('ipp:// to http://', () => {
+  it('port 631 unless given, IPv6 literals kept in brackets', async () => {
+    const { httpUrlOf } = await import('./ipp-driver.js');
+    expect(httpUrlOf('ipp://printer.example/ipp/print')).toBe('http://printer.example:631/ipp/print');
+    expect(httpUrlOf('ipp://[fe80::1]/ipp/print')).toBe('http://[fe80::1]:631/ipp/print');
+    expect(httpUrlOf('ipps://[2001:db8::5]:8443/ipp/print')).toBe('https://[2001:db8::5]:8443/ipp/print');
+    expect(httpUrlOf('ipp://10.0.0.5:8631/ipp/print')).toBe('http://10.0.0.5:8631/ipp/print');
+  });
+});

@@ -203,7 +203,15 @@ export function ensureOwnDir(dir: string, what: string, options: TrustOptions = 
   if (own) throw new UsageError('UNTRUSTED_PATH', own);
   const mode = st.mode & 0o7777;
   if (mode & GROUP_WORLD_WRITE) {
-    fs.chmodSync(abs, 0o700);
+    try {
+      fs.chmodSync(abs, 0o700);
+    } catch (error) {
+      throw new UsageError(
+        'UNTRUSTED_PATH',
+        `${what} ${abs} is mode ${octal(mode)} and cannot be changed (${(error as NodeJS.ErrnoException).code}); fix: chmod 700 ${abs} as its owner`,
+        { cause: error },
+      );
+    }
     return `${what} ${abs} was mode ${octal(mode)}; now 0700`;
   }
   return undefined;
@@ -235,7 +243,11 @@ export function replaceFileSafely(file: string, data: string | Uint8Array, mode:
   }
 }
 
-/** mkdir -p that refuses when the folder (or one it would create under) is a symlink or not a folder. */
+/**
+ * mkdir -p that refuses when the folder itself is a symlink or not a folder. Only the last
+ * part is checked: callers pass a folder one level below one already checked (the state
+ * dir, the install root), or call it level by level.
+ */
 export function mkdirNoFollow(dir: string, mode = 0o700): void {
   fs.mkdirSync(dir, { recursive: true, mode });
   const st = fs.lstatSync(dir);

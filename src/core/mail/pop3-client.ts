@@ -104,8 +104,9 @@ export class Pop3Client {
   }
 
   private async startTls(): Promise<void> {
-    const capa = await this.command('CAPA', true).catch(() => undefined);
-    const offered = capa?.status.ok && /(^|\r\n)STLS(\r\n|$)/i.test(capa.body?.toString('latin1') ?? '');
+    // a -ERR to CAPA means no CAPA (so no STLS); a dropped connection stays what it is
+    const capa = await this.command('CAPA', true);
+    const offered = capa.status.ok && /(^|\r\n)STLS(\r\n|$)/i.test(capa.body?.toString('latin1') ?? '');
     if (!offered) {
       throw new UsageError(
         'POP3_TLS',
@@ -113,14 +114,39 @@ export class Pop3Client {
       );
     }
     await this.single('STLS');
+    // anything sent after the +OK and before the handshake was sent in plaintext: someone on
+    // the path may have put it there to be read as if it came over TLS (CVE-2011-0411 class)
+    if (this.reader.pending > 0) {
+      this.destroy();
+      throw new TransientError('POP3_PROTOCOL', `POP3 server ${serverAddress(this.url)} sent data before the TLS handshake; refused`);
+    }
     const plain = this.socket as net.Socket;
     plain.removeAllListeners('data');
+    plain.removeAllListeners('timeout');
+    plain.setTimeout(0);
+    const timeoutMs = this.options.timeoutMs ?? 30_000;
     const secure = await new Promise<tls.TLSSocket>((resolve, reject) => {
-      const s = tls.connect({ ...tlsOptions(this.options.ca), socket: plain, servername: servername(this.url.host) }, () => resolve(s));
-      s.once('error', reject);
+      const s = tls.connect({ ...tlsOptions(this.options.ca), socket: plain, servername: servername(this.url.host) }, () => {
+        clearTimeout(timer);
+        resolve(s);
+      });
+      const timer = setTimeout(() => {
+        s.destroy();
+        reject(Object.assign(new Error('TLS handshake timeout'), { code: 'ETIMEDOUT' }));
+      }, timeoutMs);
+      s.once('error', (error) => {
+        clearTimeout(timer);
+        reject(error);
+      });
+      s.once('close', () => {
+        clearTimeout(timer);
+        reject(Object.assign(new Error('closed during the TLS handshake'), { code: 'ECONNRESET' }));
+      });
     }).catch((error) => {
+      this.destroy();
       throw connectionError(this.url, error);
     });
+    this.reader = new Pop3Reader();
     this.socket = secure;
     this.attach(secure);
   }
@@ -129,7 +155,8 @@ export class Pop3Client {
     const u = await this.command(`USER ${user}`);
     const p = u.status.ok ? await this.command(`PASS ${password}`, false, 'PASS ***') : u;
     if (p.status.ok) return;
-    const text = clean(p.status.text);
+    // the server's words may echo what was typed: never let the password through
+    const text = password && p.status.text.includes(password) ? '(server text withheld: it quoted the password)' : clean(p.status.text);
     if (/^\[(IN-USE|SYS\/TEMP)\]/i.test(text)) {
       throw new TransientError('POP3_UNAVAILABLE', `POP3 server ${serverAddress(this.url)}: ${text}; try again later`);
     }
@@ -168,21 +195,32 @@ export class Pop3Client {
 
   private await(multiline: boolean): Promise<{ status: Pop3Status; body?: Buffer }> {
     if (this.failure) return Promise.reject(this.failure);
-    return new Promise((resolve, reject) => {
+    // the timeout runs only while an answer is awaited: rds may take long over one mail
+    this.socket.setTimeout(this.options.timeoutMs ?? 30_000);
+    return new Promise<{ status: Pop3Status; body?: Buffer }>((resolve, reject) => {
       this.waiter = { multiline, resolve, reject };
       this.drain();
+    }).finally(() => {
+      if (!this.waiter) this.socket.setTimeout(0);
     });
   }
 
   private attach(socket: net.Socket | tls.TLSSocket): void {
-    socket.setTimeout(this.options.timeoutMs ?? 30_000);
     socket.on('data', (chunk: Buffer) => {
       this.reader.push(chunk);
+      // nothing was asked: a server that talks anyway is not buffered without end
+      if (!this.waiter && this.reader.pending > 4096) {
+        this.fail(this.protocol(new Pop3ProtocolError('unasked data from the server')));
+        socket.destroy();
+        return;
+      }
       this.drain();
     });
-    socket.on('timeout', () =>
-      this.fail(new TransientError('POP3_UNREACHABLE', `POP3 server ${serverAddress(this.url)} did not answer in time`)),
-    );
+    socket.on('timeout', () => {
+      if (!this.waiter) return;
+      this.fail(new TransientError('POP3_UNREACHABLE', `POP3 server ${serverAddress(this.url)} did not answer in time`));
+      socket.destroy();
+    });
     socket.on('error', (error) => this.fail(connectionError(this.url, error)));
     socket.on('close', () =>
       this.fail(new TransientError('POP3_UNREACHABLE', `POP3 server ${serverAddress(this.url)} closed the connection`)),

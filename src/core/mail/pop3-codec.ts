@@ -25,19 +25,32 @@ const CRLF = Buffer.from('\r\n');
 /** Collects bytes from the socket and hands out whole status lines and bodies. */
 export class Pop3Reader {
   private buffer: Buffer = Buffer.alloc(0);
+  // chunks not yet joined to `buffer`: a 10 MB body in 16 KB TLS records is joined once, not
+  // once per record (that would copy gigabytes)
+  private chunks: Buffer[] = [];
+  private chunkBytes = 0;
   // multi-line reading state: how far the body has been scanned for its end
   private scanFrom = 0;
 
   push(chunk: Buffer): void {
-    this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
+    this.chunks.push(chunk);
+    this.chunkBytes += chunk.length;
   }
 
   get pending(): number {
-    return this.buffer.length;
+    return this.buffer.length + this.chunkBytes;
+  }
+
+  private join(): void {
+    if (this.chunks.length === 0) return;
+    this.buffer = Buffer.concat([this.buffer, ...this.chunks]);
+    this.chunks = [];
+    this.chunkBytes = 0;
   }
 
   /** The next status line, or undefined until it has arrived whole. */
   status(): Pop3Status | undefined {
+    this.join();
     const end = this.buffer.indexOf(CRLF);
     if (end < 0) {
       if (this.buffer.length > MAX_STATUS_LINE) throw new Pop3ProtocolError(`a status line longer than ${MAX_STATUS_LINE} octets`);
@@ -54,6 +67,18 @@ export class Pop3Reader {
    * on a line) has arrived. The status line must have been taken first.
    */
   body(maxBody: number): Buffer | undefined {
+    if (this.chunks.length > 0) {
+      // look for the end only where it can be: the new bytes and the 4 before them
+      const tail = this.buffer.subarray(Math.max(0, this.buffer.length - (END.length - 1)));
+      const fresh = Buffer.concat([tail, ...this.chunks]);
+      // when what is buffered is shorter than the tail, `fresh` starts at the body's first byte
+      const seen = this.buffer.length < END.length && fresh.subarray(0, 3).equals(END_EMPTY);
+      if (!seen && fresh.indexOf(END) < 0) {
+        if (this.pending > maxBody + 1024) throw new Pop3ProtocolError(`a message larger than ${maxBody} bytes`);
+        return undefined;
+      }
+      this.join();
+    }
     // the body ends at "\r\n.\r\n", or at ".\r\n" when it is empty (the status line's CRLF
     // came before); a body line "." would have been stuffed to "..", so this is always the end
     if (this.buffer.subarray(0, 3).equals(END_EMPTY)) {
@@ -122,7 +147,8 @@ export function parseListing(body: Buffer, what: string): Map<number, string> {
   const out = new Map<number, string>();
   for (const line of body.toString('latin1').split('\r\n')) {
     if (line === '') continue;
-    const match = /^(\d{1,9}) ([\x21-\x7e]{1,70})$/.exec(line);
+    // RFC 1939: UIDL "n uid" (1-70 printable), LIST "n size" where text may follow the size
+    const match = what === 'LIST' ? /^(\d{1,9}) (\d{1,12})(?: [\x20-\x7e]*)?$/.exec(line) : /^(\d{1,9}) ([\x21-\x7e]{1,70})$/.exec(line);
     if (!match) throw new Pop3ProtocolError(`bad ${what} line: ${JSON.stringify(line.slice(0, 80))}`);
     out.set(Number(match[1]), match[2] as string);
   }
