@@ -293,6 +293,9 @@ describe('a symlink planted where rds writes is never followed', () => {
       },
       async () => {
         const r = await rds(['--config', host.config, 'request-versions', '--agents', A.id], { cwd: root });
+        // a tree rds does not trust is a config problem: exit 2, the request stays queued
+        expect(r.code, r.stderr).toBe(2);
+        expect(r.stdout).toMatch(/^mail: 0 sent, 1 still queued: Maildir .* is a symlink/m);
         expect(r.stderr).toMatch(/Maildir .*agenta@example\.com is a symlink/);
         expect(fs.readdirSync(elsewhere).flatMap((d) => fs.readdirSync(path.join(elsewhere, d)))).toEqual([]);
       },
