@@ -11,7 +11,7 @@ afterEach(async () => {
 
 /** A scripted POP3 server on loopback: each command line gets the answer `script` gives. */
 async function scripted(script: (line: string) => string | undefined, greeting = '+OK ready\r\n'): Promise<number> {
-  server = net.createServer((socket) => {
+  const listening = net.createServer((socket) => {
     socket.write(greeting);
     let buffered = '';
     socket.on('data', (d) => {
@@ -25,8 +25,9 @@ async function scripted(script: (line: string) => string | undefined, greeting =
     });
     socket.on('error', () => {});
   });
-  await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
-  return (server?.address() as net.AddressInfo).port;
+  server = listening;
+  await new Promise<void>((resolve) => listening.listen(0, '127.0.0.1', resolve));
+  return (listening.address() as net.AddressInfo).port;
 }
 
 const url = (port: number, extra = '') => parseMailUrl(`pop3://agent:pw-77@127.0.0.1:${port}${extra}`) as ServerMailUrl;
