@@ -3,6 +3,7 @@ import type { Clock } from '../clock.js';
 import { enqueue } from '../outbox/outbox.js';
 import type { Db } from '../store/db.js';
 import { showText } from '../text/show.js';
+import type { EventRow } from './host-events.js';
 import { routeMatches, type ServiceSettings } from './settings.js';
 
 /**
@@ -42,17 +43,9 @@ export function eventsSince(db: Db, since: string | null): AlertEvent[] {
     received_at: string;
     cleared_at: string | null;
   }[];
-  const host = db.prepare('SELECT * FROM host_events WHERE (? IS NULL OR raised_at >= ?) ORDER BY raised_at, id').all(since, since) as {
-    id: number;
-    kind: string;
-    agent_id: string;
-    device_id: string;
-    subject: string;
-    severity: string;
-    detail: string;
-    raised_at: string;
-    cleared_at: string | null;
-  }[];
+  const host = db
+    .prepare('SELECT * FROM host_events WHERE (? IS NULL OR raised_at >= ?) ORDER BY raised_at, id')
+    .all(since, since) as EventRow[];
   const events: AlertEvent[] = [
     ...faults.map((f) => ({
       source: 'agent' as const,

@@ -25,7 +25,8 @@ export interface HostEvent {
   clearReason: string | null;
 }
 
-interface EventRow {
+/** A row of host_events as stored. */
+export interface EventRow {
   id: number;
   kind: HostEventKind;
   agent_id: string;
