@@ -27,6 +27,9 @@ export async function run(options: { every?: string }, globals: GlobalOptions): 
       if (reports.resent) lines.push(`resent ${reports.resent} unacknowledged report(s)`);
       if (reports.unacknowledged) lines.push(`${reports.unacknowledged} report(s) stayed unacknowledged after the resend`);
       for (const d of pass.devices.filter((x) => !x.ok)) lines.push(`${d.deviceId}: ${d.error?.message ?? 'unreachable'}`);
+      // what the pass found first (or that it found nothing), then the heartbeat, then the mail line
+      if (lines.length === 0) lines.push(`${pass.devices.length} device(s) polled, nothing new`);
+      if (heartbeat) lines.push('heartbeat queued for the host');
       const line = mailLine(mail);
       if (line) lines.push(line);
       // README's table: a device that could not be reached is 3 (the others were polled)
@@ -40,9 +43,7 @@ export async function run(options: { every?: string }, globals: GlobalOptions): 
           mail,
           heartbeat: heartbeat ?? null,
         },
-        text:
-          (lines.length > 0 ? lines.join('\n') : `${pass.devices.length} device(s) polled, nothing new`) +
-          (heartbeat ? `${lines.length > 0 ? '\n' : '; '}heartbeat sent` : ''),
+        text: lines.join('\n'),
       };
     });
   } finally {

@@ -475,7 +475,8 @@ describe('fault injection over real Postfix + Dovecot', () => {
       await smtpForwarder.up();
     }
     expect(down.stdout).toMatch(/raised jam/);
-    expect(down.stdout).toMatch(/^mail: 0 sent, 1 still queued: SMTP server .* unreachable.*; they go out on the next run$/m);
+    // queued: the fault report and the agent's first heartbeat (issue 17: silence must mean something)
+    expect(down.stdout).toMatch(/^mail: 0 sent, 2 still queued: SMTP server .* unreachable.*; they go out on the next run$/m);
     expect(down.stderr).not.toMatch(/this is a bug|\n\s+at /);
     const queued = stateDb(a, (db) =>
       db.prepare("SELECT message_id, attempts, last_error FROM outbox WHERE kind = 'fault-report' AND sent_at IS NULL").all(),
