@@ -45,7 +45,7 @@ const REASON_CODES: Record<string, FaultCode> = {
 
 const STATES: Record<number, string> = { 3: 'idle', 4: 'processing', 5: 'stopped' };
 
-export function text(value: IppValue | undefined): string | undefined {
+function text(value: IppValue | undefined): string | undefined {
   if (typeof value === 'string') return decodeSnmpString(Buffer.from(value, 'utf8')) || undefined;
   if (Buffer.isBuffer(value)) return decodeSnmpString(value) || undefined;
   return undefined;

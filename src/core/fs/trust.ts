@@ -248,13 +248,13 @@ export function replaceFileSafely(file: string, data: string | Uint8Array, mode:
  * part is checked: callers pass a folder one level below one already checked (the state
  * dir, the install root), or call it level by level.
  */
-export function mkdirNoFollow(dir: string, mode = 0o700): void {
+export function mkdirNoFollow(dir: string, mode = 0o700, what = ''): void {
   fs.mkdirSync(dir, { recursive: true, mode });
   const st = fs.lstatSync(dir);
   if (st.isSymbolicLink() || !st.isDirectory()) {
     throw new UsageError(
       'UNTRUSTED_PATH',
-      `${dir} is ${st.isSymbolicLink() ? 'a symlink' : 'not a folder'} where rds keeps its own folder; fix: remove it`,
+      `${what ? `${what} ` : ''}${dir} is ${st.isSymbolicLink() ? 'a symlink' : 'not a folder'} where rds keeps its own folder; fix: remove it`,
     );
   }
 }

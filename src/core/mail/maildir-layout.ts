@@ -12,11 +12,11 @@
  * 0600: the mail holds signed commands and update packages for this box only.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, lstatSync, openSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { closeSync, constants, openSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
+import { mkdirNoFollow } from '../fs/trust.js';
 import { checkFolderName } from './folders.js';
 
 export const DIR_MODE = 0o700;
@@ -49,12 +49,8 @@ export function folderDir(mailbox: string, folder: string): string {
 export async function ensureMaildir(dir: string, isSubfolder = false): Promise<void> {
   // every folder of the tree must be a real folder: a symlink planted for a mailbox (or its
   // tmp/new/cur) would send deliveries and settled mail somewhere else
-  await mkdir(dir, { recursive: true, mode: DIR_MODE });
-  realFolder(dir);
-  for (const sub of ['tmp', 'new', 'cur']) {
-    await mkdir(path.join(dir, sub), { recursive: true, mode: DIR_MODE });
-    realFolder(path.join(dir, sub));
-  }
+  mkdirNoFollow(dir, DIR_MODE, 'Maildir');
+  for (const sub of ['tmp', 'new', 'cur']) mkdirNoFollow(path.join(dir, sub), DIR_MODE, 'Maildir');
   // Maildir++: an empty `maildirfolder` file marks a subfolder (Courier, Dovecot).
   if (isSubfolder) {
     const marker = path.join(dir, 'maildirfolder');
@@ -99,14 +95,4 @@ function arrivalKey(name: string): number[] {
 export function baseName(name: string): string {
   const colon = name.indexOf(':');
   return colon < 0 ? name : name.slice(0, colon);
-}
-
-function realFolder(dir: string): void {
-  const st = lstatSync(dir);
-  if (st.isSymbolicLink() || !st.isDirectory()) {
-    throw new UsageError(
-      'UNTRUSTED_PATH',
-      `Maildir ${dir} is ${st.isSymbolicLink() ? 'a symlink' : 'not a folder'}; fix: remove it (rds creates its Maildir folders itself)`,
-    );
-  }
 }

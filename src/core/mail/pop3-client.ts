@@ -165,24 +165,21 @@ export class Pop3Client {
 
   private async single(line: string): Promise<Pop3Status> {
     const r = await this.command(line);
-    if (!r.status.ok) {
-      throw new TransientError(
-        'POP3_COMMAND',
-        `POP3 server ${serverAddress(this.url)} answered ${line.split(' ')[0]} with -ERR ${clean(r.status.text)}`,
-      );
-    }
+    if (!r.status.ok) throw this.refused(line, r.status);
     return r.status;
   }
 
   private async multi(line: string): Promise<Buffer> {
     const r = await this.command(line, true);
-    if (!r.status.ok) {
-      throw new TransientError(
-        'POP3_COMMAND',
-        `POP3 server ${serverAddress(this.url)} answered ${line.split(' ')[0]} with -ERR ${clean(r.status.text)}`,
-      );
-    }
+    if (!r.status.ok) throw this.refused(line, r.status);
     return r.body ?? Buffer.alloc(0);
+  }
+
+  private refused(line: string, status: Pop3Status): TransientError {
+    return new TransientError(
+      'POP3_COMMAND',
+      `POP3 server ${serverAddress(this.url)} answered ${line.split(' ')[0]} with -ERR ${clean(status.text)}`,
+    );
   }
 
   private command(line: string, multiline = false, shown = line): Promise<{ status: Pop3Status; body?: Buffer }> {

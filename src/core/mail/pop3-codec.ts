@@ -29,8 +29,6 @@ export class Pop3Reader {
   // once per record (that would copy gigabytes)
   private chunks: Buffer[] = [];
   private chunkBytes = 0;
-  // multi-line reading state: how far the body has been scanned for its end
-  private scanFrom = 0;
 
   push(chunk: Buffer): void {
     this.chunks.push(chunk);
@@ -85,15 +83,15 @@ export class Pop3Reader {
       this.buffer = this.buffer.subarray(3);
       return Buffer.alloc(0);
     }
-    const at = this.buffer.indexOf(END, Math.max(0, this.scanFrom - END.length + 1));
+    // scanned whole only when the end can be there: right after the status line, or once
+    // the new chunks above showed it arrived
+    const at = this.buffer.indexOf(END);
     if (at < 0) {
       if (this.buffer.length > maxBody + 1024) throw new Pop3ProtocolError(`a message larger than ${maxBody} bytes`);
-      this.scanFrom = this.buffer.length;
       return undefined;
     }
     const stuffed = this.buffer.subarray(0, at + 2); // keep the last line's CRLF
     this.buffer = this.buffer.subarray(at + END.length);
-    this.scanFrom = 0;
     return unstuff(stuffed);
   }
 }

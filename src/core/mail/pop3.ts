@@ -13,7 +13,6 @@
  * - **Processed** mail is deleted from the server once recorded: there is no folder to
  *   move it to (leave-on-server clients keep mail for a mail reader; rds is not one).
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { mkdirNoFollow, replaceFileSafely } from '../fs/trust.js';
 import { type Logger, silentLogger } from '../logger.js';
@@ -131,12 +130,4 @@ export function quarantineName(uidl: string): string {
 
 export function localQuarantineDir(stateDir: string): string {
   return path.join(stateDir, 'quarantine', 'pop3');
-}
-
-export function listLocalQuarantine(dir: string): string[] {
-  try {
-    return fs.readdirSync(dir).filter((n) => n.endsWith('.reason'));
-  } catch {
-    return [];
-  }
 }
