@@ -1,11 +1,11 @@
 // A hostile SNMP agent on the customer LAN, seen through the walk loop of the SNMP client
-// (src/core/devices/snmp-session.ts) over a fake net-snmp session: answers that do not
+// (src/core/devices/drivers/snmp-session.ts) over a fake net-snmp session: answers that do not
 // move forward (the same OID again, an earlier one) and a table that never ends. The walk
 // must end with a typed error (TransientError), never loop for ever. The fake session stops
 // answering after many requests, so a walk that does not stop fails here instead of hanging.
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { PRT } from '../../src/core/devices/oids.js';
-import { openSnmpClient } from '../../src/core/devices/snmp-session.js';
+import { PRT } from '../../src/core/devices/decoders/oids.js';
+import { openSnmpClient } from '../../src/core/devices/drivers/snmp-session.js';
 import { isRdsError, TransientError } from '../../src/core/errors.js';
 import { hostileTally } from './helpers.js';
 

@@ -4,8 +4,8 @@ import {
   markFaultReported,
   markFaultResent,
   markFaultUnacknowledged,
-} from '../devices/fault-reports.js';
-import type { FaultEvent, FaultReport } from '../devices/fault-store.js';
+} from '../devices/faults/fault-reports.js';
+import type { FaultEvent, FaultReport } from '../devices/faults/fault-store.js';
 import { queueMessage } from '../message/outgoing.js';
 import type { AgentHandlerContext } from './handlers.js';
 

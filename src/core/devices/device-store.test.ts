@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Db } from '../store/db.js';
 import { parseDeviceAddress, validateDeviceConfig } from './device-config.js';
 import { addDevice, getDevice, listDevices, redactDeviceConfig, removeDevice } from './device-store.js';
-import { createSimulatedDriver, makeSimulatedPrinter, updateSimulatedDevice, writeSimulatedFleetFile } from './simulated-driver.js';
+import { createSimulatedDriver, makeSimulatedPrinter, updateSimulatedDevice, writeSimulatedFleetFile } from './drivers/simulated-driver.js';
 import { fakeClock, tempDb } from './testing.js';
 
 describe('device config', () => {

@@ -2,30 +2,19 @@
  * Devices core: what commands (watch-faults, collect-counters, devices add/list/remove) and
  * the mail flows call. Everything here takes its db, drivers and clock as arguments.
  */
-export { type CollectCountersResult, collectCountersPass } from './collect-counters.js';
-export { buildCounterReading, COUNTER_READING_FORMAT, type CounterReading } from './counter-reading.js';
+export { type CollectCountersResult, collectCountersPass } from './counters/collect-counters.js';
+export { buildCounterReading, COUNTER_READING_FORMAT, type CounterReading } from './counters/counter-reading.js';
 export {
   hasCounterReadings,
   latestCounterReading,
   listCounterReadings,
   listUnsentCounterReadings,
   markCounterReadingsSent,
-} from './counter-store.js';
+} from './counters/counter-store.js';
+export { formatSnmprec, loadSnmprec, parseSnmprec } from './decoders/snmprec.js';
 export { parseDeviceAddress, validateDeviceConfig } from './device-config.js';
 export { type AddDeviceInput, addDevice, getDevice, listDevices, redactDeviceConfig, removeDevice } from './device-store.js';
-export {
-  listOverdueFaultReports,
-  listPendingFaultReports,
-  markFaultAcked,
-  markFaultAckedByMessage,
-  markFaultReported,
-  markFaultResent,
-  markFaultUnacknowledged,
-} from './fault-reports.js';
-export { CLEAR_AFTER_CLEAN_POLLS, stepFaultState, UNREACHABLE_AFTER_FAILURES } from './fault-state.js';
-export { type FaultEvent, type FaultReport, listFaultEvents, type ReportKind, type ReportState } from './fault-store.js';
-export { FAULT_SEVERITY } from './faults.js';
-export { createDriverRegistry } from './registry.js';
+export { createDriverRegistry } from './drivers/registry.js';
 export {
   createSimulatedDriver,
   makeSimulatedPrinter,
@@ -35,7 +24,7 @@ export {
   type SimulatedFleet,
   updateSimulatedDevice,
   writeSimulatedFleetFile,
-} from './simulated-driver.js';
+} from './drivers/simulated-driver.js';
 export {
   COUNTER_PROBES,
   COUNTER_SOURCES,
@@ -43,7 +32,18 @@ export {
   createSnmpDriver,
   type SnmpDriverOptions,
   TABLE_REPETITIONS,
-} from './snmp-driver.js';
-export { formatSnmprec, loadSnmprec, parseSnmprec } from './snmprec.js';
+} from './drivers/snmp-driver.js';
+export {
+  listOverdueFaultReports,
+  listPendingFaultReports,
+  markFaultAcked,
+  markFaultAckedByMessage,
+  markFaultReported,
+  markFaultResent,
+  markFaultUnacknowledged,
+} from './faults/fault-reports.js';
+export { CLEAR_AFTER_CLEAN_POLLS, stepFaultState, UNREACHABLE_AFTER_FAILURES } from './faults/fault-state.js';
+export { type FaultEvent, type FaultReport, listFaultEvents, type ReportKind, type ReportState } from './faults/fault-store.js';
+export { FAULT_SEVERITY } from './faults/faults.js';
+export { type DevicePollResult, type PassOptions, type WatchFaultsResult, watchFaultsPass } from './faults/watch-faults.js';
 export * from './types.js';
-export { type DevicePollResult, type PassOptions, type WatchFaultsResult, watchFaultsPass } from './watch-faults.js';

@@ -4,9 +4,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Clock } from '../clock.js';
 import { type Db, openDb } from '../store/db.js';
-import type { Entry, SnmpClient } from './snmp-session.js';
-import { loadSnmprec, parseSnmprec } from './snmprec.js';
-import { compareOids, type Walk } from './walk.js';
+import { loadSnmprec, parseSnmprec } from './decoders/snmprec.js';
+import { compareOids, type Walk } from './decoders/walk.js';
+import type { Entry, SnmpClient } from './drivers/snmp-session.js';
 
 /** Test support (not a test file): fixtures, temp state dirs, a settable clock. */
 export const FIXTURES = fileURLToPath(new URL('../../../fixtures/printers/', import.meta.url));
