@@ -11,13 +11,24 @@ import zlib from 'node:zlib';
 import fc from 'fast-check';
 import * as openpgp from 'openpgp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeCounters } from '../../src/core/devices/decoders/decode-counters.js';
-import { decodeAlerts, decodeIdentity, decodePrinterState, findPrinterIndex } from '../../src/core/devices/decoders/decode-status.js';
-import { decodeSubunitLabels, decodeSupplies } from '../../src/core/devices/decoders/decode-supplies.js';
-import { HR, PRT, PWG_IC, SHARP, SYS } from '../../src/core/devices/decoders/oids.js';
-import { parseSnmprec } from '../../src/core/devices/decoders/snmprec.js';
-import type { Walk, WalkValue } from '../../src/core/devices/decoders/walk.js';
-import { deriveFaults } from '../../src/core/devices/faults/faults.js';
+import {
+  decodeAlerts,
+  decodeCounters,
+  decodeIdentity,
+  decodePrinterState,
+  decodeSubunitLabels,
+  decodeSupplies,
+  deriveFaults,
+  findPrinterIndex,
+  HR,
+  PRT,
+  PWG_IC,
+  parseSnmprec,
+  SHARP,
+  SYS,
+  type Walk,
+  type WalkValue,
+} from '../../src/core/devices/index.js';
 import { isRdsError, ParseError, SecurityError } from '../../src/core/errors.js';
 import { type AcceptPolicy, acceptMessage } from '../../src/core/message/accept.js';
 import { parseRdsMail } from '../../src/core/message/mail.js';

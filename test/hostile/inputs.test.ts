@@ -6,13 +6,24 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
-import { decodeCounters } from '../../src/core/devices/decoders/decode-counters.js';
-import { decodeAlerts, decodeIdentity, decodePrinterState, findPrinterIndex } from '../../src/core/devices/decoders/decode-status.js';
-import { decodeSubunitLabels, decodeSupplies } from '../../src/core/devices/decoders/decode-supplies.js';
-import { HR, PRT, PWG_IC, SHARP, SYS } from '../../src/core/devices/decoders/oids.js';
-import { parseSnmprec } from '../../src/core/devices/decoders/snmprec.js';
-import type { Walk, WalkValue } from '../../src/core/devices/decoders/walk.js';
-import { deriveFaults } from '../../src/core/devices/faults/faults.js';
+import {
+  decodeAlerts,
+  decodeCounters,
+  decodeIdentity,
+  decodePrinterState,
+  decodeSubunitLabels,
+  decodeSupplies,
+  deriveFaults,
+  findPrinterIndex,
+  HR,
+  PRT,
+  PWG_IC,
+  parseSnmprec,
+  SHARP,
+  SYS,
+  type Walk,
+  type WalkValue,
+} from '../../src/core/devices/index.js';
 import { isRdsError, ParseError } from '../../src/core/errors.js';
 import { parseVersionText } from '../../src/core/version/version-text.js';
 import { type AgentNode, ensureBuilt, type HostNode, initAgent, initHost, rds, tempDir } from '../support/cli.js';

@@ -4,8 +4,7 @@
 // must end with a typed error (TransientError), never loop for ever. The fake session stops
 // answering after many requests, so a walk that does not stop fails here instead of hanging.
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { PRT } from '../../src/core/devices/decoders/oids.js';
-import { openSnmpClient } from '../../src/core/devices/drivers/snmp-session.js';
+import { openSnmpClient, PRT } from '../../src/core/devices/index.js';
 import { isRdsError, TransientError } from '../../src/core/errors.js';
 import { hostileTally } from './helpers.js';
 

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
-import { decodeSnmpString } from '../../src/core/devices/decoders/walk.js';
+import { decodeSnmpString } from '../../src/core/devices/index.js';
 import { createLogger } from '../../src/core/logger.js';
 import { type AgentNode, ensureBuilt, type HostNode, initAgent, initHost, rdsExpect, tempDir } from '../support/cli.js';
 import { hostileTally } from './helpers.js';

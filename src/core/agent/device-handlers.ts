@@ -1,7 +1,11 @@
-import type { CounterReading } from '../devices/counters/counter-reading.js';
-import { hasCounterReadings, listUnsentCounterReadings, markCounterReadingsSent } from '../devices/counters/counter-store.js';
-import { markFaultAcked } from '../devices/faults/fault-reports.js';
-import type { ReportKind } from '../devices/faults/fault-store.js';
+import {
+  type CounterReading,
+  hasCounterReadings,
+  listUnsentCounterReadings,
+  markCounterReadingsSent,
+  markFaultAcked,
+  type ReportKind,
+} from '../devices/index.js';
 import { REFUSAL, SecurityError } from '../errors.js';
 import type { HandlerRegistry } from '../message/inbound.js';
 import { queueMessage } from '../message/outgoing.js';

@@ -1,11 +1,12 @@
 import {
+  type FaultEvent,
+  type FaultReport,
   listOverdueFaultReports,
   listPendingFaultReports,
   markFaultReported,
   markFaultResent,
   markFaultUnacknowledged,
-} from '../devices/faults/fault-reports.js';
-import type { FaultEvent, FaultReport } from '../devices/faults/fault-store.js';
+} from '../devices/index.js';
 import { queueMessage } from '../message/outgoing.js';
 import type { AgentHandlerContext } from './handlers.js';
 

@@ -1,6 +1,20 @@
 /**
  * Devices core: what commands (watch-faults, collect-counters, devices add/list/remove) and
  * the mail flows call. Everything here takes its db, drivers and clock as arguments.
+ *
+ * This file is the folder's public surface: code outside src/core/devices imports from here
+ * (test support from ./testing.js), never from a subfolder (test/unit/devices-surface.test.ts
+ * checks). Inside, by concept:
+ *   drivers/   how a device is asked: snmp (session, fault and counter walks), ipp, simulated
+ *   decoders/  what an SNMP walk means: Printer-MIB/HR-MIB status, supplies, counters, vendor
+ *              counter profiles (PWG, Sharp), the OIDs, the walk and .snmprec formats
+ *   faults/    canonical fault codes, the per-device state machine, its store, the report and
+ *              ack bookkeeping, and the watch-faults pass
+ *   counters/  counter figures, readings, their store, and the collect-counters pass
+ * Shared at the root: types, device config and store, the concurrency limiter, the statement cache.
+ * The pure decoders and the SNMP session are exported too: the hostile and fuzz tests drive them.
+ *
+ * Loading this index does not load net-snmp: the SNMP session imports it on first use.
  */
 export { type CollectCountersResult, collectCountersPass } from './counters/collect-counters.js';
 export { buildCounterReading, COUNTER_READING_FORMAT, type CounterReading } from './counters/counter-reading.js';
@@ -11,7 +25,12 @@ export {
   listUnsentCounterReadings,
   markCounterReadingsSent,
 } from './counters/counter-store.js';
+export { decodeCounters } from './decoders/decode-counters.js';
+export { decodeAlerts, decodeErrorState, decodeIdentity, decodePrinterState, findPrinterIndex } from './decoders/decode-status.js';
+export { decodeSubunitLabels, decodeSupplies } from './decoders/decode-supplies.js';
+export { HR, PRT, PWG_IC, SHARP, SYS } from './decoders/oids.js';
 export { formatSnmprec, loadSnmprec, parseSnmprec } from './decoders/snmprec.js';
+export { decodeSnmpString, type Walk, type WalkValue } from './decoders/walk.js';
 export { parseDeviceAddress, validateDeviceConfig } from './device-config.js';
 export { type AddDeviceInput, addDevice, getDevice, listDevices, redactDeviceConfig, removeDevice } from './device-store.js';
 export { createDriverRegistry } from './drivers/registry.js';
@@ -33,6 +52,7 @@ export {
   type SnmpDriverOptions,
   TABLE_REPETITIONS,
 } from './drivers/snmp-driver.js';
+export { openSnmpClient, type SnmpClient } from './drivers/snmp-session.js';
 export {
   listOverdueFaultReports,
   listPendingFaultReports,
@@ -44,6 +64,6 @@ export {
 } from './faults/fault-reports.js';
 export { CLEAR_AFTER_CLEAN_POLLS, stepFaultState, UNREACHABLE_AFTER_FAILURES } from './faults/fault-state.js';
 export { type FaultEvent, type FaultReport, listFaultEvents, type ReportKind, type ReportState } from './faults/fault-store.js';
-export { FAULT_SEVERITY } from './faults/faults.js';
+export { deriveFaults, FAULT_SEVERITY } from './faults/faults.js';
 export { type DevicePollResult, type PassOptions, type WatchFaultsResult, watchFaultsPass } from './faults/watch-faults.js';
 export * from './types.js';

@@ -1,9 +1,8 @@
 // Realistic supply and meter histories for tests (not built into dist/): levels start from
 // a real walk's values (fixtures/printers), fall at a device's daily rate with reading
 // noise, and a shaken cartridge bounces up a few points now and then.
-import { decodeSupplies } from '../devices/decoders/decode-supplies.js';
+import { decodeSupplies, type Supply } from '../devices/index.js';
 import { fixtureWalk } from '../devices/testing.js';
-import type { Supply } from '../devices/types.js';
 import { DAY_MS, type LevelReading } from './supplies.js';
 
 /** The supplies of the Sharp MX-3570N walk, as the agent decodes them (Magenta Toner is 19 %). */
