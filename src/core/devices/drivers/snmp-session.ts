@@ -51,6 +51,32 @@ function loadSnmp(): Promise<Snmp> {
 export async function openSnmpClient(config: SnmpDeviceConfig, defaults: SnmpDefaults = SNMP_DEFAULTS): Promise<SnmpClient> {
   const snmp = await loadSnmp();
   const where = `${config.address}:${config.port ?? 161}`;
+  const session = createSession(snmp, config, defaults, where);
+  const requests = sessionRequests(snmp, session, where);
+  const bulk = config.version !== '1';
+  const client: SnmpClient = {
+    bulk,
+    get: (oids) => getValues(snmp, requests, oids),
+    async getNext(oids) {
+      if (oids.length < 2 || bulk) return requests.getNext(oids);
+      // v1: one unknown-past-the-end OID fails the PDU; ask one by one
+      return (await Promise.all(oids.map((oid) => requests.getNext([oid])))).map((r) => r[0]);
+    },
+    getBulk: requests.getBulk,
+    walk: (prefix, from = prefix) => walkSubtree(client, { prefix, from, where, maxRepetitions: defaults.maxRepetitions }),
+    close() {
+      try {
+        session.close();
+      } catch {
+        // already closed
+      }
+    },
+  };
+  return client;
+}
+
+/** One device's net-snmp session: v1/v2c with a community, v3 with a user. */
+function createSession(snmp: Snmp, config: SnmpDeviceConfig, defaults: SnmpDefaults, where: string): NetSnmp.Session {
   const options = {
     port: config.port ?? 161,
     timeout: config.timeoutMs ?? defaults.timeoutMs,
@@ -77,47 +103,35 @@ export async function openSnmpClient(config: SnmpDeviceConfig, defaults: SnmpDef
   }
   // a socket error must not crash the process; requests on it fail and are mapped below
   session.on('error', () => {});
+  return session;
+}
+
+/** The session's requests as promises; `fail` maps an error to the TransientError it means. */
+interface Requests {
+  fail(error: unknown): never;
+  /** One GET, its error not yet mapped (SNMPv1's noSuchName is the caller's to handle). */
+  getOnce(oids: readonly string[]): Promise<NetSnmp.Varbind[]>;
+  getNext(oids: readonly string[]): Promise<Array<Entry | undefined>>;
+  getBulk: SnmpClient['getBulk'];
+}
+
+function sessionRequests(snmp: Snmp, session: NetSnmp.Session, where: string): Requests {
   const fail = (error: unknown): never => {
     throw mapError(error, where);
   };
-
   const call = <T>(fn: (cb: (error: Error | null, result?: T) => void) => void) =>
     new Promise<T>((resolve, reject) => fn((error, result) => (error ? reject(error) : resolve(result as T))));
-  const getOnce = (oids: readonly string[]) => call<NetSnmp.Varbind[]>((cb) => session.get([...oids], cb));
-  const getNext = async (oids: readonly string[]) => {
-    try {
-      return (await call<NetSnmp.Varbind[]>((cb) => session.getNext([...oids], cb))).map((vb) => toEntry(snmp, vb));
-    } catch (error) {
-      // SNMPv1 reports the end of the MIB view as noSuchName (RFC 1157 §4.1.3)
-      if (isNoSuchName(snmp, error) && oids.length === 1) return [undefined];
-      return fail(error);
-    }
-  };
-  const bulk = config.version !== '1';
-
-  const client: SnmpClient = {
-    bulk,
-    async get(oids) {
-      try {
-        return toWalk(snmp, await getOnce(oids));
-      } catch (error) {
-        // SNMPv1 fails a whole GET when one OID is unknown (RFC 1157 noSuchName); v2c
-        // answers noSuchObject per varbind. Ask one by one so vendor probes stay cheap.
-        if (!isNoSuchName(snmp, error)) return fail(error);
-        const walk: Walk = new Map();
-        if (oids.length < 2) return walk;
-        const results = await Promise.allSettled(oids.map((oid) => getOnce([oid])));
-        for (const r of results) {
-          if (r.status === 'fulfilled') for (const [k, v] of toWalk(snmp, r.value)) walk.set(k, v);
-          else if (!isNoSuchName(snmp, r.reason)) return fail(r.reason);
-        }
-        return walk;
-      }
-    },
+  return {
+    fail,
+    getOnce: (oids) => call<NetSnmp.Varbind[]>((cb) => session.get([...oids], cb)),
     async getNext(oids) {
-      if (oids.length < 2 || bulk) return getNext(oids);
-      // v1: one unknown-past-the-end OID fails the PDU; ask one by one
-      return (await Promise.all(oids.map((oid) => getNext([oid])))).map((r) => r[0]);
+      try {
+        return (await call<NetSnmp.Varbind[]>((cb) => session.getNext([...oids], cb))).map((vb) => toEntry(snmp, vb));
+      } catch (error) {
+        // SNMPv1 reports the end of the MIB view as noSuchName (RFC 1157 §4.1.3)
+        if (isNoSuchName(snmp, error) && oids.length === 1) return [undefined];
+        return fail(error);
+      }
     },
     async getBulk(nonRepeaters, repeaters, maxRepetitions) {
       const answer = await call<Array<NetSnmp.Varbind | NetSnmp.Varbind[]>>((cb) =>
@@ -130,43 +144,58 @@ export async function openSnmpClient(config: SnmpDeviceConfig, defaults: SnmpDef
         ),
       };
     },
-    async walk(prefix, from = prefix) {
-      const walk: Walk = new Map();
-      const inside = `${prefix}.`;
-      let cursor = from;
-      for (;;) {
-        const batch = bulk
-          ? ((await client.getBulk([], [cursor], defaults.maxRepetitions)).repeaters[0] ?? [])
-          : [(await getNext([cursor]))[0]].filter((e): e is Entry => e !== undefined);
-        let more = batch.length > 0;
-        for (const entry of batch) {
-          if (!entry.value || !entry.oid.startsWith(inside)) {
-            more = false;
-            break;
-          }
-          // a broken or hostile agent answering an OID that does not follow the last one, or a
-          // table without end, would keep this loop asking for ever
-          if (compareOids(entry.oid, cursor) <= 0) {
-            throw new TransientError('DEVICE_ERROR', `SNMP walk of ${prefix} on ${where}: ${entry.oid} does not follow ${cursor}`);
-          }
-          if (walk.size >= MAX_WALK_OBJECTS) {
-            throw new TransientError('DEVICE_ERROR', `SNMP walk of ${prefix} on ${where}: more than ${MAX_WALK_OBJECTS} objects`);
-          }
-          walk.set(entry.oid, entry.value);
-          cursor = entry.oid;
-        }
-        if (!more) return walk;
-      }
-    },
-    close() {
-      try {
-        session.close();
-      } catch {
-        // already closed
-      }
-    },
   };
-  return client;
+}
+
+async function getValues(snmp: Snmp, requests: Requests, oids: readonly string[]): Promise<Walk> {
+  try {
+    return toWalk(snmp, await requests.getOnce(oids));
+  } catch (error) {
+    // SNMPv1 fails a whole GET when one OID is unknown (RFC 1157 noSuchName); v2c
+    // answers noSuchObject per varbind. Ask one by one so vendor probes stay cheap.
+    if (!isNoSuchName(snmp, error)) return requests.fail(error);
+    const walk: Walk = new Map();
+    if (oids.length < 2) return walk;
+    const results = await Promise.allSettled(oids.map((oid) => requests.getOnce([oid])));
+    for (const r of results) {
+      if (r.status === 'fulfilled') for (const [k, v] of toWalk(snmp, r.value)) walk.set(k, v);
+      else if (!isNoSuchName(snmp, r.reason)) return requests.fail(r.reason);
+    }
+    return walk;
+  }
+}
+
+/** Every object under `prefix` after `from`: GETBULK batches (GETNEXT on v1), bounded and strictly increasing. */
+async function walkSubtree(
+  client: SnmpClient,
+  { prefix, from, where, maxRepetitions }: { prefix: string; from: string; where: string; maxRepetitions: number },
+): Promise<Walk> {
+  const walk: Walk = new Map();
+  const inside = `${prefix}.`;
+  let cursor = from;
+  for (;;) {
+    const batch = client.bulk
+      ? ((await client.getBulk([], [cursor], maxRepetitions)).repeaters[0] ?? [])
+      : [(await client.getNext([cursor]))[0]].filter((e): e is Entry => e !== undefined);
+    let more = batch.length > 0;
+    for (const entry of batch) {
+      if (!entry.value || !entry.oid.startsWith(inside)) {
+        more = false;
+        break;
+      }
+      // a broken or hostile agent answering an OID that does not follow the last one, or a
+      // table without end, would keep this loop asking for ever
+      if (compareOids(entry.oid, cursor) <= 0) {
+        throw new TransientError('DEVICE_ERROR', `SNMP walk of ${prefix} on ${where}: ${entry.oid} does not follow ${cursor}`);
+      }
+      if (walk.size >= MAX_WALK_OBJECTS) {
+        throw new TransientError('DEVICE_ERROR', `SNMP walk of ${prefix} on ${where}: more than ${MAX_WALK_OBJECTS} objects`);
+      }
+      walk.set(entry.oid, entry.value);
+      cursor = entry.oid;
+    }
+    if (!more) return walk;
+  }
 }
 
 function isNoSuchName(snmp: Snmp, error: unknown): boolean {
