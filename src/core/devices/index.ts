@@ -11,7 +11,7 @@
  *   faults/    canonical fault codes, the per-device state machine, its store, the report and
  *              ack bookkeeping, and the watch-faults pass
  *   counters/  counter figures, readings, their store, and the collect-counters pass
- * Shared at the root: types, device config and store, the concurrency limiter, the statement cache.
+ * Shared at the root: types, device config and store, the concurrency limiter, test support.
  * The pure decoders and the SNMP session are exported too: the hostile and fuzz tests drive them.
  *
  * Loading this index does not load net-snmp: the SNMP session imports it on first use.

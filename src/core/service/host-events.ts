@@ -1,5 +1,5 @@
-import type Database from 'better-sqlite3';
 import type { Db } from '../store/db.js';
+import { statement as stmt } from '../store/statement.js';
 import { type ServiceSettings, type SupplyKind, thresholdsFor } from './settings.js';
 import { classifySupply, type ReportedSupply, remainingPercent, supplyState } from './supplies.js';
 
@@ -37,23 +37,6 @@ export interface EventRow {
   raised_at: string;
   cleared_at: string | null;
   clear_reason: string | null;
-}
-
-// a pass asks the same few questions once per supply: compile each once per database
-type Statement = Database.Statement<unknown[], unknown>;
-const statements = new WeakMap<Db, Map<string, Statement>>();
-function stmt(db: Db, sql: string): Statement {
-  let cache = statements.get(db);
-  if (!cache) {
-    cache = new Map();
-    statements.set(db, cache);
-  }
-  let s = cache.get(sql);
-  if (!s) {
-    s = db.prepare<unknown[], unknown>(sql);
-    cache.set(sql, s);
-  }
-  return s;
 }
 
 const fromRow = (r: EventRow): HostEvent => ({

@@ -1,5 +1,5 @@
 import type { Db } from '../../store/db.js';
-import { statement } from '../sql.js';
+import { statement } from '../../store/statement.js';
 import { type FaultEventRow, type FaultReport, type ReportKind, toFaultEvent } from './fault-store.js';
 
 /**

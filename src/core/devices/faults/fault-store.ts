@@ -1,5 +1,5 @@
 import type { Db } from '../../store/db.js';
-import { statement } from '../sql.js';
+import { statement } from '../../store/statement.js';
 import type { FaultCode, FaultHint, FaultSnapshot, Severity } from '../types.js';
 import type { DeviceFaultState, OpenFault, StepResult } from './fault-state.js';
 

@@ -1,9 +1,12 @@
 import type { Statement } from 'better-sqlite3';
-import type { Db } from '../store/db.js';
+import type { Db } from './db.js';
 
 const cache = new WeakMap<Db, Map<string, Statement>>();
 
-/** A prepared statement, compiled once per connection: passes run the same few hundreds of times. */
+/**
+ * A prepared statement, compiled once per connection: the device passes and the host's
+ * service pass run the same few queries hundreds of times.
+ */
 export function statement(db: Db, sql: string): Statement {
   let byDb = cache.get(db);
   if (!byDb) {
