@@ -11,7 +11,8 @@
  *   faults/    canonical fault codes, the per-device state machine, its store, the report and
  *              ack bookkeeping, and the watch-faults pass
  *   counters/  counter figures, readings, their store, and the collect-counters pass
- * Shared at the root: types, device config and store, the concurrency limiter, test support.
+ * Shared at the root: types, device config and store, the passes' options, the concurrency
+ * limiter, test support.
  * The pure decoders and the SNMP session are exported too: the hostile and fuzz tests drive them.
  *
  * Loading this index does not load net-snmp: the SNMP session imports it on first use.
@@ -65,5 +66,6 @@ export {
 export { CLEAR_AFTER_CLEAN_POLLS, stepFaultState, UNREACHABLE_AFTER_FAILURES } from './faults/fault-state.js';
 export { type FaultEvent, type FaultReport, listFaultEvents, type ReportKind, type ReportState } from './faults/fault-store.js';
 export { deriveFaults, FAULT_SEVERITY } from './faults/faults.js';
-export { type DevicePollResult, type PassOptions, type WatchFaultsResult, watchFaultsPass } from './faults/watch-faults.js';
+export { type DevicePollResult, type WatchFaultsResult, watchFaultsPass } from './faults/watch-faults.js';
+export type { PassOptions } from './pass.js';
 export * from './types.js';

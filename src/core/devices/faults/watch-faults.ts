@@ -1,22 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { type Clock, systemClock } from '../../clock.js';
+import { systemClock } from '../../clock.js';
 import { isRdsError } from '../../errors.js';
-import { type Logger, silentLogger } from '../../logger.js';
+import { silentLogger } from '../../logger.js';
 import type { Db } from '../../store/db.js';
 import { mapLimit } from '../limit.js';
-import type { DeviceRecord, DriverRegistry, FaultSnapshot } from '../types.js';
+import { describeError, type PassOptions } from '../pass.js';
+import type { DeviceRecord, FaultSnapshot } from '../types.js';
 import { type FaultTransition, type PollOutcome, stepFaultState } from './fault-state.js';
 import { type FaultReport, loadDeviceFaultState, persistFaultStep } from './fault-store.js';
-
-export interface PassOptions {
-  drivers: DriverRegistry;
-  clock?: Clock;
-  /** Devices in flight at once (default 32); drivers may cap further. */
-  concurrency?: number;
-  logger?: Logger;
-  /** Event/reading ids; random UUIDs by default. */
-  newId?: () => string;
-}
 
 export interface DevicePollResult {
   deviceId: string;
@@ -79,9 +70,4 @@ export async function watchFaultsPass(db: Db, devices: readonly DeviceRecord[], 
     reports: results.flatMap((r) => r.reports),
     failed: results.filter((r) => !r.ok).length,
   };
-}
-
-export function describeError(error: unknown): { code: string; message: string } {
-  if (isRdsError(error)) return { code: error.code, message: error.message };
-  return { code: 'DEVICE_ERROR', message: error instanceof Error ? error.message : String(error) };
 }
