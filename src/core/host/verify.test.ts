@@ -53,7 +53,7 @@ function report(id: string, version: string, receivedAt: string): void {
   ).run(`m${seq}`, id, version, receivedAt, receivedAt);
 }
 
-const after = (minutes: number) => new Date(Date.parse(PUSHED_AT) + minutes * 60_000).toISOString();
+const minutesAfterPush = (minutes: number) => new Date(Date.parse(PUSHED_AT) + minutes * 60_000).toISOString();
 
 describe('verifyFleet: one reason per failing agent', () => {
   it('no-reply, rolled-back, refused, wrong-version and a pass, each for the one state that gives it', () => {
@@ -65,11 +65,11 @@ describe('verifyFleet: one reason per failing agent', () => {
       ['REFUSE', 'refused', 'DOWNGRADE_REFUSED: package version 1.0.02-0 is lower'],
       ['OTHER', 'installed', null],
     ]);
-    report('OK', '1.0.02-0', after(1));
+    report('OK', '1.0.02-0', minutesAfterPush(1));
     report('SILENT', '1.0.00-1', '2026-11-01T09:00:00.000Z'); // before the push: does not count
-    report('BACK', '1.0.00-1', after(2));
-    report('REFUSE', '1.0.00-1', after(3));
-    report('OTHER', '1.0.01-0', after(4));
+    report('BACK', '1.0.00-1', minutesAfterPush(2));
+    report('REFUSE', '1.0.00-1', minutesAfterPush(3));
+    report('OTHER', '1.0.01-0', minutesAfterPush(4));
 
     const result = verifyFleet(db, {});
     const byId = Object.fromEntries(result.agents.map((a) => [a.agentId, a]));
@@ -87,9 +87,9 @@ describe('verifyFleet: one reason per failing agent', () => {
   it('the newest report after the push decides: a later right version passes a rolled-back agent', () => {
     agent('A1');
     rollout([['A1', 'rolled-back', 'install script exited with status 1']]);
-    report('A1', '1.0.00-1', after(1));
+    report('A1', '1.0.00-1', minutesAfterPush(1));
     expect(verifyFleet(db, {}).agents[0]).toMatchObject({ failed: true, reason: 'rolled-back' });
-    report('A1', '1.0.02-0', after(5));
+    report('A1', '1.0.02-0', minutesAfterPush(5));
     const result = verifyFleet(db, {});
     expect(result.agents[0]).toMatchObject({ failed: false, reason: null });
     expect(result.failed).toBe(0);
@@ -99,7 +99,7 @@ describe('verifyFleet: one reason per failing agent', () => {
   it('with --target and no rollout for it: any other version is wrong-version, no report is no-reply', () => {
     agent('A1');
     agent('A2');
-    report('A1', '1.0.00-1', after(1));
+    report('A1', '1.0.00-1', minutesAfterPush(1));
     const result = verifyFleet(db, { target: '1.0.09-0' });
     expect(result.rolloutId).toBeNull();
     expect(result.agents.map((a) => [a.agentId, a.reason])).toEqual([
