@@ -96,7 +96,7 @@ export async function run(options: InitOptions, globals: GlobalOptions): Promise
   try {
     if (options.role === 'agent') {
       const { initInstallRoot } = await import('../core/install/layout.js');
-      const { writeInstalled } = await import('../core/agent/installed.js');
+      const { writeInstalled } = await import('../core/install/installed.js');
       const release = initInstallRoot(config.installRoot as string, options.softwareVersion);
       writeInstalled(db, {
         softwareVersion: options.softwareVersion,

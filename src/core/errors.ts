@@ -109,6 +109,21 @@ export const REFUSAL = {
 } as const;
 export type RefusalCode = (typeof REFUSAL)[keyof typeof REFUSAL];
 
+/**
+ * A full disk (or quota) while the agent writes its stage is no fault of the package and no
+ * bug: a clear transient error (exit 3; an update mail stays in INBOX for the next pass),
+ * instead of an uncaught ENOSPC with a stack trace, or a "tampered package" refusal.
+ */
+export function diskFullError(error: unknown, dir: string): TransientError | undefined {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (code !== 'ENOSPC' && code !== 'EDQUOT') return undefined;
+  return new TransientError(
+    'DISK_FULL',
+    `no space left on the device of ${dir} (${code}) while unpacking the update; nothing was installed, free some space and try again`,
+    { cause: error },
+  );
+}
+
 export function isRdsError(error: unknown): error is RdsError {
   return error instanceof RdsError;
 }

@@ -11,6 +11,8 @@ import { packageForAgent, readPackageFile, recoverSessionKey, splitPackage } fro
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const BIN = path.join(ROOT, 'bin', 'rds.js');
+/** Test-only entry for the crash tests: bin/rds.js plus a kill -9 right after the journal step RDS_FAULT_CRASH_AFTER names. */
+export const CRASH_BIN = path.join(ROOT, 'test', 'support', 'rds-crash-after.mjs');
 
 export interface RunResult {
   code: number | null;
@@ -70,7 +72,8 @@ export interface Running {
 
 /** Start `rds ARGS` without waiting (for tests that kill it from outside). */
 export function startRds(args: string[], options: RunOptions): Running {
-  const child = spawn(process.execPath, [BIN, ...args], {
+  const entry = options.env?.RDS_FAULT_CRASH_AFTER ? CRASH_BIN : BIN;
+  const child = spawn(process.execPath, [entry, ...args], {
     cwd: options.cwd,
     env: cleanEnv(options.env),
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -3,9 +3,10 @@ import path from 'node:path';
 import type * as openpgp from 'openpgp';
 import type { Clock } from '../clock.js';
 import type { AgentConfig } from '../config/schema.js';
-import { REFUSAL, SecurityError } from '../errors.js';
+import { diskFullError, REFUSAL, SecurityError } from '../errors.js';
 import { mkdirNoFollow, replaceFileSafely } from '../fs/trust.js';
 import { applyUpdate } from '../install/apply.js';
+import { readVersionReport } from '../install/installed.js';
 import { installLayout } from '../install/layout.js';
 import { boundLogTail } from '../install/log-tail.js';
 import { currentVersionReport } from '../install/recover.js';
@@ -15,7 +16,6 @@ import { PACKAGE_ATTACHMENT, VERSIONS_ATTACHMENT } from '../message/mail.js';
 import { queueMessage, type Sender } from '../message/outgoing.js';
 import type { Db } from '../store/db.js';
 import { formatVersionText } from '../version/version-text.js';
-import { readVersionReport } from './installed.js';
 import { handleKeyRotation } from './key-rotation.js';
 
 export interface AgentHandlerContext {
@@ -88,7 +88,6 @@ const handleUpdate =
     } catch (error) {
       // disk full: a clear transient error (exit 3, the mail stays in INBOX), not a stack trace
       fs.rmSync(file, { force: true });
-      const { diskFullError } = await import('../package/extract.js');
       throw diskFullError(error, incoming) ?? error;
     }
     const { acquireCommandLock } = await import('../store/lock.js');

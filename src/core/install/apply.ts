@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type * as openpgp from 'openpgp';
-import { readInstalled } from '../agent/installed.js';
 import type { Clock } from '../clock.js';
 import { REFUSAL, SecurityError, UsageError } from '../errors.js';
 import { mkdirNoFollow } from '../fs/trust.js';
@@ -12,10 +11,11 @@ import type { UpdateManifest } from '../package/manifest.js';
 import { decryptPackage } from '../package/unpack.js';
 import type { Db } from '../store/db.js';
 import { compareVersions } from '../version/version.js';
+import { type InstalledState, readInstalled } from './installed.js';
 import { findJournal, finishJournal, markStep, startJournal } from './journal.js';
 import { type InstallLayout, releaseName, switchCurrent } from './layout.js';
 import { bootId, recordInstalled, recoverInterrupted, removeStaleStages } from './recover.js';
-import { runInstallScript } from './run-script.js';
+import { runInstallScript, type ScriptRun } from './run-script.js';
 
 export interface ApplyInput {
   db: Db;
@@ -45,128 +45,33 @@ export interface ApplyResult {
   logFile?: string;
 }
 
-class AlreadyInstalled extends Error {
-  constructor(readonly manifest: UpdateManifest) {
-    super('already installed');
-  }
-}
-
 /**
- * apply-update (SPEC §6): verify → stage → check hashes → run the install script →
- * switch `current` atomically → record the new versions. A failing, crashing or
- * timed-out script rolls back (the old release stays current). Nothing from the package
- * runs before its signature, integrity and every hash were checked.
+ * apply-update (docs/install.md): stage → admit → prepare → run → switch → record. The
+ * package is decrypted and unpacked into a fresh stage, admitted as soon as its manifest is
+ * read (wrong version, downgrade, already installed), the current release is copied, the
+ * install script runs against the copy, `current` is switched atomically and the new
+ * versions recorded. A failing, crashing or timed-out script rolls back (the old release
+ * stays current). Nothing from the package runs before its signature, integrity and every
+ * hash were checked; every step is journaled before it runs (journal.ts, recover.ts).
  */
 export async function applyUpdate(input: ApplyInput): Promise<ApplyResult> {
   const { db, layout, clock, logger } = input;
   recoverInterrupted(db, layout, clock, logger);
   const installed = readInstalled(db);
   if (!installed) throw new Error('agent state has no installed version (was rds init run?)');
-
-  const stageRoot = path.join(input.stateDir, 'stage');
-  removeStaleStages(stageRoot); // a crash before the journal started leaves a stage no journal names
-  mkdirNoFollow(stageRoot);
-  const stageDir = fs.mkdtempSync(path.join(stageRoot, 'pkg-'));
+  const stageDir = newStage(input.stateDir);
   try {
-    const tarGz = path.join(stageDir, 'package.tar.gz');
-    await decryptPackage({ file: input.file, outFile: tarGz, agentKey: input.agentKey, hostKey: input.hostKey });
-    const payloadDir = path.join(stageDir, 'payload');
-    let manifest: UpdateManifest;
-    try {
-      ({ manifest } = await extractPackage(tarGz, payloadDir, input.limits ?? DEFAULT_EXTRACT_LIMITS, (m) =>
-        checkAdmissible(db, m, installed.softwareVersion, input.expectedVersion),
-      ));
-    } catch (error) {
-      if (error instanceof AlreadyInstalled) {
-        return {
-          outcome: 'already-installed',
-          packageId: error.manifest.packageId,
-          version: installed.softwareVersion,
-          previousVersion: installed.softwareVersion,
-        };
-      }
-      throw error;
+    const staged = await stage(input, stageDir, installed);
+    if (staged.kind === 'already-installed') {
+      const v = installed.softwareVersion;
+      return { outcome: 'already-installed', packageId: staged.manifest.packageId, version: v, previousVersion: v };
     }
-    fs.rmSync(tarGz, { force: true });
-
-    const newRelease = path.join(layout.releases, releaseName(manifest.softwareVersion, manifest.packageId));
-    // the install log is appended to (a retried package keeps one log): refuse a symlink or
-    // anything but a file planted at its name before any step starts (O_NOFOLLOW backs this up)
-    const logDir = path.join(input.stateDir, 'logs');
-    mkdirNoFollow(logDir);
-    const logFile = path.join(logDir, `install-${manifest.packageId}.log`);
-    const planted = fs.lstatSync(logFile, { throwIfNoEntry: false });
-    if (planted && !planted.isFile()) {
-      throw new UsageError(
-        'UNTRUSTED_PATH',
-        `install log ${logFile} is ${planted.isSymbolicLink() ? 'a symlink' : 'not a file'}; fix: remove it`,
-      );
-    }
-    startJournal(
-      db,
-      {
-        packageId: manifest.packageId,
-        targetVersion: manifest.softwareVersion,
-        previousVersion: installed.softwareVersion,
-        previousRelease: installed.release,
-        newRelease,
-        stageDir,
-        commandId: input.commandId ?? null,
-        manifest: JSON.stringify(manifest),
-      },
-      clock.now(),
-    );
-    markStep(db, manifest.packageId, 'preparing', clock.now());
-    mkdirNoFollow(layout.releases, 0o755);
-    fs.rmSync(newRelease, { recursive: true, force: true });
-    fs.cpSync(installed.release, newRelease, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true });
-
-    markStep(db, manifest.packageId, 'running-script', clock.now());
-    const run = await runInstallScript({
-      script: path.join(payloadDir, manifest.script),
-      cwd: payloadDir,
-      env: {
-        PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
-        LANG: 'C.UTF-8',
-        RDS_INSTALL_ROOT: layout.root,
-        RDS_RELEASE_DIR: newRelease,
-        RDS_PAYLOAD_DIR: payloadDir,
-        RDS_TARGET_VERSION: manifest.softwareVersion,
-        RDS_PREVIOUS_VERSION: installed.softwareVersion,
-        RDS_PREVIOUS_RELEASE_DIR: installed.release,
-        RDS_PACKAGE_ID: manifest.packageId,
-      },
-      timeoutMs: manifest.timeoutSeconds * 1000,
-      logFile,
-      onSpawn: (pid) => markStep(db, manifest.packageId, 'running-script', clock.now(), `script-pid=${pid} boot=${bootId()}`),
-    });
-    if (run.exitCode !== 0) {
-      const reason = run.timedOut
-        ? `install script timed out after ${manifest.timeoutSeconds}s`
-        : run.signal
-          ? `install script was killed by ${run.signal}`
-          : `install script exited with status ${run.exitCode}`;
-      fs.rmSync(newRelease, { recursive: true, force: true });
-      finishJournal(db, manifest.packageId, 'rolled-back', reason, clock.now());
-      logger.warn('update rolled back', { package: manifest.packageId, reason });
-      return {
-        outcome: 'rolled-back',
-        packageId: manifest.packageId,
-        version: installed.softwareVersion,
-        previousVersion: installed.softwareVersion,
-        reason,
-        logTail: run.logTail,
-        logFile,
-      };
-    }
-    markStep(db, manifest.packageId, 'switching', clock.now());
-    switchCurrent(layout, newRelease);
-    markStep(db, manifest.packageId, 'switched', clock.now());
-    const entry = findJournal(db, manifest.packageId);
-    if (!entry) throw new Error(`journal entry ${manifest.packageId} vanished`);
-    recordInstalled(db, entry, clock.now());
-    finishJournal(db, manifest.packageId, 'installed', `installed ${manifest.softwareVersion}`, clock.now());
-    pruneReleases(layout, [newRelease, installed.release]);
+    const prepared = prepare(input, staged, installed);
+    const run = await runScript(input, prepared);
+    if (run.exitCode !== 0) return rollBack(input, prepared, run);
+    switchRelease(input, prepared);
+    record(input, prepared);
+    const { manifest } = prepared;
     logger.info('update installed', { package: manifest.packageId, version: manifest.softwareVersion });
     return {
       outcome: 'installed',
@@ -174,7 +79,7 @@ export async function applyUpdate(input: ApplyInput): Promise<ApplyResult> {
       version: manifest.softwareVersion,
       previousVersion: installed.softwareVersion,
       logTail: run.logTail,
-      logFile,
+      logFile: prepared.logFile,
     };
   } finally {
     // after a crash this line never runs; recoverInterrupted removes the stage instead
@@ -182,8 +87,44 @@ export async function applyUpdate(input: ApplyInput): Promise<ApplyResult> {
   }
 }
 
-/** Refuse what must not be installed, as soon as the manifest is read. */
-function checkAdmissible(db: Db, manifest: UpdateManifest, running: string, expectedVersion?: string): void {
+/** A fresh, empty stage folder under STATE/stage (stale ones no journal names removed first). */
+export function newStage(stateDir: string): string {
+  const stageRoot = path.join(stateDir, 'stage');
+  removeStaleStages(stageRoot); // a crash before the journal started leaves a stage no journal names
+  mkdirNoFollow(stageRoot);
+  return fs.mkdtempSync(path.join(stageRoot, 'pkg-'));
+}
+
+export type Staged =
+  | { kind: 'staged'; manifest: UpdateManifest; stageDir: string; payloadDir: string }
+  | { kind: 'already-installed'; manifest: UpdateManifest };
+
+/**
+ * Stage: decrypt and verify the package into `stageDir`, then unpack it into
+ * `stageDir/payload`, admitting (or refusing) it as soon as its manifest is read.
+ */
+export async function stage(
+  input: Pick<ApplyInput, 'db' | 'file' | 'agentKey' | 'hostKey' | 'expectedVersion' | 'limits'>,
+  stageDir: string,
+  installed: InstalledState,
+): Promise<Staged> {
+  const tarGz = path.join(stageDir, 'package.tar.gz');
+  await decryptPackage({ file: input.file, outFile: tarGz, agentKey: input.agentKey, hostKey: input.hostKey });
+  const payloadDir = path.join(stageDir, 'payload');
+  const result = await extractPackage(tarGz, payloadDir, input.limits ?? DEFAULT_EXTRACT_LIMITS, (m) =>
+    admit(input.db, m, installed.softwareVersion, input.expectedVersion) === 'install' ? 'continue' : 'stop',
+  );
+  if (result.kind === 'stopped') return { kind: 'already-installed', manifest: result.manifest };
+  fs.rmSync(tarGz, { force: true });
+  return { kind: 'staged', manifest: result.manifest, stageDir, payloadDir };
+}
+
+/**
+ * Admit: whether a package may be installed, decided from its manifest alone. Refuses
+ * (throws) a package that is not the version its command announced, or a downgrade the host
+ * did not sign; answers 'already-installed' for a package installed before.
+ */
+export function admit(db: Db, manifest: UpdateManifest, running: string, expectedVersion?: string): 'install' | 'already-installed' {
   if (expectedVersion !== undefined && manifest.softwareVersion !== expectedVersion) {
     throw new SecurityError(
       REFUSAL.PACKAGE_MISMATCH,
@@ -191,14 +132,140 @@ function checkAdmissible(db: Db, manifest: UpdateManifest, running: string, expe
     );
   }
   const journal = findJournal(db, manifest.packageId);
-  if (journal?.outcome === 'installed') throw new AlreadyInstalled(manifest);
-  if (manifest.softwareVersion === running && journal) throw new AlreadyInstalled(manifest);
+  if (journal?.outcome === 'installed') return 'already-installed';
+  if (manifest.softwareVersion === running && journal) return 'already-installed';
   if (compareVersions(manifest.softwareVersion, running) < 0 && !manifest.allowDowngrade) {
     throw new SecurityError(
       REFUSAL.DOWNGRADE_REFUSED,
       `package version ${manifest.softwareVersion} is lower than the running ${running}, and the host did not sign a downgrade`,
     );
   }
+  return 'install';
+}
+
+export interface Prepared {
+  manifest: UpdateManifest;
+  stageDir: string;
+  payloadDir: string;
+  installed: InstalledState;
+  newRelease: string;
+  logFile: string;
+}
+
+/**
+ * Prepare: check the install log's name, start the journal ('staged'), then ('preparing')
+ * copy the current release to the new release folder the script will work on.
+ */
+export function prepare(
+  input: Pick<ApplyInput, 'db' | 'layout' | 'stateDir' | 'clock' | 'commandId'>,
+  staged: Extract<Staged, { kind: 'staged' }>,
+  installed: InstalledState,
+): Prepared {
+  const { db, layout, clock } = input;
+  const { manifest, stageDir, payloadDir } = staged;
+  const newRelease = path.join(layout.releases, releaseName(manifest.softwareVersion, manifest.packageId));
+  const logFile = installLogFile(input.stateDir, manifest.packageId);
+  startJournal(
+    db,
+    {
+      packageId: manifest.packageId,
+      targetVersion: manifest.softwareVersion,
+      previousVersion: installed.softwareVersion,
+      previousRelease: installed.release,
+      newRelease,
+      stageDir,
+      commandId: input.commandId ?? null,
+      manifest: JSON.stringify(manifest),
+    },
+    clock.now(),
+  );
+  markStep(db, manifest.packageId, 'preparing', clock.now());
+  mkdirNoFollow(layout.releases, 0o755);
+  fs.rmSync(newRelease, { recursive: true, force: true });
+  fs.cpSync(installed.release, newRelease, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true });
+  return { manifest, stageDir, payloadDir, installed, newRelease, logFile };
+}
+
+/**
+ * The install log is appended to (a retried package keeps one log): refuse a symlink or
+ * anything but a file planted at its name before any step starts (O_NOFOLLOW backs this up).
+ */
+function installLogFile(stateDir: string, packageId: string): string {
+  const logDir = path.join(stateDir, 'logs');
+  mkdirNoFollow(logDir);
+  const logFile = path.join(logDir, `install-${packageId}.log`);
+  const planted = fs.lstatSync(logFile, { throwIfNoEntry: false });
+  if (planted && !planted.isFile()) {
+    throw new UsageError(
+      'UNTRUSTED_PATH',
+      `install log ${logFile} is ${planted.isSymbolicLink() ? 'a symlink' : 'not a file'}; fix: remove it`,
+    );
+  }
+  return logFile;
+}
+
+/** Run ('running-script'): the package's install script against the new release, its pid journaled. */
+export function runScript(input: Pick<ApplyInput, 'db' | 'layout' | 'clock'>, p: Prepared): Promise<ScriptRun> {
+  const { db, clock } = input;
+  const { manifest, payloadDir } = p;
+  markStep(db, manifest.packageId, 'running-script', clock.now());
+  return runInstallScript({
+    script: path.join(payloadDir, manifest.script),
+    cwd: payloadDir,
+    env: {
+      PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
+      LANG: 'C.UTF-8',
+      RDS_INSTALL_ROOT: input.layout.root,
+      RDS_RELEASE_DIR: p.newRelease,
+      RDS_PAYLOAD_DIR: payloadDir,
+      RDS_TARGET_VERSION: manifest.softwareVersion,
+      RDS_PREVIOUS_VERSION: p.installed.softwareVersion,
+      RDS_PREVIOUS_RELEASE_DIR: p.installed.release,
+      RDS_PACKAGE_ID: manifest.packageId,
+    },
+    timeoutMs: manifest.timeoutSeconds * 1000,
+    logFile: p.logFile,
+    onSpawn: (pid) => markStep(db, manifest.packageId, 'running-script', clock.now(), `script-pid=${pid} boot=${bootId()}`),
+  });
+}
+
+/** A failed script: drop the new release, finish the journal as rolled back; `current` never moved. */
+export function rollBack(input: Pick<ApplyInput, 'db' | 'clock' | 'logger'>, p: Prepared, run: ScriptRun): ApplyResult {
+  const { manifest } = p;
+  const reason = run.timedOut
+    ? `install script timed out after ${manifest.timeoutSeconds}s`
+    : run.signal
+      ? `install script was killed by ${run.signal}`
+      : `install script exited with status ${run.exitCode}`;
+  fs.rmSync(p.newRelease, { recursive: true, force: true });
+  finishJournal(input.db, manifest.packageId, 'rolled-back', reason, input.clock.now());
+  input.logger.warn('update rolled back', { package: manifest.packageId, reason });
+  return {
+    outcome: 'rolled-back',
+    packageId: manifest.packageId,
+    version: p.installed.softwareVersion,
+    previousVersion: p.installed.softwareVersion,
+    reason,
+    logTail: run.logTail,
+    logFile: p.logFile,
+  };
+}
+
+/** Switch ('switching', then 'switched'): point `current` at the new release with one rename. */
+export function switchRelease(input: Pick<ApplyInput, 'db' | 'layout' | 'clock'>, p: Prepared): void {
+  markStep(input.db, p.manifest.packageId, 'switching', input.clock.now());
+  switchCurrent(input.layout, p.newRelease);
+  markStep(input.db, p.manifest.packageId, 'switched', input.clock.now());
+}
+
+/** Record: the new versions, the journal finished as installed, old releases pruned. */
+export function record(input: Pick<ApplyInput, 'db' | 'layout' | 'clock'>, p: Prepared): void {
+  const { db, clock } = input;
+  const entry = findJournal(db, p.manifest.packageId);
+  if (!entry) throw new Error(`journal entry ${p.manifest.packageId} vanished`);
+  recordInstalled(db, entry, clock.now());
+  finishJournal(db, p.manifest.packageId, 'installed', `installed ${p.manifest.softwareVersion}`, clock.now());
+  pruneReleases(input.layout, [p.newRelease, p.installed.release]);
 }
 
 /** Keep the releases in use and the two newest others; remove older ones. */

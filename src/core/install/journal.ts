@@ -89,8 +89,18 @@ export function markStep(db: Db, packageId: string, step: Step, now: Date, detai
     now.toISOString(),
     packageId,
   );
-  // fault-injection point for the crash tests (kill -9 right after a step was journaled)
-  if (process.env.RDS_FAULT_CRASH_AFTER === step) process.kill(process.pid, 'SIGKILL');
+  stepObserver?.(step);
+}
+
+let stepObserver: ((step: Step) => void) | undefined;
+
+/**
+ * Watch every step as soon as it is journaled. Nothing in the product sets an observer: it
+ * is the seam for the crash tests' own entry script (test/support/rds-crash-after.mjs, see
+ * docs/install-testing.md), which kills the process right after a chosen step.
+ */
+export function observeJournalSteps(observer: ((step: Step) => void) | undefined): void {
+  stepObserver = observer;
 }
 
 export function finishJournal(db: Db, packageId: string, outcome: Outcome, detail: string, now: Date): void {

@@ -1,12 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { readInstalled, readVersionReport, writeInstalled } from '../agent/installed.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import type { UpdateManifest } from '../package/manifest.js';
 import type { Db } from '../store/db.js';
 import { acquireCommandLock } from '../store/lock.js';
 import type { VersionReport } from '../version/version-text.js';
+import { readInstalled, readVersionReport, writeInstalled } from './installed.js';
 import { finishJournal, type JournalEntry, unfinishedJournals } from './journal.js';
 import { currentRelease, type InstallLayout, switchCurrent } from './layout.js';
 

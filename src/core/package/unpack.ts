@@ -6,8 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import * as openpgp from 'openpgp';
 import { keyIdsOf } from '../crypto/keys.js';
-import { REFUSAL, SecurityError } from '../errors.js';
-import { diskFullError } from './extract.js';
+import { diskFullError, REFUSAL, SecurityError } from '../errors.js';
 import { sessionKeyPrefixLength } from './packets.js';
 import { packageRecipients } from './wrap.js';
 
