@@ -1,5 +1,7 @@
 import type { Clock } from '../clock.js';
 import { queueMessage, type Sender } from '../message/outgoing.js';
+import type { COUNTER_REQUEST } from '../protocol/counter-request.js';
+import type { VERSION_REQUEST } from '../protocol/version-request.js';
 import type { Db } from '../store/db.js';
 import type { AgentRecord } from './registry.js';
 
@@ -8,7 +10,7 @@ export async function queueRequests(
   db: Db,
   self: Sender,
   agents: AgentRecord[],
-  type: 'version-request' | 'counter-request',
+  type: typeof VERSION_REQUEST | typeof COUNTER_REQUEST,
   opts: { clock: Clock; ttlMs: number; rolloutId?: string | null },
 ): Promise<{ agentId: string; requestId: string }[]> {
   const out: { agentId: string; requestId: string }[] = [];

@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isRdsError, REFUSAL } from '../errors.js';
 import { isPlainText } from '../text/show.js';
-import { decodeCounterReport, decodeFaultReport } from './decode.js';
+import { decodeCounterReport } from './counter-report.js';
+import { decodeFaultReport } from './fault-report.js';
 
 const NOW = new Date('2026-12-03T10:00:00Z');
 const good = {
@@ -32,7 +33,7 @@ const anyValue = fc.oneof(
 
 describe('host-side decoding of agent reports', () => {
   it('accepts a well-formed fault and a well-formed reading', () => {
-    expect(decodeFaultReport({ reports: [good] }, NOW)).toHaveLength(1);
+    expect(decodeFaultReport({ reports: [good] }, NOW).reports).toHaveLength(1);
     const r = decodeCounterReport(
       {
         status: 'ok',
@@ -48,7 +49,7 @@ describe('host-side decoding of agent reports', () => {
       fc.property(fc.constantFrom(...Object.keys(good)), anyValue, (field, value) => {
         const body = { reports: [{ ...good, [field]: value }] };
         try {
-          const [f] = decodeFaultReport(body, NOW);
+          const [f] = decodeFaultReport(body, NOW).reports;
           for (const v of [f?.eventId, f?.deviceId, f?.code, f?.subunit, f?.severity, f?.source ?? ''])
             expect(isPlainText(v ?? '')).toBe(true);
           expect(Number.isNaN(Date.parse(f?.raisedAt ?? ''))).toBe(false);
