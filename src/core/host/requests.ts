@@ -5,12 +5,15 @@ import type { VERSION_REQUEST } from '../protocol/version-request.js';
 import type { Db } from '../store/db.js';
 import type { AgentRecord } from './registry.js';
 
+/** The requests the host sends and remembers until answered. */
+export type RequestType = typeof VERSION_REQUEST | typeof COUNTER_REQUEST;
+
 /** Queue one request (version-request, counter-request) per agent and remember it. */
 export async function queueRequests(
   db: Db,
   self: Sender,
   agents: AgentRecord[],
-  type: typeof VERSION_REQUEST | typeof COUNTER_REQUEST,
+  type: RequestType,
   opts: { clock: Clock; ttlMs: number; rolloutId?: string | null },
 ): Promise<{ agentId: string; requestId: string }[]> {
   const out: { agentId: string; requestId: string }[] = [];
