@@ -3,8 +3,9 @@ import type { HostConfig } from '../core/config/schema.js';
 import { parseDuration } from '../core/duration.js';
 import { EXIT } from '../core/errors.js';
 import { selectAgents } from '../core/host/registry.js';
-import { answeredRequests, queueRequests } from '../core/host/requests.js';
+import { answeredRequests, queueRequests, type RequestType } from '../core/host/requests.js';
 import { findRollout } from '../core/host/verify.js';
+import { VERSION_REQUEST } from '../core/protocol/version-request.js';
 import type { Context } from './context.js';
 import { takeInMail } from './host-inbox.js';
 import { flushAll, mailExitCode, mailLine, summariseMail } from './mail-context.js';
@@ -23,14 +24,14 @@ export interface RequestOptions {
  */
 export async function requestAndWait(
   ctx: Context<HostConfig>,
-  type: 'version-request' | 'counter-request',
+  type: RequestType,
   what: string,
   options: RequestOptions,
 ): Promise<CommandResult> {
   const waitMs = options.wait ? parseDuration(options.wait, '--wait') : 0; // checked before anything is sent
   const agents = selectAgents(ctx.db, options.agents, options.exclude);
   const self = { id: ctx.config.id, address: ctx.config.address, key: await ctx.privateKey() };
-  const rolloutId = type === 'version-request' ? (findRollout(ctx.db)?.id ?? null) : null;
+  const rolloutId = type === VERSION_REQUEST ? (findRollout(ctx.db)?.id ?? null) : null;
   const requests = await queueRequests(ctx.db, self, agents, type, { clock: ctx.clock, ttlMs: ctx.ttlMs, rolloutId });
   const flushed = await flushAll(ctx);
   if (flushed.stopped) {

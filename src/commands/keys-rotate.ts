@@ -6,6 +6,7 @@ import { EXIT } from '../core/errors.js';
 import { replaceFileSafely } from '../core/fs/trust.js';
 import { listAgents } from '../core/host/registry.js';
 import { queueMessage } from '../core/message/outgoing.js';
+import { KEY_ROTATION } from '../core/protocol/key-rotation.js';
 import { openContext } from './context.js';
 import { flushAll, mailExitCode, mailLine, summariseMail } from './mail-context.js';
 import type { CommandResult, GlobalOptions } from './types.js';
@@ -28,7 +29,7 @@ export async function run(_options: unknown, globals: GlobalOptions): Promise<Co
         ctx.db,
         self,
         {
-          type: 'key-rotation',
+          type: KEY_ROTATION,
           toId: agent.id,
           toAddress: agent.address,
           body: { newKey: pair.publicArmored, fingerprint: pair.fingerprint },

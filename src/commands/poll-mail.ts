@@ -2,6 +2,7 @@ import { agentHandlers } from '../core/agent/handlers.js';
 import { EXIT, REFUSAL } from '../core/errors.js';
 import { normaliseAddress } from '../core/message/accept.js';
 import { receiveExitCode, receiveMessages, wasProcessed } from '../core/message/inbound.js';
+import { UPDATE } from '../core/protocol/update.js';
 import { agentHandlerContext } from './agent-handler-context.js';
 import { openContext } from './context.js';
 import { runEvery } from './every.js';
@@ -48,7 +49,7 @@ export async function run(options: { every?: string; max?: string }, globals: Gl
       const mail = summariseMail(ctx, before, after);
       // README's table: an install that rolled back is 1 ("done, but something failed"),
       // below refused mail (4); the mail rule of mailExitCode comes first
-      const rolledBack = received.processed.some((p) => p.type === 'update' && p.outcome === 'rolled-back');
+      const rolledBack = received.processed.some((p) => p.type === UPDATE && p.outcome === 'rolled-back');
       const own = receiveExitCode(received, false);
       const exitCode = mailExitCode(own !== EXIT.OK ? own : rolledBack ? EXIT.FAILED : EXIT.OK, mail);
       const lines = [

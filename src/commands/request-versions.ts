@@ -1,3 +1,4 @@
+import { VERSION_REQUEST } from '../core/protocol/version-request.js';
 import { openContext } from './context.js';
 import { type RequestOptions, requestAndWait } from './host-requests.js';
 import type { CommandResult, GlobalOptions } from './types.js';
@@ -5,7 +6,7 @@ import type { CommandResult, GlobalOptions } from './types.js';
 export async function run(options: RequestOptions, globals: GlobalOptions): Promise<CommandResult> {
   const ctx = await openContext(globals, 'request-versions', { role: 'host', lock: 'request-versions' });
   try {
-    return await requestAndWait(ctx, 'version-request', 'versions', options);
+    return await requestAndWait(ctx, VERSION_REQUEST, 'versions', options);
   } finally {
     ctx.close();
   }

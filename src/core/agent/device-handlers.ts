@@ -1,5 +1,4 @@
 import {
-  type CounterReading,
   hasCounterReadings,
   listUnsentCounterReadings,
   markCounterReadingsSent,
@@ -9,16 +8,11 @@ import {
 import { REFUSAL, SecurityError } from '../errors.js';
 import type { HandlerRegistry } from '../message/inbound.js';
 import { queueMessage } from '../message/outgoing.js';
+import { COUNTER_REPORT, type CounterReportBody, type CounterStatus, MAX_READINGS_PER_REPORT } from '../protocol/counter-report.js';
+import { COUNTER_REQUEST } from '../protocol/counter-request.js';
+import { FAULT_ACK } from '../protocol/fault-ack.js';
+import { bodyHandler } from '../protocol/index.js';
 import type { AgentHandlerContext } from './handlers.js';
-
-/** At most this many readings in one counter report (keeps mail far below size limits). */
-export const MAX_READINGS_PER_REPORT = 500;
-
-export interface CounterReportBody {
-  status: 'ok' | 'not-collected' | 'nothing-new';
-  readings: CounterReading[];
-  more: boolean;
-}
 
 /**
  * fault-ack: the host acknowledges fault reports (ORIGIN S304–S312). counter-request: the
@@ -27,27 +21,22 @@ export interface CounterReportBody {
  */
 export function deviceHandlers(ctx: AgentHandlerContext): HandlerRegistry {
   return {
-    'fault-ack': async ({ accepted }) => {
-      const acks = accepted.payload.body.acks;
-      if (!Array.isArray(acks)) throw new SecurityError(REFUSAL.MALFORMED, 'fault ack lacks its acks list');
+    [FAULT_ACK]: bodyHandler(FAULT_ACK, ctx.clock, async ({ acks }) => {
       let n = 0;
-      for (const ack of acks as { eventId?: unknown; kind?: unknown }[]) {
-        if (typeof ack?.eventId !== 'string' || (ack.kind !== 'raised' && ack.kind !== 'cleared')) continue;
-        if (markFaultAcked(ctx.db, ack.eventId, ack.kind as ReportKind, ctx.clock.now())) n++;
-      }
+      for (const ack of acks) if (markFaultAcked(ctx.db, ack.eventId, ack.kind, ctx.clock.now())) n++;
       return `acked ${n}`;
-    },
-    'counter-request': async ({ accepted }) => {
+    }),
+    [COUNTER_REQUEST]: bodyHandler(COUNTER_REQUEST, ctx.clock, async (_request, { accepted }) => {
       const readings = listUnsentCounterReadings(ctx.db, { limit: MAX_READINGS_PER_REPORT + 1 });
       const more = readings.length > MAX_READINGS_PER_REPORT;
       const sending = readings.slice(0, MAX_READINGS_PER_REPORT);
-      const status: CounterReportBody['status'] = sending.length > 0 ? 'ok' : hasCounterReadings(ctx.db) ? 'nothing-new' : 'not-collected';
+      const status: CounterStatus = sending.length > 0 ? 'ok' : hasCounterReadings(ctx.db) ? 'nothing-new' : 'not-collected';
       const body: CounterReportBody = { status, readings: sending, more };
       const payload = await queueMessage(
         ctx.db,
         ctx.self,
         {
-          type: 'counter-report',
+          type: COUNTER_REPORT,
           toId: ctx.config.hostId,
           toAddress: ctx.config.hostAddress,
           body,
@@ -67,6 +56,6 @@ export function deviceHandlers(ctx: AgentHandlerContext): HandlerRegistry {
         ctx.clock.now(),
       );
       return status;
-    },
+    }),
   };
 }

@@ -8,21 +8,8 @@ import {
   markFaultUnacknowledged,
 } from '../devices/index.js';
 import { queueMessage } from '../message/outgoing.js';
+import { FAULT_REPORT, type ReportedFault } from '../protocol/fault-report.js';
 import type { AgentHandlerContext } from './handlers.js';
-
-/** What one reported fault looks like in a fault-report payload. */
-export interface ReportedFault {
-  eventId: string;
-  kind: 'raised' | 'cleared';
-  deviceId: string;
-  code: string;
-  subunit: string;
-  severity: string;
-  source: string;
-  raisedAt: string;
-  clearedAt: string | null;
-  resent: boolean;
-}
 
 function toReported(report: FaultReport, resent: boolean): ReportedFault {
   const e: FaultEvent = report.event;
@@ -48,7 +35,7 @@ async function queueFaultReport(ctx: AgentHandlerContext, reports: ReportedFault
     ctx.db,
     ctx.self,
     {
-      type: 'fault-report',
+      type: FAULT_REPORT,
       toId: ctx.config.hostId,
       toAddress: ctx.config.hostAddress,
       body: { reports },

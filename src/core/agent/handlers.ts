@@ -14,6 +14,12 @@ import type { Logger } from '../logger.js';
 import type { Handler, HandlerRegistry } from '../message/inbound.js';
 import { PACKAGE_ATTACHMENT, VERSIONS_ATTACHMENT } from '../message/mail.js';
 import { queueMessage, type Sender } from '../message/outgoing.js';
+import { type BodyOf, bodyHandler } from '../protocol/index.js';
+import { KEY_ROTATION } from '../protocol/key-rotation.js';
+import { UPDATE, type UpdateBody } from '../protocol/update.js';
+import { UPDATE_RESULT, type UpdateResultBody } from '../protocol/update-result.js';
+import { VERSION_REPORT } from '../protocol/version-report.js';
+import { VERSION_REQUEST } from '../protocol/version-request.js';
 import type { Db } from '../store/db.js';
 import { formatVersionText } from '../version/version-text.js';
 import { handleKeyRotation } from './key-rotation.js';
@@ -28,25 +34,14 @@ export interface AgentHandlerContext {
   logger: Logger;
 }
 
-export interface UpdateBody {
-  rolloutId: string;
-  packageId?: string;
-  softwareVersion: string;
-}
-
-export interface UpdateResultBody {
-  rolloutId: string;
-  packageId: string | null;
-  outcome: 'installed' | 'already-installed' | 'rolled-back' | 'refused';
-  softwareVersion: string;
-  versionText: string;
-  reason?: string;
-  reasonCode?: string;
-  logTail?: string;
-}
-
 /** Reply to the host: the signed payload carries the report; versions.txt is for people. */
-async function reply<B>(ctx: AgentHandlerContext, type: 'update-result' | 'version-report', inReplyTo: string, body: B, subject: string) {
+async function reply<T extends typeof UPDATE_RESULT | typeof VERSION_REPORT>(
+  ctx: AgentHandlerContext,
+  type: T,
+  inReplyTo: string,
+  body: BodyOf<T>,
+  subject: string,
+) {
   const versionText = formatVersionText(readVersionReport(ctx.db));
   await queueMessage(
     ctx.db,
@@ -65,19 +60,13 @@ async function reply<B>(ctx: AgentHandlerContext, type: 'update-result' | 'versi
   );
 }
 
-function isUpdateBody(body: Record<string, unknown>): body is Record<string, unknown> & UpdateBody {
-  return typeof body.rolloutId === 'string' && typeof body.softwareVersion === 'string';
-}
-
 /**
  * update → apply-update, then report. The result goes out only after the switch and the
  * script's success (two-phase): a rolled-back agent reports the old version and why.
  */
-const handleUpdate =
-  (ctx: AgentHandlerContext): Handler =>
-  async ({ accepted, mail }) => {
+const handleUpdate = (ctx: AgentHandlerContext): Handler =>
+  bodyHandler(UPDATE, ctx.clock, async (update, { accepted, mail }) => {
     const { payload } = accepted;
-    if (!isUpdateBody(payload.body)) throw new SecurityError(REFUSAL.MALFORMED, 'update payload lacks rolloutId/softwareVersion');
     const pkg = mail.attachments.get(PACKAGE_ATTACHMENT);
     if (!pkg) throw new SecurityError(REFUSAL.MALFORMED, `update mail carries no ${PACKAGE_ATTACHMENT}`);
     const incoming = path.join(ctx.config.stateDir, 'incoming');
@@ -104,10 +93,10 @@ const handleUpdate =
         clock: ctx.clock,
         logger: ctx.logger,
         commandId: payload.id,
-        expectedVersion: payload.body.softwareVersion,
+        expectedVersion: update.softwareVersion,
       });
       body = {
-        rolloutId: payload.body.rolloutId,
+        rolloutId: update.rolloutId,
         packageId: result.packageId,
         outcome: result.outcome,
         softwareVersion: result.version,
@@ -120,19 +109,19 @@ const handleUpdate =
       // tell the host, then let the mail go to quarantine with the reason
       await reply(
         ctx,
-        'update-result',
+        UPDATE_RESULT,
         payload.id,
-        refusedBody(ctx, payload.body, error),
-        `update ${payload.body.softwareVersion} refused by ${ctx.self.id}`,
+        refusedBody(ctx, update, error),
+        `update ${update.softwareVersion} refused by ${ctx.self.id}`,
       );
       throw error;
     } finally {
       lock.release();
       fs.rmSync(file, { force: true });
     }
-    await reply(ctx, 'update-result', payload.id, body, `update ${body.outcome}: ${ctx.self.id} runs ${body.softwareVersion}`);
+    await reply(ctx, UPDATE_RESULT, payload.id, body, `update ${body.outcome}: ${ctx.self.id} runs ${body.softwareVersion}`);
     return body.outcome;
-  };
+  });
 
 function refusedBody(ctx: AgentHandlerContext, body: UpdateBody, error: SecurityError): UpdateResultBody {
   const report = readVersionReport(ctx.db);
@@ -147,9 +136,8 @@ function refusedBody(ctx: AgentHandlerContext, body: UpdateBody, error: Security
   };
 }
 
-const handleVersionRequest =
-  (ctx: AgentHandlerContext): Handler =>
-  async ({ accepted }) => {
+const handleVersionRequest = (ctx: AgentHandlerContext): Handler =>
+  bodyHandler(VERSION_REQUEST, ctx.clock, async (_request, { accepted }) => {
     const report = currentVersionReport({
       db: ctx.db,
       layout: installLayout(ctx.config.installRoot),
@@ -159,20 +147,20 @@ const handleVersionRequest =
     });
     await reply(
       ctx,
-      'version-report',
+      VERSION_REPORT,
       accepted.payload.id,
       { softwareVersion: report.softwareVersion, versionText: formatVersionText(report) },
       `version report: ${ctx.self.id} runs ${report.softwareVersion}`,
     );
     return 'reported';
-  };
+  });
 
 /** The dispatcher's registry; fault acks and counter requests plug in here too. */
 export function agentHandlers(ctx: AgentHandlerContext, extra: HandlerRegistry = {}): HandlerRegistry {
   return {
-    update: handleUpdate(ctx),
-    'version-request': handleVersionRequest(ctx),
-    'key-rotation': handleKeyRotation(ctx),
+    [UPDATE]: handleUpdate(ctx),
+    [VERSION_REQUEST]: handleVersionRequest(ctx),
+    [KEY_ROTATION]: handleKeyRotation(ctx),
     ...extra,
   };
 }

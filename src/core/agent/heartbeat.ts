@@ -1,5 +1,6 @@
 import { parseDuration } from '../duration.js';
 import { queueMessage } from '../message/outgoing.js';
+import { HEARTBEAT } from '../protocol/heartbeat.js';
 import type { AgentHandlerContext } from './handlers.js';
 
 /**
@@ -38,7 +39,7 @@ export async function queueHeartbeat(ctx: AgentHandlerContext): Promise<{ id: st
     ctx.db,
     ctx.self,
     {
-      type: 'heartbeat',
+      type: HEARTBEAT,
       toId: ctx.config.hostId,
       toAddress: ctx.config.hostAddress,
       body: { devices },

@@ -4,6 +4,8 @@ import { readPublicKey } from '../crypto/keys.js';
 import { REFUSAL, SecurityError } from '../errors.js';
 import { replaceFileSafely } from '../fs/trust.js';
 import type { Handler } from '../message/inbound.js';
+import { bodyHandler } from '../protocol/index.js';
+import { KEY_ROTATION } from '../protocol/key-rotation.js';
 import type { AgentHandlerContext } from './handlers.js';
 
 /**
@@ -14,11 +16,7 @@ import type { AgentHandlerContext } from './handlers.js';
  * SECURITY.md ("lost or stolen host key").
  */
 export function handleKeyRotation(ctx: AgentHandlerContext): Handler {
-  return async ({ accepted }) => {
-    const { newKey, fingerprint } = accepted.payload.body as { newKey?: unknown; fingerprint?: unknown };
-    if (typeof newKey !== 'string' || typeof fingerprint !== 'string') {
-      throw new SecurityError(REFUSAL.MALFORMED, 'key rotation lacks newKey/fingerprint');
-    }
+  return bodyHandler(KEY_ROTATION, ctx.clock, async ({ newKey, fingerprint }) => {
     let key: Awaited<ReturnType<typeof readPublicKey>>;
     try {
       key = await readPublicKey(newKey, 'announced host key');
@@ -35,5 +33,5 @@ export function handleKeyRotation(ctx: AgentHandlerContext): Handler {
     ctx.hostKey = key; // later messages of this same pass are checked against the new key
     ctx.logger.warn('host key rotated', { fingerprint: fingerprint.toUpperCase() });
     return `re-pinned ${fingerprint.toUpperCase()}`;
-  };
+  });
 }

@@ -11,6 +11,7 @@ import { buildPayload, signPayload } from '../message/payload.js';
 import { enqueue, type FlushResult, flushOutbox, type OutboxItem, pendingOutbox } from '../outbox/outbox.js';
 import { readPackageManifest } from '../package/inspect.js';
 import { readPackageFile, recoverSessionKey, splitPackage, wrapSessionKey } from '../package/wrap.js';
+import { encodeUpdate, UPDATE } from '../protocol/update.js';
 import type { Db } from '../store/db.js';
 import type { AgentRecord } from './registry.js';
 
@@ -211,10 +212,10 @@ async function prepareUpdateMail(
   const agentKey: openpgp.PublicKey = await readPublicKey(agent.publicKey, `key of ${agent.id}`);
   const pkesk = await wrapSessionKey(sessionKey, agentKey);
   const payload = buildPayload({
-    type: 'update',
+    type: UPDATE,
     from: input.self.id,
     to: [agent.id],
-    body: { rolloutId, packageId: manifest.packageId, softwareVersion: manifest.softwareVersion },
+    body: encodeUpdate({ rolloutId, packageId: manifest.packageId, softwareVersion: manifest.softwareVersion }),
     ttlMs: input.ttlMs,
     clock: input.clock,
   });
@@ -242,7 +243,7 @@ export async function buildUpdateMail(recipe: UpdateRecipe, body: Uint8Array | S
     to: recipe.to,
     subject: recipe.subject,
     text: recipe.text,
-    type: 'update',
+    type: UPDATE,
     payloadId: recipe.payloadId,
     armoredPayload: recipe.armoredPayload,
     encodedAttachments: [{ filename: PACKAGE_ATTACHMENT, base64: shared.encodeParts(Buffer.from(recipe.pkesk, 'base64')) }],

@@ -1,10 +1,11 @@
 import type { Clock } from '../clock.js';
-import { ParseError, REFUSAL, type RefusalCode, SecurityError } from '../errors.js';
-import { type BoundedTail, boundLogTail, LOG_TAIL_TRUNCATED } from '../install/log-tail.js';
+import { LOG_TAIL_TRUNCATED } from '../install/log-tail.js';
 import type { Logger } from '../logger.js';
 import type { Handler, HandlerRegistry } from '../message/inbound.js';
+import { bodyHandler } from '../protocol/index.js';
+import { readUpdateResult, UPDATE_RESULT } from '../protocol/update-result.js';
+import { VERSION_REPORT, type VersionReportBody } from '../protocol/version-report.js';
 import type { Db } from '../store/db.js';
-import { parseVersionText } from '../version/version-text.js';
 import { recordAgentVersion } from './registry.js';
 import { markAnswered } from './requests.js';
 
@@ -14,36 +15,11 @@ export interface HostHandlerContext {
   logger?: Logger;
 }
 
-/** A version-grammar or field-charset breach has its own reason code; any other defect is MALFORMED. */
-export function refusalFor(error: ParseError): RefusalCode {
-  if (error.code === 'BAD_VERSION') return REFUSAL.BAD_VERSION;
-  if (error.code === 'BAD_FIELD') return REFUSAL.BAD_FIELD;
-  return REFUSAL.MALFORMED;
-}
-
-function readReport(body: Record<string, unknown>): { softwareVersion: string; versionText: string } {
-  if (typeof body.versionText !== 'string') throw new SecurityError(REFUSAL.MALFORMED, 'report carries no versionText');
-  let parsed: ReturnType<typeof parseVersionText>;
-  try {
-    parsed = parseVersionText(body.versionText);
-  } catch (error) {
-    if (error instanceof ParseError) throw new SecurityError(refusalFor(error), `report's ${error.message}`);
-    throw error;
-  }
-  if (body.softwareVersion !== undefined && body.softwareVersion !== parsed.softwareVersion) {
-    throw new SecurityError(
-      REFUSAL.MALFORMED,
-      `report says ${String(body.softwareVersion)} but its version text says ${parsed.softwareVersion}`,
-    );
-  }
-  return { softwareVersion: parsed.softwareVersion, versionText: body.versionText };
-}
-
 function storeReport(
   ctx: HostHandlerContext,
-  kind: 'version-report' | 'update-result',
+  kind: typeof VERSION_REPORT | typeof UPDATE_RESULT,
   p: { id: string; from: string; issuedAt: string; inReplyTo?: string },
-  report: { softwareVersion: string; versionText: string },
+  report: VersionReportBody,
 ): void {
   const now = ctx.clock.now().toISOString();
   ctx.db
@@ -56,39 +32,21 @@ function storeReport(
   markAnswered(ctx.db, p.inReplyTo, p.from, report.softwareVersion, now);
 }
 
-/**
- * The install log tail an update result may carry: text or absent. Anything else is a
- * malformed result (refused); text over the limits is cut to them and marked
- * LOG_TAIL_TRUNCATED, so a long log never costs the result itself.
- */
-function readLogTail(body: Record<string, unknown>): BoundedTail | undefined {
-  if (body.logTail === undefined || body.logTail === null) return undefined;
-  if (typeof body.logTail !== 'string') throw new SecurityError(REFUSAL.MALFORMED, "update result's logTail is not text");
-  return boundLogTail(body.logTail);
-}
-
-const UPDATE_OUTCOMES = new Set(['installed', 'already-installed', 'rolled-back', 'refused']);
-
-const handleVersionReport =
-  (ctx: HostHandlerContext): Handler =>
-  async ({ accepted }) => {
-    storeReport(ctx, 'version-report', accepted.payload, readReport(accepted.payload.body));
+const handleVersionReport = (ctx: HostHandlerContext): Handler =>
+  bodyHandler(VERSION_REPORT, ctx.clock, async (report, { accepted }) => {
+    storeReport(ctx, VERSION_REPORT, accepted.payload, report);
     return 'stored';
-  };
+  });
 
+/** update-result: the decoder cuts a log tail over its limits; that is recorded, not refused. */
 const handleUpdateResult =
   (ctx: HostHandlerContext): Handler =>
   async ({ accepted }) => {
     const { payload } = accepted;
-    const body = payload.body;
-    if (typeof body.rolloutId !== 'string' || typeof body.outcome !== 'string' || !UPDATE_OUTCOMES.has(body.outcome)) {
-      throw new SecurityError(REFUSAL.MALFORMED, 'update result lacks rolloutId/outcome');
-    }
-    const report = readReport(body);
-    const log = readLogTail(body);
-    if (log?.truncated) ctx.logger?.warn('update result: log tail cut to its limit', { agent: payload.from, code: LOG_TAIL_TRUNCATED });
+    const { body, logTailCut } = readUpdateResult(payload.body);
+    if (logTailCut) ctx.logger?.warn('update result: log tail cut to its limit', { agent: payload.from, code: LOG_TAIL_TRUNCATED });
     ctx.db.transaction(() => {
-      storeReport(ctx, 'update-result', payload, report);
+      storeReport(ctx, UPDATE_RESULT, payload, body);
       ctx.db
         .prepare(
           `UPDATE rollout_agents SET result = ?, result_version = ?, result_detail = ?, result_at = ?, result_log = ?, result_log_note = ?
@@ -96,22 +54,22 @@ const handleUpdateResult =
         )
         .run(
           body.outcome,
-          report.softwareVersion,
-          typeof body.reason === 'string' ? body.reason.slice(0, 4000) : null,
+          body.softwareVersion,
+          body.reason === undefined ? null : body.reason.slice(0, 4000),
           payload.issuedAt,
-          log?.text ?? null,
-          log?.truncated ? LOG_TAIL_TRUNCATED : null,
+          body.logTail ?? null,
+          logTailCut ? LOG_TAIL_TRUNCATED : null,
           body.rolloutId,
           payload.from,
         );
     })();
-    return String(body.outcome);
+    return body.outcome;
   };
 
 export function hostHandlers(ctx: HostHandlerContext, extra: HandlerRegistry = {}): HandlerRegistry {
   return {
-    'version-report': handleVersionReport(ctx),
-    'update-result': handleUpdateResult(ctx),
+    [VERSION_REPORT]: handleVersionReport(ctx),
+    [UPDATE_RESULT]: handleUpdateResult(ctx),
     ...extra,
   };
 }

@@ -1,14 +1,19 @@
 import type { Clock } from '../clock.js';
 import { queueMessage, type Sender } from '../message/outgoing.js';
+import type { COUNTER_REQUEST } from '../protocol/counter-request.js';
+import type { VERSION_REQUEST } from '../protocol/version-request.js';
 import type { Db } from '../store/db.js';
 import type { AgentRecord } from './registry.js';
+
+/** The requests the host sends and remembers until answered. */
+export type RequestType = typeof VERSION_REQUEST | typeof COUNTER_REQUEST;
 
 /** Queue one request (version-request, counter-request) per agent and remember it. */
 export async function queueRequests(
   db: Db,
   self: Sender,
   agents: AgentRecord[],
-  type: 'version-request' | 'counter-request',
+  type: RequestType,
   opts: { clock: Clock; ttlMs: number; rolloutId?: string | null },
 ): Promise<{ agentId: string; requestId: string }[]> {
   const out: { agentId: string; requestId: string }[] = [];

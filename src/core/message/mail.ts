@@ -93,10 +93,17 @@ export async function composeMail(input: ComposeInput): Promise<{ raw: Buffer; m
       ...encoded.map((a, i) => ({ raw: `${encodedPartHead(a)}${markers[i]}` })),
     ],
   });
-  const composed = await new Promise<Buffer>((resolve, reject) =>
+  const composed = await buildComposed(composer);
+  return { raw: encoded.length > 0 ? spliceEncoded(composed, markers, encoded) : composed, messageId };
+}
+
+/** The finished RFC 5322 bytes of a nodemailer MailComposer (rds mail and plain alert mail alike). */
+export function buildComposed(composer: {
+  compile(): { build(done: (error: Error | null, message: Buffer) => void): void };
+}): Promise<Buffer> {
+  return new Promise<Buffer>((resolve, reject) =>
     composer.compile().build((error: Error | null, message: Buffer) => (error ? reject(error) : resolve(message))),
   );
-  return { raw: encoded.length > 0 ? spliceEncoded(composed, markers, encoded) : composed, messageId };
 }
 
 export interface ParsedRdsMail {

@@ -1,9 +1,10 @@
 import type * as openpgp from 'openpgp';
 import type { Clock } from '../clock.js';
 import { enqueue } from '../outbox/outbox.js';
+import { type BodyOf, encodeBody, type MessageType } from '../protocol/index.js';
 import type { Db } from '../store/db.js';
 import { composeMail, type MailAttachment } from './mail.js';
-import { buildPayload, type MessageType, type Payload, signPayload } from './payload.js';
+import { buildPayload, type Payload, signPayload } from './payload.js';
 
 export interface Sender {
   id: string;
@@ -11,11 +12,12 @@ export interface Sender {
   key: openpgp.PrivateKey;
 }
 
-export interface OutgoingMessage<B> {
-  type: MessageType;
+export interface OutgoingMessage<T extends MessageType> {
+  type: T;
   toId: string;
   toAddress: string;
-  body: B;
+  /** encoded by the type's protocol module (protocol/index.ts) */
+  body: BodyOf<T>;
   subject: string;
   text: string;
   inReplyTo?: string;
@@ -29,17 +31,17 @@ export interface OutgoingMessage<B> {
  * flushes the outbox; until then the message is durable and nothing is lost if the
  * process dies or SMTP is down.
  */
-export async function queueMessage<B>(
+export async function queueMessage<T extends MessageType>(
   db: Db,
   from: Sender,
-  message: OutgoingMessage<B>,
+  message: OutgoingMessage<T>,
   opts: { clock: Clock; ttlMs: number },
-): Promise<Payload<B>> {
+): Promise<Payload> {
   const payload = buildPayload({
     type: message.type,
     from: from.id,
     to: [message.toId],
-    body: message.body,
+    body: encodeBody(message.type, message.body),
     ttlMs: opts.ttlMs,
     clock: opts.clock,
     ...(message.inReplyTo ? { inReplyTo: message.inReplyTo } : {}),

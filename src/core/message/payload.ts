@@ -3,6 +3,7 @@ import type * as openpgp from 'openpgp';
 import type { Clock } from '../clock.js';
 import { signData } from '../crypto/signed-data.js';
 import { REFUSAL, SecurityError } from '../errors.js';
+import type { MessageType } from '../protocol/index.js';
 
 /**
  * What a node acts on (SPEC §4): a JSON document inside an OpenPGP signature. Mail
@@ -11,19 +12,8 @@ import { REFUSAL, SecurityError } from '../errors.js';
 export const PAYLOAD_FORMAT = 1;
 export const ALL_AGENTS = '*';
 
-export const MESSAGE_TYPES = [
-  'update', // host → agent: install the attached package
-  'update-result', // agent → host: installed / rolled-back, with the version report
-  'version-request', // host → agent
-  'version-report', // agent → host
-  'fault-report', // agent → host
-  'fault-ack', // host → agent
-  'counter-request', // host → agent
-  'counter-report', // agent → host
-  'key-rotation', // host → agent: a new host key, signed by the old one
-  'heartbeat', // agent → host: still here; the devices it watches and when each last answered
-] as const;
-export type MessageType = (typeof MESSAGE_TYPES)[number];
+/** The body types and their codecs: protocol/index.ts. */
+export { MESSAGE_TYPES, type MessageType } from '../protocol/index.js';
 
 export interface Payload<B = Record<string, unknown>> {
   format: number;

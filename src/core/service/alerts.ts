@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.js';
+import { buildComposed } from '../message/mail.js';
 import { enqueue } from '../outbox/outbox.js';
 import type { Db } from '../store/db.js';
 import { showText } from '../text/show.js';
@@ -161,9 +162,7 @@ export async function composePlainMail(input: { from: string; to: string; subjec
     date: input.date,
     headers: { 'X-RDS-Type': 'alert', 'Auto-Submitted': 'auto-generated' },
   });
-  const raw = await new Promise<Buffer>((resolve, reject) =>
-    composer.compile().build((error: Error | null, message: Buffer) => (error ? reject(error) : resolve(message))),
-  );
+  const raw = await buildComposed(composer);
   return { raw, messageId };
 }
 

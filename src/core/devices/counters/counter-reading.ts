@@ -1,34 +1,9 @@
-import type { CounterSet, CounterSnapshot, FigureSource, Supply } from '../types.js';
+import { COUNTER_READING_FORMAT, type CounterReading } from '../../protocol/counter-report.js';
+import type { CounterSnapshot } from '../types.js';
 import { listFigures } from './figures.js';
 
-export const COUNTER_READING_FORMAT = 'rds-counter-reading/1';
-
-/**
- * One device's counters as the host stores them (SPEC §1 counters: "converted to the
- * host's format when stored"). Every figure names its source (profile + OIDs); `usage` is
- * what was printed since the previous reading, never negative: a counter that went down
- * is flagged (reset or wrap) instead.
- */
-export interface CounterReading {
-  format: typeof COUNTER_READING_FORMAT;
-  readingId: string;
-  deviceId: string;
-  serial: string | null;
-  model: string | null;
-  readAt: string;
-  total: number | null;
-  mono: number | null;
-  colour: number | null;
-  byService: Record<string, CounterSet>;
-  byPaperSize: Record<string, CounterSet>;
-  unit: string | null;
-  paperSizeUnit: string | null;
-  sources: Record<string, FigureSource>;
-  usage: { since: string; total: number | null; mono: number | null; colour: number | null } | null;
-  /** first-reading, no-counters, serial-changed, reset:<figure>, wrap:<figure> */
-  flags: string[];
-  supplies: Supply[];
-}
+/** The reading's wire type is the counter-report body's (protocol/counter-report.ts). */
+export { COUNTER_READING_FORMAT, type CounterReading } from '../../protocol/counter-report.js';
 
 export interface ReadingMeta {
   readingId: string;
