@@ -6,7 +6,7 @@
  * does not act on (`sources`, `usage`, extra fields) is carried as received: it is data,
  * stored as the reading's JSON and neutralised where it is shown. Extra fields are kept.
  */
-import type { CounterSet, FigureSource, Supply } from '../devices/types.js';
+import type { CounterSet, FigureSource, Supply } from '../devices/index.js';
 import { type BodyCodec, DECODE_LIMITS, Decoder } from './decoder.js';
 
 export const COUNTER_REPORT = 'counter-report';
