@@ -7,6 +7,7 @@ import type { Db } from '../store/db.js';
 import { parseVersionText } from '../version/version-text.js';
 import { recordAgentVersion } from './registry.js';
 import { markAnswered } from './requests.js';
+import { recordResult } from './rollout-store.js';
 
 export interface HostHandlerContext {
   db: Db;
@@ -89,21 +90,16 @@ const handleUpdateResult =
     if (log?.truncated) ctx.logger?.warn('update result: log tail cut to its limit', { agent: payload.from, code: LOG_TAIL_TRUNCATED });
     ctx.db.transaction(() => {
       storeReport(ctx, 'update-result', payload, report);
-      ctx.db
-        .prepare(
-          `UPDATE rollout_agents SET result = ?, result_version = ?, result_detail = ?, result_at = ?, result_log = ?, result_log_note = ?
-           WHERE rollout_id = ? AND agent_id = ?`,
-        )
-        .run(
-          body.outcome,
-          report.softwareVersion,
-          typeof body.reason === 'string' ? body.reason.slice(0, 4000) : null,
-          payload.issuedAt,
-          log?.text ?? null,
-          log?.truncated ? LOG_TAIL_TRUNCATED : null,
-          body.rolloutId,
-          payload.from,
-        );
+      recordResult(ctx.db, {
+        rolloutId: body.rolloutId as string,
+        agentId: payload.from,
+        outcome: String(body.outcome),
+        version: report.softwareVersion,
+        detail: typeof body.reason === 'string' ? body.reason.slice(0, 4000) : null,
+        at: payload.issuedAt,
+        log: log?.text ?? null,
+        logNote: log?.truncated ? LOG_TAIL_TRUNCATED : null,
+      });
     })();
     return String(body.outcome);
   };

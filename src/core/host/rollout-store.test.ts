@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type Db, openDb } from '../store/db.js';
-import { listRollouts } from './rollouts.js';
+import { listRollouts } from './rollout-store.js';
 
 let dir: string;
 let db: Db;
