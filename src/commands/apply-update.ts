@@ -12,7 +12,7 @@ export async function run(options: { args: string[] }, globals: GlobalOptions): 
   if (!fs.statSync(file, { throwIfNoEntry: false })?.isFile()) {
     throw new UsageError('PACKAGE_UNREADABLE', `update package ${file} does not exist or is not a file`);
   }
-  const ctx = await openContext(globals, 'apply-update', { role: 'agent', lock: 'install' });
+  const ctx = await openContext(globals, 'apply-update', { role: 'agent', lock: ['install'] });
   try {
     const result = await applyUpdate({
       db: ctx.db,

@@ -5,7 +5,7 @@ import { runEvery } from './every.js';
 import type { CommandResult, GlobalOptions } from './types.js';
 
 export async function run(options: { every?: string }, globals: GlobalOptions): Promise<CommandResult> {
-  const ctx = await openContext(globals, 'collect-counters', { role: 'agent', lock: 'collect-counters' });
+  const ctx = await openContext(globals, 'collect-counters', { role: 'agent', lock: ['counters'] });
   try {
     const drivers = createDriverRegistry();
     return await runEvery(options.every, ctx.logger, async () => {

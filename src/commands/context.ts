@@ -8,7 +8,7 @@ import { parseDuration } from '../core/duration.js';
 import { checkTrusted, ensureOwnDir } from '../core/fs/trust.js';
 import { createLogger, type Logger } from '../core/logger.js';
 import type { Db } from '../core/store/db.js';
-import { acquireCommandLock, type CommandLock } from '../core/store/lock.js';
+import { acquireLocks, type CommandLock, type Resource, tryLock } from '../core/store/lock.js';
 import { stderrIsJournal } from './journal.js';
 import type { GlobalOptions } from './types.js';
 
@@ -27,7 +27,36 @@ export interface Context<C extends RdsConfig = RdsConfig> {
   publicKey(): Promise<openpgp.PublicKey>;
   skewMs: number;
   ttlMs: number;
+  /** the resource locks of this command (docs/locks.md) */
+  locks: ContextLocks;
   close(): void;
+}
+
+/**
+ * `hold`: taken at open for the whole command (busy: COMMAND_LOCKED, exit 3). `perPass`:
+ * taken around each use (one take-in, one flush) so a loop (`--every`, `--wait`) never
+ * holds them for good; busy then means that pass skips the work, which the holder does.
+ * A plain list is `hold`.
+ */
+export type LockPlan = readonly Resource[] | { hold?: readonly Resource[]; perPass: readonly Resource[] };
+
+export interface ContextLocks {
+  /** held for the whole command: use it freely */
+  holds(resource: Resource): boolean;
+  /** for one use: a release (a no-op when held for the whole command), or undefined when busy */
+  take(resource: Resource): CommandLock | undefined;
+}
+
+async function contextLocks(
+  stateDir: string,
+  command: string,
+  plan: LockPlan | undefined,
+): Promise<{ locks: ContextLocks; whole?: CommandLock }> {
+  const hold = plan === undefined ? [] : Array.isArray(plan) ? (plan as readonly Resource[]) : ((plan as { hold?: Resource[] }).hold ?? []);
+  const whole = hold.length > 0 ? await acquireLocks(stateDir, hold, command) : undefined;
+  const holds = (r: Resource) => hold.includes(r);
+  const locks = { holds, take: (r: Resource) => (holds(r) ? { release: () => {} } : tryLock(stateDir, r, command)) };
+  return whole ? { locks, whole } : { locks };
 }
 
 export function loggerFor(globals: GlobalOptions, level = 'info'): Logger {
@@ -38,7 +67,7 @@ export function loggerFor(globals: GlobalOptions, level = 'info'): Logger {
 export async function openContext<R extends RdsConfig['role']>(
   globals: GlobalOptions,
   command: string,
-  options: { role?: R; lock?: string } = {},
+  options: { role?: R; lock?: LockPlan } = {},
 ): Promise<Context<R extends 'agent' ? AgentConfig : R extends 'host' ? HostConfig : RdsConfig>> {
   const env = process.env;
   const configFile = resolveConfigPath(globals.config, env);
@@ -51,8 +80,7 @@ export async function openContext<R extends RdsConfig['role']>(
   // a state dir that was missing at the check is made now and checked again: one that
   // another user made in between (a world-writable parent such as /tmp) is refused
   ensureOwnDir(config.stateDir, 'state dir');
-  let lock: CommandLock | undefined;
-  if (options.lock) lock = acquireCommandLock(config.stateDir, options.lock);
+  const { locks, whole: lock } = await contextLocks(config.stateDir, command, options.lock);
   const { openDb } = await import('../core/store/db.js');
   let db: Db;
   try {
@@ -79,6 +107,7 @@ export async function openContext<R extends RdsConfig['role']>(
     publicKey: async () => (await privateKey()).toPublic(),
     skewMs: parseDuration(config.clockSkew ?? '5m', 'clockSkew'),
     ttlMs: parseDuration(config.messageTtl ?? '7d', 'messageTtl'),
+    locks,
     close: () => {
       db.close();
       lock?.release();

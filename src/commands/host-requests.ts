@@ -4,7 +4,7 @@ import { parseDuration } from '../core/duration.js';
 import { EXIT } from '../core/errors.js';
 import { selectAgents } from '../core/host/registry.js';
 import { answeredRequests, queueRequests, type RequestType } from '../core/host/requests.js';
-import { findRollout } from '../core/host/verify.js';
+import { findRollout } from '../core/host/rollout-store.js';
 import { VERSION_REQUEST } from '../core/protocol/version-request.js';
 import type { Context } from './context.js';
 import { takeInMail } from './host-inbox.js';

@@ -7,7 +7,7 @@ import { runServicePass, servicePassLines } from './service-pass.js';
 import type { CommandResult, GlobalOptions } from './types.js';
 
 export async function run(options: { every?: string; max?: string }, globals: GlobalOptions): Promise<CommandResult> {
-  const ctx = await openContext(globals, 'inbox', { role: 'host', lock: 'inbox' });
+  const ctx = await openContext(globals, 'inbox', { role: 'host', lock: options.every ? { perPass: ['mailbox', 'outbox'] } : ['mailbox'] });
   try {
     return await runEvery(options.every, ctx.logger, async () => {
       const received = await takeInMail(ctx, options.max ? Number(options.max) : undefined);

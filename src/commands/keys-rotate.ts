@@ -17,7 +17,7 @@ import type { CommandResult, GlobalOptions } from './types.js';
  * keys/retired/ for the record). Packages packed before the rotation must be packed again.
  */
 export async function run(_options: unknown, globals: GlobalOptions): Promise<CommandResult> {
-  const ctx = await openContext(globals, 'keys rotate', { role: 'host', lock: 'keys-rotate' });
+  const ctx = await openContext(globals, 'keys rotate', { role: 'host', lock: ['keys'] });
   try {
     const oldKey = await ctx.privateKey();
     const passphrase = readSecret(ctx.env.RDS_KEY_PASSPHRASE, ctx.config.keyPassphraseFile, 'key passphrase');

@@ -24,7 +24,44 @@ export async function openMailSender(ctx: Context): Promise<MailSender> {
   });
 }
 
+/** Nothing to take in: the mailbox is being read by another pass, which handles its mail. */
+const busyMailbox: MailInbox = {
+  messages: async function* () {},
+  settle: async () => {},
+  close: async () => {},
+};
+
+/**
+ * This node's mailbox, under the `mailbox` lock (docs/locks.md): held by the command, or
+ * taken until `close()`. When another pass holds it, an inbox with nothing in it: that
+ * pass takes the mail in (into the same state store), never both.
+ */
 export async function openMailInbox(ctx: Context): Promise<MailInbox> {
+  const lock = ctx.locks.take('mailbox');
+  if (!lock) {
+    ctx.logger.debug('mailbox busy (another pass reads it): nothing taken in this pass');
+    return busyMailbox;
+  }
+  try {
+    const inbox = await connectInbox(ctx);
+    return {
+      messages: (options) => inbox.messages(options),
+      settle: (message, settlement) => inbox.settle(message, settlement),
+      close: async () => {
+        try {
+          await inbox.close();
+        } finally {
+          lock.release();
+        }
+      },
+    };
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+}
+
+async function connectInbox(ctx: Context): Promise<MailInbox> {
   const { openInbox } = await import('../core/mail/index.js');
   const password = readSecret(ctx.env.RDS_IMAP_PASSWORD, ctx.config.imapPasswordFile, 'IMAP password');
   const ca = tlsCa(ctx.config);
@@ -44,8 +81,23 @@ export async function openMailInbox(ctx: Context): Promise<MailInbox> {
  * Send whatever the outbox holds (replies of earlier runs included). A server that cannot
  * be reached, defers (4xx) or refuses the login/TLS comes back as `stopped`, not thrown:
  * the command still reports what it did and exits by the one rule of `mailExitCode`.
+ * Under the `outbox` lock: while another pass sends (push-all), this one sends nothing
+ * and the mail stays queued for the next run (docs/locks.md), never sent twice.
  */
 export async function flushAll(ctx: Context): Promise<FlushResult> {
+  const lock = ctx.locks.take('outbox');
+  if (!lock) {
+    ctx.logger.debug('outbox busy (another pass sends): the mail stays queued');
+    return { sent: [], failed: [] };
+  }
+  try {
+    return await flushQueued(ctx);
+  } finally {
+    lock.release();
+  }
+}
+
+async function flushQueued(ctx: Context): Promise<FlushResult> {
   const { pendingOutbox } = await import('../core/outbox/outbox.js');
   const items = pendingOutbox(ctx.db);
   if (items.length === 0) return { sent: [], failed: [] };
@@ -57,7 +109,7 @@ export async function flushAll(ctx: Context): Promise<FlushResult> {
     throw error;
   }
   try {
-    const build = items.some((i) => i.compose) ? (await import('../core/host/push-all.js')).updateMailBuilder() : undefined;
+    const build = items.some((i) => i.compose) ? (await import('../core/outbox/update-mail.js')).updateMailBuilder() : undefined;
     return await flushOutbox(ctx.db, sender, { items, logger: ctx.logger, clock: ctx.clock, ...(build ? { build } : {}) });
   } finally {
     await sender.close();

@@ -60,7 +60,7 @@ function describe(e: OutboxEntry): string {
 
 /** A failed or dropped item back to the queue, then tried at once (only this one). */
 export async function runRetry(options: { args: string[] }, globals: GlobalOptions): Promise<CommandResult> {
-  const ctx = await openContext(globals, 'outbox retry', { lock: 'outbox' });
+  const ctx = await openContext(globals, 'outbox retry', { lock: ['outbox'] });
   try {
     const entry = requireEntry(ctx, options.args[0]);
     if (entry.state === 'sent') {
@@ -75,7 +75,7 @@ export async function runRetry(options: { args: string[] }, globals: GlobalOptio
     const sender = await openMailSender(ctx);
     let flushed: Awaited<ReturnType<typeof flushOutbox>>;
     try {
-      const build = item.compose ? (await import('../core/host/push-all.js')).updateMailBuilder() : undefined;
+      const build = item.compose ? (await import('../core/outbox/update-mail.js')).updateMailBuilder() : undefined;
       flushed = await flushOutbox(ctx.db, sender, {
         items: [item],
         logger: ctx.logger,
@@ -101,7 +101,7 @@ export async function runRetry(options: { args: string[] }, globals: GlobalOptio
 
 /** Mark an unsent item dropped (never deleted): it is not tried again. */
 export async function runDrop(options: { args: string[] }, globals: GlobalOptions): Promise<CommandResult> {
-  const ctx = await openContext(globals, 'outbox drop', { lock: 'outbox' });
+  const ctx = await openContext(globals, 'outbox drop', { lock: ['outbox'] });
   try {
     const entry = requireEntry(ctx, options.args[0]);
     if (entry.state === 'sent') {

@@ -10,7 +10,10 @@ import { flushAll, mailExitCode, mailLine, openMailInbox, summariseMail } from '
 import type { CommandResult, GlobalOptions } from './types.js';
 
 export async function run(options: { every?: string; max?: string }, globals: GlobalOptions): Promise<CommandResult> {
-  const ctx = await openContext(globals, 'poll-mail', { role: 'agent', lock: 'poll-mail' });
+  const ctx = await openContext(globals, 'poll-mail', {
+    role: 'agent',
+    lock: options.every ? { perPass: ['mailbox', 'outbox'] } : ['mailbox'],
+  });
   try {
     const handlerCtx = await agentHandlerContext(ctx);
     const { deviceHandlers } = await import('../core/agent/device-handlers.js');

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { EXIT } from '../core/errors.js';
 import { pushAll } from '../core/host/push-all.js';
 import { selectAgents } from '../core/host/registry.js';
-import { findRollout } from '../core/host/verify.js';
+import { findRollout, rolloutAgents } from '../core/host/rollout-store.js';
 import { openContext } from './context.js';
 import { openMailSender } from './mail-context.js';
 import { progress } from './progress.js';
@@ -18,20 +18,17 @@ export interface PushOptions {
 }
 
 export async function run(options: PushOptions, globals: GlobalOptions): Promise<CommandResult> {
-  const ctx = await openContext(globals, 'push-all', { role: 'host', lock: 'push-all' });
+  const ctx = await openContext(globals, 'push-all', { role: 'host', lock: ['outbox'] });
   try {
     let file = options.args[0] ? path.resolve(options.args[0]) : undefined;
     let agents = selectAgents(ctx.db, options.agents, options.exclude);
     if (options.retryFailed) {
-      const rollout = findRollout(ctx.db, options.retryFailed);
-      const row = ctx.db.prepare('SELECT file FROM rollouts WHERE id = ?').get(rollout?.id) as { file: string };
-      file ??= row.file;
+      const rollout = findRollout(ctx.db, options.retryFailed) as { id: string; file: string };
+      file ??= rollout.file;
       const failed = new Set(
-        (
-          ctx.db.prepare("SELECT agent_id FROM rollout_agents WHERE rollout_id = ? AND status != 'sent'").all(rollout?.id) as {
-            agent_id: string;
-          }[]
-        ).map((r) => r.agent_id),
+        rolloutAgents(ctx.db, rollout.id)
+          .filter((a) => a.status !== 'sent')
+          .map((a) => a.agentId),
       );
       agents = agents.filter((a) => failed.has(a.id));
     }

@@ -4,7 +4,7 @@ import { type RequestOptions, requestAndWait } from './host-requests.js';
 import type { CommandResult, GlobalOptions } from './types.js';
 
 export async function run(options: RequestOptions, globals: GlobalOptions): Promise<CommandResult> {
-  const ctx = await openContext(globals, 'request-counters', { role: 'host', lock: 'request-counters' });
+  const ctx = await openContext(globals, 'request-counters', { role: 'host', lock: { perPass: ['mailbox', 'outbox'] } });
   try {
     return await requestAndWait(ctx, COUNTER_REQUEST, 'counters', options);
   } finally {

@@ -1,4 +1,4 @@
-import { listRollouts } from '../core/host/rollouts.js';
+import { listRollouts } from '../core/host/rollout-store.js';
 import { showText } from '../core/text/show.js';
 import { openContext } from './context.js';
 import { formatTable, formatTime } from './table.js';

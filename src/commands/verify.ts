@@ -7,6 +7,7 @@ import { showText } from '../core/text/show.js';
 import { parseVersion } from '../core/version/version.js';
 import { openContext } from './context.js';
 import { takeInMail } from './host-inbox.js';
+import { flushAll, mailLine, summariseMail } from './mail-context.js';
 import { formatTable, formatTime } from './table.js';
 import type { CommandResult, GlobalOptions } from './types.js';
 
@@ -30,9 +31,13 @@ export async function run(
   globals: GlobalOptions,
 ): Promise<CommandResult> {
   if (options.target !== undefined) parseVersion(options.target, '--target');
-  const ctx = await openContext(globals, 'verify', { role: 'host', lock: 'inbox' });
+  const ctx = await openContext(globals, 'verify', {
+    role: 'host',
+    lock: options.wait ? { perPass: ['mailbox', 'outbox'] } : options.noInbox ? [] : ['mailbox'],
+  });
   try {
-    const deadline = options.wait ? Date.now() + parseDuration(options.wait, '--wait') : 0;
+    const now = () => ctx.clock.now().getTime();
+    const deadline = options.wait ? now() + parseDuration(options.wait, '--wait') : 0;
     let report: VerifyReport;
     while (true) {
       if (!options.noInbox) await takeInMail(ctx);
@@ -40,9 +45,12 @@ export async function run(
         ...(options.target ? { target: options.target } : {}),
         ...(options.rollout ? { rolloutId: options.rollout } : {}),
       });
-      if (!options.wait || allReplied(report) || Date.now() >= deadline) break;
-      await sleep(Math.min(2000, Math.max(0, deadline - Date.now())));
+      if (!options.wait || allReplied(report) || now() >= deadline) break;
+      await sleep(Math.min(2000, Math.max(0, deadline - now())));
     }
+    // the acks of fault reports taken in above go out now, not with some later command; verify's
+    // exit code stays the fleet's (0/1): mail that cannot go out now is queued, the line says so
+    const mail = options.noInbox ? undefined : summariseMail(ctx, await flushAll(ctx));
     const data = {
       target: report.target,
       rolloutId: report.rolloutId,
@@ -58,8 +66,11 @@ export async function run(
         logTail: a.logTail,
       })),
       failed: report.failed,
+      ...(mail ? { mail } : {}),
     };
-    return { exitCode: report.failed > 0 ? EXIT.FAILED : EXIT.OK, data, text: formatVerifyTable(report) };
+    const line = mail ? mailLine(mail) : '';
+    const text = formatVerifyTable(report) + (line ? `\n${line}` : '');
+    return { exitCode: report.failed > 0 ? EXIT.FAILED : EXIT.OK, data, text };
   } finally {
     ctx.close();
   }

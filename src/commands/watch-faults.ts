@@ -10,7 +10,7 @@ import { flushAll, mailExitCode, mailLine, summariseMail } from './mail-context.
 import type { CommandResult, GlobalOptions } from './types.js';
 
 export async function run(options: { every?: string }, globals: GlobalOptions): Promise<CommandResult> {
-  const ctx = await openContext(globals, 'watch-faults', { role: 'agent', lock: 'watch-faults' });
+  const ctx = await openContext(globals, 'watch-faults', { role: 'agent', lock: ['faults'] });
   try {
     const handlerCtx = await agentHandlerContext(ctx);
     const drivers = createDriverRegistry();

@@ -1,11 +1,4 @@
-import {
-  hasCounterReadings,
-  listUnsentCounterReadings,
-  markCounterReadingsSent,
-  markFaultAcked,
-  type ReportKind,
-} from '../devices/index.js';
-import { REFUSAL, SecurityError } from '../errors.js';
+import { hasCounterReadings, listUnsentCounterReadings, markCounterReadingsSent, markFaultAcked } from '../devices/index.js';
 import type { HandlerRegistry } from '../message/inbound.js';
 import { queueMessage } from '../message/outgoing.js';
 import { COUNTER_REPORT, type CounterReportBody, type CounterStatus, MAX_READINGS_PER_REPORT } from '../protocol/counter-report.js';

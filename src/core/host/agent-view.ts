@@ -1,6 +1,7 @@
 import { UsageError } from '../errors.js';
 import type { Db } from '../store/db.js';
 import { findAgent } from './registry.js';
+import { agentRollouts } from './rollout-store.js';
 
 /**
  * Everything the host holds about one agent (`rds agents show ID`): registry data, when it
@@ -52,29 +53,7 @@ export function agentView(db: Db, id: string): AgentView {
       )
       .all(id, VERSION_HISTORY) as { kind: string; software_version: string; issued_at: string; received_at: string }[]
   ).map((r) => ({ kind: r.kind, softwareVersion: r.software_version, issuedAt: r.issued_at, receivedAt: r.received_at }));
-  const rollouts = (
-    db
-      .prepare(
-        `SELECT ra.rollout_id, r.target_version, r.created_at, ra.status, ra.sent_at, ra.error, ra.result, ra.result_version,
-                ra.result_at, ra.result_detail, ra.result_log, ra.result_log_note
-         FROM rollout_agents ra JOIN rollouts r ON r.id = ra.rollout_id
-         WHERE ra.agent_id = ? ORDER BY r.created_at DESC, r.rowid DESC`,
-      )
-      .all(id) as Record<string, string | null>[]
-  ).map((r) => ({
-    rolloutId: r.rollout_id as string,
-    targetVersion: r.target_version as string,
-    createdAt: r.created_at as string,
-    status: r.status as string,
-    sentAt: r.sent_at ?? null,
-    error: r.error ?? null,
-    result: r.result ?? null,
-    resultVersion: r.result_version ?? null,
-    resultAt: r.result_at ?? null,
-    detail: r.result_detail ?? null,
-    logTail: r.result_log ?? null,
-    logTailNote: r.result_log_note ?? null,
-  }));
+  const rollouts = agentRollouts(db, id);
   const openFaults = (
     db
       .prepare(

@@ -1,36 +1,35 @@
+/**
+ * push-all (SPEC §2; ORIGIN S1201–S1203): one package, encrypted once, mailed to every
+ * selected agent in one batch. Per agent only the session key is wrapped (~100 bytes) and
+ * a small payload signed; the shared encrypted body is never re-encrypted. Update mails
+ * are queued as recipes (core/outbox/update-mail.ts) and built as they are sent.
+ */
 import { randomUUID } from 'node:crypto';
 import type * as openpgp from 'openpgp';
 import type { Clock } from '../clock.js';
 import { REFUSAL, SecurityError, UsageError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { MailSender } from '../mail/types.js';
-import { SharedBase64 } from '../message/base64-lines.js';
-import { composeMail, PACKAGE_ATTACHMENT } from '../message/mail.js';
 import type { Sender } from '../message/outgoing.js';
 import { buildPayload, signPayload } from '../message/payload.js';
-import { enqueue, type FlushResult, flushOutbox, type OutboxItem, pendingOutbox } from '../outbox/outbox.js';
+import {
+  enqueue,
+  type FlushResult,
+  flushOutbox,
+  type OutboxItem,
+  pendingOutbox,
+  requeueRolloutMail,
+  rolloutMail,
+} from '../outbox/outbox.js';
+import { type UpdateRecipe, updateMailBuilder } from '../outbox/update-mail.js';
 import { readPackageManifest } from '../package/inspect.js';
 import { readPackageFile, recoverSessionKey, splitPackage, wrapSessionKey } from '../package/wrap.js';
 import { encodeUpdate, UPDATE } from '../protocol/update.js';
 import type { Db } from '../store/db.js';
 import type { AgentRecord } from './registry.js';
+import { addAgents, createRollout, markSendFailed, rolloutAgents } from './rollout-store.js';
 
-/**
- * push-all (SPEC §2; ORIGIN S1201–S1203): one package, encrypted once, mailed to every
- * selected agent in one batch. Per agent only the session key is wrapped (~100 bytes) and
- * a small payload signed; the shared encrypted body is never re-encrypted. Update mails
- * are queued as recipes (not N copies of the package) and built as they are sent.
- */
-export interface UpdateRecipe {
-  file: string;
-  pkesk: string;
-  from: string;
-  to: string;
-  subject: string;
-  text: string;
-  payloadId: string;
-  armoredPayload: string;
-}
+export type { UpdateRecipe } from '../outbox/update-mail.js';
 
 /** Size on the wire of a base64 attachment (76-char lines + CRLF), plus headers and payload. */
 export function estimateMailSize(packageBytes: number): number {
@@ -70,7 +69,7 @@ export interface PushResult {
 }
 
 export async function pushAll(input: PushInput): Promise<PushResult> {
-  const { db, clock } = input;
+  const { db } = input;
   const bytes = readPackageFile(input.file);
   const manifest = await readOwnPackage(input.file, input.self.key);
   const size = estimateMailSize(bytes.length);
@@ -92,49 +91,7 @@ export async function pushAll(input: PushInput): Promise<PushResult> {
   }
   const split = splitPackage(bytes);
   const sessionKey = await recoverSessionKey(split.prefix, input.self.key);
-  const rolloutId = input.retryRollout ?? `R${clock.now().toISOString().replace(/\D/g, '').slice(0, 14)}-${randomUUID().slice(0, 8)}`;
-  const now = clock.now().toISOString();
-  db.prepare('INSERT OR IGNORE INTO rollouts (id, package_id, target_version, file, created_at) VALUES (?, ?, ?, ?, ?)').run(
-    rolloutId,
-    manifest.packageId,
-    manifest.softwareVersion,
-    input.file,
-    now,
-  );
-  const upsertAgent = db.prepare(
-    `INSERT INTO rollout_agents (rollout_id, agent_id, status) VALUES (?, ?, 'queued')
-     ON CONFLICT(rollout_id, agent_id) DO UPDATE SET status = 'queued', error = NULL`,
-  );
-  // A retry (--retry-failed) must not queue a second mail next to the one an interrupted push
-  // left in the outbox (SMTP down: it is still pending and goes out below, with its payload
-  // id), nor re-send one that a later flush (e.g. `rds inbox`) already sent: that gave an
-  // agent two update mails (found by test/hostile/faults-injection.test.ts).
-  const prefix = `${rolloutId}:`;
-  const queuedFor = new Map<string, boolean>(); // ref -> already sent
-  for (const q of db.prepare("SELECT ref, sent_at FROM outbox WHERE kind = 'update' AND ref LIKE ? || '%'").all(prefix) as {
-    ref: string;
-    sent_at: string | null;
-  }[]) {
-    if (q.ref.startsWith(prefix)) queuedFor.set(q.ref, (queuedFor.get(q.ref) ?? false) || q.sent_at !== null);
-  }
-  const markSent = db.prepare("UPDATE rollout_agents SET status = 'sent', error = NULL WHERE rollout_id = ? AND agent_id = ?");
-  const fresh: AgentRecord[] = [];
-  db.transaction(() => {
-    for (const agent of input.agents) {
-      const sent = queuedFor.get(`${prefix}${agent.id}`);
-      if (sent === true) markSent.run(rolloutId, agent.id);
-      else upsertAgent.run(rolloutId, agent.id);
-      if (sent === undefined) fresh.push(agent);
-    }
-  })();
-  if (input.retryRollout) {
-    // --retry-failed: a mail that ended (refused for good, dropped) is queued again, once
-    const requeue = db.prepare(
-      "UPDATE outbox SET state = NULL, ended_at = NULL, ended_reason = NULL WHERE kind = 'update' AND ref = ? AND sent_at IS NULL AND state IS NOT NULL",
-    );
-    for (const agent of input.agents) requeue.run(`${prefix}${agent.id}`);
-  }
-  const leftovers = pendingOutbox(db, { kind: 'update', refPrefix: prefix });
+  const { rolloutId, fresh, leftovers } = startRollout(input, manifest);
   // The first mails go out while the next agents' session keys are wrapped and payloads
   // signed (~10 ms of CPU per agent, 10 s for 1,000 agents before the first mail otherwise);
   // every mail is in the outbox before it is sent, and whatever the flush did not take
@@ -149,6 +106,39 @@ export async function pushAll(input: PushInput): Promise<PushResult> {
     }
   }
   return summarise(db, rolloutId, manifest.packageId, manifest.softwareVersion, input.agents, flush);
+}
+
+/**
+ * The rollout and its agents recorded; which agents get a fresh mail, and the mail an
+ * earlier attempt left queued. A retry (--retry-failed) must not queue a second mail next
+ * to the one an interrupted push left in the outbox (SMTP down: it is still pending and
+ * goes out first, with its payload id), nor re-send one that a later flush (e.g. `rds
+ * inbox`) already sent: that gave an agent two update mails (found by
+ * test/hostile/faults-injection.test.ts). A sent mail already marked its agent sent.
+ */
+function startRollout(input: PushInput, manifest: { packageId: string; softwareVersion: string }) {
+  const { db, clock } = input;
+  const rolloutId = input.retryRollout ?? `R${clock.now().toISOString().replace(/\D/g, '').slice(0, 14)}-${randomUUID().slice(0, 8)}`;
+  const fresh: AgentRecord[] = [];
+  db.transaction(() => {
+    createRollout(db, {
+      id: rolloutId,
+      packageId: manifest.packageId,
+      targetVersion: manifest.softwareVersion,
+      file: input.file,
+      createdAt: clock.now().toISOString(),
+    });
+    const mailed = rolloutMail(db, rolloutId);
+    addAgents(
+      db,
+      rolloutId,
+      input.agents.filter((a) => mailed.get(a.id)?.sent !== true).map((a) => a.id),
+    );
+    for (const agent of input.agents) if (!mailed.has(agent.id)) fresh.push(agent);
+    // --retry-failed: a mail that ended (refused for good, dropped) is queued again, once
+    if (input.retryRollout) for (const agent of input.agents) requeueRolloutMail(db, rolloutId, agent.id);
+  })();
+  return { rolloutId, fresh, leftovers: pendingOutbox(db, { rolloutId }) };
 }
 
 /**
@@ -190,8 +180,10 @@ async function* queueUpdates(
     const recipe = await prepareUpdateMail(input, agent, rolloutId, manifest, sessionKey);
     const item = {
       messageId: `<${recipe.payloadId}@${domain}>`,
-      kind: 'update',
+      kind: UPDATE,
       ref: `${rolloutId}:${agent.id}`,
+      rolloutId,
+      agentId: agent.id,
       envelope: { from: input.self.address, to: [agent.address] },
       compose: recipe,
     };
@@ -231,41 +223,6 @@ async function prepareUpdateMail(
   };
 }
 
-/**
- * Build an update mail from its recipe; `body` is the shared encrypted data. Pass the same
- * `SharedBase64` for every mail of a rollout: its base64 is then computed once, not per
- * agent (1.4 MB of encoding per mail cost more CPU than sending it).
- */
-export async function buildUpdateMail(recipe: UpdateRecipe, body: Uint8Array | SharedBase64): Promise<Buffer> {
-  const shared = body instanceof SharedBase64 ? body : new SharedBase64(body);
-  const { raw } = await composeMail({
-    from: recipe.from,
-    to: recipe.to,
-    subject: recipe.subject,
-    text: recipe.text,
-    type: UPDATE,
-    payloadId: recipe.payloadId,
-    armoredPayload: recipe.armoredPayload,
-    encodedAttachments: [{ filename: PACKAGE_ATTACHMENT, base64: shared.encodeParts(Buffer.from(recipe.pkesk, 'base64')) }],
-  });
-  return raw;
-}
-
-/** A builder for queued recipes of any rollout (reads and encodes each package body once). */
-export function updateMailBuilder(knownBody?: { file: string; body: Uint8Array }) {
-  const bodies = new Map<string, SharedBase64>();
-  if (knownBody) bodies.set(knownBody.file, new SharedBase64(knownBody.body));
-  return async (item: OutboxItem): Promise<Buffer> => {
-    const recipe = JSON.parse(item.compose ?? '{}') as UpdateRecipe;
-    let body = bodies.get(recipe.file);
-    if (!body) {
-      body = new SharedBase64(splitPackage(readPackageFile(recipe.file)).body);
-      bodies.set(recipe.file, body);
-    }
-    return buildUpdateMail(recipe, body);
-  };
-}
-
 async function sendUpdates(
   input: PushInput,
   items: AsyncIterator<OutboxItem>,
@@ -274,11 +231,8 @@ async function sendUpdates(
 ): Promise<FlushResult | undefined> {
   if (!input.sender || total === 0) return undefined;
   const sender = await input.sender();
-  // flushOutbox keeps rollout_agents in step with the outbox (sent, or ended as failed); a
+  // the flush records sent / ended-as-failed with the outbox item (rollout-store.ts); a
   // failure that leaves the mail queued is shown here as send-failed until a flush sends it
-  const setFailed = input.db.prepare(
-    "UPDATE rollout_agents SET status = 'send-failed', error = ?, message_id = ? WHERE rollout_id = ? AND agent_id = ? AND status != 'sent'",
-  );
   let done = 0;
   try {
     return await flushOutbox(input.db, sender, {
@@ -288,8 +242,8 @@ async function sendUpdates(
       logger: input.logger,
       clock: input.clock,
       onSent: (item, error) => {
-        const [rolloutId, agentId] = (item.ref ?? ':').split(':') as [string, string];
-        if (error) setFailed.run(error, item.messageId, rolloutId, agentId);
+        const agentId = item.agentId ?? '';
+        if (error && item.rolloutId) markSendFailed(input.db, item.rolloutId, agentId, error, item.messageId);
         input.onProgress?.(++done, total, agentId, error);
       },
     });
@@ -306,12 +260,7 @@ function summarise(
   agents: AgentRecord[],
   flush: FlushResult | undefined,
 ): PushResult {
-  const rows = db.prepare('SELECT agent_id, status, error FROM rollout_agents WHERE rollout_id = ?').all(rolloutId) as {
-    agent_id: string;
-    status: PushAgentStatus['status'];
-    error: string | null;
-  }[];
-  const byId = new Map(rows.map((r) => [r.agent_id, r]));
+  const byId = new Map(rolloutAgents(db, rolloutId).map((r) => [r.agentId, r]));
   return {
     rolloutId,
     packageId,

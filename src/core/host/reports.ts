@@ -8,6 +8,7 @@ import { VERSION_REPORT, type VersionReportBody } from '../protocol/version-repo
 import type { Db } from '../store/db.js';
 import { recordAgentVersion } from './registry.js';
 import { markAnswered } from './requests.js';
+import { recordResult } from './rollout-store.js';
 
 export interface HostHandlerContext {
   db: Db;
@@ -47,21 +48,16 @@ const handleUpdateResult =
     if (logTailCut) ctx.logger?.warn('update result: log tail cut to its limit', { agent: payload.from, code: LOG_TAIL_TRUNCATED });
     ctx.db.transaction(() => {
       storeReport(ctx, UPDATE_RESULT, payload, body);
-      ctx.db
-        .prepare(
-          `UPDATE rollout_agents SET result = ?, result_version = ?, result_detail = ?, result_at = ?, result_log = ?, result_log_note = ?
-           WHERE rollout_id = ? AND agent_id = ?`,
-        )
-        .run(
-          body.outcome,
-          body.softwareVersion,
-          body.reason === undefined ? null : body.reason.slice(0, 4000),
-          payload.issuedAt,
-          body.logTail ?? null,
-          logTailCut ? LOG_TAIL_TRUNCATED : null,
-          body.rolloutId,
-          payload.from,
-        );
+      recordResult(ctx.db, {
+        rolloutId: body.rolloutId,
+        agentId: payload.from,
+        outcome: body.outcome,
+        version: body.softwareVersion,
+        detail: body.reason === undefined ? null : body.reason.slice(0, 4000),
+        at: payload.issuedAt,
+        log: body.logTail ?? null,
+        logNote: logTailCut ? LOG_TAIL_TRUNCATED : null,
+      });
     })();
     return body.outcome;
   };

@@ -1,6 +1,7 @@
 import { UsageError } from '../errors.js';
 import type { Db } from '../store/db.js';
 import { listAgents } from './registry.js';
+import { findRollout, rolloutAgents } from './rollout-store.js';
 
 /**
  * The verify table (SPEC §3; ORIGIN S1204–S1209): per agent, its latest version report
@@ -32,61 +33,33 @@ export interface VerifyReport {
   failed: number;
 }
 
-interface RolloutRow {
-  id: string;
-  target_version: string;
-  created_at: string;
-}
-
-export function findRollout(db: Db, id?: string): RolloutRow | undefined {
-  if (id) {
-    const row = db.prepare('SELECT id, target_version, created_at FROM rollouts WHERE id = ?').get(id) as RolloutRow | undefined;
-    if (!row) throw new UsageError('UNKNOWN_ROLLOUT', `no rollout '${id}'`);
-    return row;
-  }
-  return db.prepare('SELECT id, target_version, created_at FROM rollouts ORDER BY created_at DESC, rowid DESC LIMIT 1').get() as
-    | RolloutRow
-    | undefined;
-}
-
 export function verifyFleet(db: Db, options: { target?: string; rolloutId?: string; agentIds?: string[] }): VerifyReport {
   // the rollout gives the push time and the install results; with only --target, the
   // latest rollout counts when it was for that target
   const latestOrNamed = findRollout(db, options.rolloutId);
-  const rollout = options.rolloutId || !options.target || latestOrNamed?.target_version === options.target ? latestOrNamed : undefined;
-  const target = options.target ?? rollout?.target_version;
+  const rollout = options.rolloutId || !options.target || latestOrNamed?.targetVersion === options.target ? latestOrNamed : undefined;
+  const target = options.target ?? rollout?.targetVersion;
   if (!target) throw new UsageError('NO_TARGET', 'nothing to verify against: give --target VERSION or push a rollout first');
-  const since = rollout?.created_at ?? null;
+  const since = rollout?.createdAt ?? null;
   let agents = listAgents(db);
-  if (rollout) {
-    const inRollout = new Set(
-      (db.prepare('SELECT agent_id FROM rollout_agents WHERE rollout_id = ?').all(rollout.id) as { agent_id: string }[]).map(
-        (r) => r.agent_id,
-      ),
-    );
-    agents = agents.filter((a) => inRollout.has(a.id));
-  }
+  const results = new Map(rollout ? rolloutAgents(db, rollout.id).map((r) => [r.agentId, r]) : []);
+  if (rollout) agents = agents.filter((a) => results.has(a.id));
   if (options.agentIds) agents = agents.filter((a) => options.agentIds?.includes(a.id));
   const latest = db.prepare(
     `SELECT software_version, issued_at FROM version_reports
      WHERE agent_id = ? AND (? IS NULL OR received_at >= ?) ORDER BY issued_at DESC, seq DESC LIMIT 1`,
   );
-  const result = rollout
-    ? db.prepare('SELECT result, result_detail, result_log FROM rollout_agents WHERE rollout_id = ? AND agent_id = ?')
-    : undefined;
   const rows = agents.map((agent): VerifyRow => {
     const report = latest.get(agent.id, since, since) as { software_version: string; issued_at: string } | undefined;
-    const res = result?.get(rollout?.id, agent.id) as
-      | { result: string | null; result_detail: string | null; result_log: string | null }
-      | undefined;
+    const res = results.get(agent.id);
     const base = {
       agentId: agent.id,
       address: agent.address,
       version: agent.version,
       checkedAt: agent.checkedAt,
       note: agent.note,
-      detail: res?.result_detail ?? null,
-      logTail: res?.result_log ?? null,
+      detail: res?.detail ?? null,
+      logTail: res?.logTail ?? null,
     };
     if (!report) return { ...base, failed: true, reason: 'no-reply' };
     if (report.software_version === target) return { ...base, failed: false, reason: null };

@@ -15,6 +15,9 @@ export interface OutboxItem {
   messageId: string;
   kind: string;
   ref: string | null;
+  /** an update mail's rollout and agent: sending or ending it records the rollout status (migration 009) */
+  rolloutId?: string | null;
+  agentId?: string | null;
   envelope: Envelope;
   raw: Buffer | null;
   compose: string | null;
@@ -25,6 +28,8 @@ export interface EnqueueInput {
   messageId: string;
   kind: string;
   ref?: string;
+  rolloutId?: string;
+  agentId?: string;
   envelope: Envelope;
   raw?: Buffer;
   /** a JSON recipe the flush's `build` turns into the raw mail (large mails) */
@@ -35,13 +40,15 @@ export interface EnqueueInput {
 export function enqueue(db: Db, item: EnqueueInput, now: Date): number | undefined {
   const info = db
     .prepare(
-      `INSERT OR IGNORE INTO outbox (message_id, kind, ref, env_from, env_to, raw, compose, created_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT OR IGNORE INTO outbox (message_id, kind, ref, rollout_id, agent_id, env_from, env_to, raw, compose, created_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     )
     .run(
       item.messageId,
       item.kind,
       item.ref ?? null,
+      item.rolloutId ?? null,
+      item.agentId ?? null,
       item.envelope.from,
       item.envelope.to.join(','),
       item.raw ?? null,
@@ -56,6 +63,8 @@ interface Row {
   message_id: string;
   kind: string;
   ref: string | null;
+  rollout_id: string | null;
+  agent_id: string | null;
   env_from: string;
   env_to: string;
   raw: Buffer | null;
@@ -64,18 +73,20 @@ interface Row {
 }
 
 /** Items waiting to be sent; ended ones (failed for good, dropped) are never taken again. */
-export function pendingOutbox(db: Db, filter?: { kind?: string; refPrefix?: string }): OutboxItem[] {
+export function pendingOutbox(db: Db, filter?: { rolloutId?: string }): OutboxItem[] {
   const rows = db
     .prepare(
-      `SELECT seq, message_id, kind, ref, env_from, env_to, raw, compose, attempts FROM outbox
-       WHERE sent_at IS NULL AND state IS NULL AND (? IS NULL OR kind = ?) AND (? IS NULL OR ref LIKE ? || '%') ORDER BY seq`,
+      `SELECT seq, message_id, kind, ref, rollout_id, agent_id, env_from, env_to, raw, compose, attempts FROM outbox
+       WHERE sent_at IS NULL AND state IS NULL AND (? IS NULL OR rollout_id = ?) ORDER BY seq`,
     )
-    .all(filter?.kind ?? null, filter?.kind ?? null, filter?.refPrefix ?? null, filter?.refPrefix ?? null) as Row[];
+    .all(filter?.rolloutId ?? null, filter?.rolloutId ?? null) as Row[];
   return rows.map((r) => ({
     seq: r.seq,
     messageId: r.message_id,
     kind: r.kind,
     ref: r.ref,
+    rolloutId: r.rollout_id,
+    agentId: r.agent_id,
     envelope: { from: r.env_from, to: r.env_to.split(',') },
     raw: r.raw,
     compose: r.compose,
@@ -118,24 +129,24 @@ export function stopsFlush(error: RdsError): boolean {
 const ENDS_ITEM = new Set(['SMTP_REJECTED', 'MAIL_TOO_LARGE', 'MAILDIR_BAD_ADDRESS']);
 
 /**
- * A queued update mail and its rollout's agent status agree whoever sends it (push-all, or
- * the flush of any later host command): status `sent` once the mail is out, `send-failed`
- * with the reason when it ended, so `push-all --retry-failed` never sends a second copy.
+ * The agents of a rollout that have an update mail in the outbox, and whether it went out:
+ * a retry queues no second mail next to a pending one, nor re-sends a sent one.
  */
-function syncRollout(db: Db, item: OutboxItem, outcome: { sentAt: string } | { error: string }): void {
-  if (item.kind !== 'update' || !item.ref) return;
-  const at = item.ref.indexOf(':');
-  if (at < 0) return;
-  const rolloutId = item.ref.slice(0, at);
-  const agentId = item.ref.slice(at + 1);
-  db.prepare('UPDATE rollout_agents SET status = ?, sent_at = ?, error = ?, message_id = ? WHERE rollout_id = ? AND agent_id = ?').run(
-    'sentAt' in outcome ? 'sent' : 'send-failed',
-    'sentAt' in outcome ? outcome.sentAt : null,
-    'error' in outcome ? outcome.error : null,
-    item.messageId,
-    rolloutId,
-    agentId,
-  );
+export function rolloutMail(db: Db, rolloutId: string): Map<string, { sent: boolean }> {
+  const rows = db.prepare('SELECT agent_id, sent_at FROM outbox WHERE rollout_id = ?').all(rolloutId) as {
+    agent_id: string;
+    sent_at: string | null;
+  }[];
+  const out = new Map<string, { sent: boolean }>();
+  for (const r of rows) out.set(r.agent_id, { sent: (out.get(r.agent_id)?.sent ?? false) || r.sent_at !== null });
+  return out;
+}
+
+/** `push-all --retry-failed`: the rollout's update mail to AGENT that ended (refused, dropped) is queued again. */
+export function requeueRolloutMail(db: Db, rolloutId: string, agentId: string): void {
+  db.prepare(
+    'UPDATE outbox SET state = NULL, ended_at = NULL, ended_reason = NULL WHERE rollout_id = ? AND agent_id = ? AND sent_at IS NULL AND state IS NOT NULL',
+  ).run(rolloutId, agentId);
 }
 
 /** End one queued item without sending it (`rds outbox drop`, a removed agent). */
@@ -143,15 +154,7 @@ export function endItem(db: Db, seq: number, state: 'failed' | 'dropped', reason
   const info = db
     .prepare('UPDATE outbox SET state = ?, ended_at = ?, ended_reason = ? WHERE seq = ? AND sent_at IS NULL AND state IS NULL')
     .run(state, now.toISOString(), reason, seq);
-  if (info.changes === 0) return false;
-  const row = db.prepare('SELECT seq, message_id, kind, ref FROM outbox WHERE seq = ?').get(seq) as {
-    seq: number;
-    message_id: string;
-    kind: string;
-    ref: string | null;
-  };
-  syncRollout(db, { seq, messageId: row.message_id, kind: row.kind, ref: row.ref } as OutboxItem, { error: reason });
-  return true;
+  return info.changes > 0;
 }
 
 /** An ended item (failed or dropped) back to the queue; false when it is not ended. */
@@ -225,10 +228,7 @@ export async function flushOutbox(db: Db, sender: MailSender, options: FlushOpti
         const raw = item.raw ?? (await (options.build ?? missingBuilder)(item));
         await sender.sendRaw(item.envelope, raw);
         const at = options.clock.now().toISOString();
-        db.transaction(() => {
-          markSent.run(at, at, item.seq);
-          syncRollout(db, item, { sentAt: at });
-        })();
+        markSent.run(at, at, item.seq); // an update mail's rollout status with it (migration 009)
         result.sent.push(item);
         options.onSent?.(item);
       } catch (error) {
@@ -249,12 +249,8 @@ export async function flushOutbox(db: Db, sender: MailSender, options: FlushOpti
           return;
         }
         const ended = ENDS_ITEM.has(error.code);
-        db.transaction(() => {
-          if (ended) {
-            markEnded.run(message, at, at, message, item.seq);
-            syncRollout(db, item, { error: message });
-          } else markTried.run(message, at, item.seq);
-        })();
+        if (ended) markEnded.run(message, at, at, message, item.seq);
+        else markTried.run(message, at, item.seq);
         result.failed.push({ item, error: message, ended });
         options.onSent?.(item, message);
         options.logger.warn(ended ? 'mail refused for good' : 'mail refused', {

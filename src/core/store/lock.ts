@@ -1,9 +1,76 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { sleep } from '../clock.js';
 import { TransientError } from '../errors.js';
 
 export interface CommandLock {
   release(): void;
+}
+
+/**
+ * What a lock protects: a piece of state two passes must not work on at once, whichever
+ * commands they are (docs/locks.md). `mailbox`: taking in this node's mail (a message
+ * handled twice is quarantined as REPLAYED); `outbox`: sending queued mail (an item sent
+ * twice); `install`: the install journal and `current`; `counters`/`faults`: one device
+ * poll at a time writing readings or fault events; `keys`: the host key and its rotation.
+ * Listed in the one order every command takes them in, so two commands never deadlock.
+ */
+export const RESOURCES = ['keys', 'install', 'counters', 'faults', 'mailbox', 'outbox'] as const;
+export type Resource = (typeof RESOURCES)[number];
+
+/** A per-pass hold (one take-in, one flush) marks its lock so that a command waits for it briefly. */
+const BRIEF = ' (one pass)';
+/** How long a command waits for a per-pass holder before it is locked out (exit 3). */
+export const BRIEF_WAIT_MS = 15_000;
+
+/**
+ * Take every lock in RESOURCES order, all or none: busy is COMMAND_LOCKED (exit 3) naming
+ * the command that holds it, at once when that command holds it for its whole run, after
+ * at most BRIEF_WAIT_MS when it holds it for one pass (an `inbox --every` flushing).
+ */
+export async function acquireLocks(
+  stateDir: string,
+  resources: readonly Resource[],
+  command: string,
+  waitMs = BRIEF_WAIT_MS,
+): Promise<CommandLock> {
+  const wanted = RESOURCES.filter((r) => resources.includes(r));
+  const held: CommandLock[] = [];
+  const releaseAll = () => {
+    for (const lock of [...held].reverse()) lock.release();
+  };
+  const deadline = Date.now() + waitMs;
+  try {
+    for (const r of wanted) {
+      for (;;) {
+        try {
+          held.push(acquireCommandLock(stateDir, r, command));
+          break;
+        } catch (error) {
+          if (!isBriefHold(error) || Date.now() >= deadline) throw error;
+          await sleep(50);
+        }
+      }
+    }
+  } catch (error) {
+    releaseAll();
+    throw error;
+  }
+  return { release: releaseAll };
+}
+
+function isBriefHold(error: unknown): boolean {
+  return error instanceof TransientError && error.code === 'COMMAND_LOCKED' && (error as { brief?: boolean }).brief === true;
+}
+
+/** One lock for one pass if it is free: undefined when another live process holds it (never waits). */
+export function tryLock(stateDir: string, resource: Resource, command: string): CommandLock | undefined {
+  try {
+    return acquireCommandLock(stateDir, resource, `${command}${BRIEF}`);
+  } catch (error) {
+    if ((error as { code?: string }).code === 'COMMAND_LOCKED') return undefined;
+    throw error;
+  }
 }
 
 function isAlive(pid: number): boolean {
@@ -16,14 +83,15 @@ function isAlive(pid: number): boolean {
 }
 
 /**
- * One pass of a command at a time per state dir (DESIGN: cron may start a pass while the
- * last one still runs). The lock is a file created atomically (link(2)) holding the owner's
- * pid; a lock left by a dead process (kill -9, power cut) is taken over.
+ * One holder of NAME at a time per state dir (cron may start a pass while the last one
+ * still runs). The lock is a file created atomically (link(2)) holding the owner's pid and
+ * command; a lock left by a dead process (kill -9, power cut) is taken over.
  */
-export function acquireCommandLock(stateDir: string, command: string): CommandLock {
+export function acquireCommandLock(stateDir: string, name: string, command = name): CommandLock {
   const dir = path.join(stateDir, 'locks');
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const file = path.join(dir, `${command}.lock`);
+  const file = path.join(dir, `${name}.lock`);
+  const content = `${process.pid} ${command.replace(/[^\w .()-]/g, '?')}`;
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
       // The lock appears with the owner's pid already in it: write a private file, then
@@ -32,7 +100,7 @@ export function acquireCommandLock(stateDir: string, command: string): CommandLo
       // and take it over: two passes ran at once (found by test/hostile/faults-injection).
       const mine = `${file}.new-${process.pid}`;
       fs.rmSync(mine, { force: true }); // a leftover of a crashed pass with our pid
-      fs.writeFileSync(mine, String(process.pid), { mode: 0o600, flag: 'wx' }); // O_EXCL: never through a planted symlink
+      fs.writeFileSync(mine, content, { mode: 0o600, flag: 'wx' }); // O_EXCL: never through a planted symlink
       try {
         fs.linkSync(mine, file);
       } finally {
@@ -41,7 +109,7 @@ export function acquireCommandLock(stateDir: string, command: string): CommandLo
       return {
         release: () => {
           try {
-            if (fs.readFileSync(file, 'utf8') === String(process.pid)) fs.unlinkSync(file);
+            if (fs.readFileSync(file, 'utf8') === content) fs.unlinkSync(file);
           } catch {
             /* already gone */
           }
@@ -52,7 +120,13 @@ export function acquireCommandLock(stateDir: string, command: string): CommandLo
       const seen = readOrEmpty(file);
       const owner = Number.parseInt(seen, 10);
       if (Number.isFinite(owner) && owner > 0 && isAlive(owner) && owner !== process.pid) {
-        throw new TransientError('COMMAND_LOCKED', `another '${command}' pass is running (pid ${owner}); try again later`);
+        const holder = seen.slice(String(owner).length + 1) || name;
+        const brief = holder.endsWith(BRIEF);
+        const busy = new TransientError(
+          'COMMAND_LOCKED',
+          `another '${brief ? holder.slice(0, -BRIEF.length) : holder}' pass is running (pid ${owner}); try again later`,
+        );
+        throw Object.assign(busy, { brief });
       }
       // stale: the owner died. Rename it away atomically so only one taker wins.
       const stale = `${file}.stale-${process.pid}`;
@@ -68,7 +142,7 @@ export function acquireCommandLock(stateDir: string, command: string): CommandLo
       }
     }
   }
-  throw new TransientError('COMMAND_LOCKED', `could not take the '${command}' lock in ${dir}; try again later`);
+  throw new TransientError('COMMAND_LOCKED', `could not take the '${name}' lock in ${dir}; try again later`);
 }
 
 function readOrEmpty(file: string): string {

@@ -6,6 +6,7 @@ import { outboxFailed } from './migrations/005-outbox-failed.js';
 import { logTailQuarantine } from './migrations/006-log-tail-quarantine.js';
 import { pop3 } from './migrations/007-pop3.js';
 import { ippDriver } from './migrations/008-ipp-driver.js';
+import { outboxRollout } from './migrations/009-outbox-rollout.js';
 
 export interface Migration {
   version: number;
@@ -14,4 +15,14 @@ export interface Migration {
 }
 
 /** Numbered schema migrations, applied in order inside one transaction each. */
-export const MIGRATIONS: readonly Migration[] = [base, devices, hostDevices, service, outboxFailed, logTailQuarantine, pop3, ippDriver];
+export const MIGRATIONS: readonly Migration[] = [
+  base,
+  devices,
+  hostDevices,
+  service,
+  outboxFailed,
+  logTailQuarantine,
+  pop3,
+  ippDriver,
+  outboxRollout,
+];

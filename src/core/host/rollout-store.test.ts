@@ -2,8 +2,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { endItem, enqueue, rolloutMail } from '../outbox/outbox.js';
 import { type Db, openDb } from '../store/db.js';
-import { listRollouts } from './rollouts.js';
+import { addAgents, createRollout, listRollouts, rolloutAgents } from './rollout-store.js';
 
 let dir: string;
 let db: Db;
@@ -80,5 +81,37 @@ describe('listRollouts', () => {
 
   it('no rollouts: an empty list', () => {
     expect(listRollouts(db)).toEqual([]);
+  });
+});
+
+describe('send state follows the outbox item (migration 009)', () => {
+  const recipe = {
+    messageId: '<m1@x>',
+    kind: 'update',
+    ref: 'R9:A1',
+    rolloutId: 'R9',
+    agentId: 'A1',
+    envelope: { from: 'h@x', to: ['a@x'] },
+  };
+  const status = () => rolloutAgents(db, 'R9').map((a) => [a.agentId, a.status, a.error]);
+
+  it('ending the item marks send-failed with the reason; nothing else is touched', () => {
+    createRollout(db, { id: 'R9', packageId: 'p', targetVersion: '1.0.02-0', file: '/x.rdsu', createdAt: '2026-11-01T10:00:00.000Z' });
+    addAgents(db, 'R9', ['A1', 'A2']);
+    const seq = enqueue(db, recipe, new Date('2026-11-01T10:00:00.000Z')) as number;
+    expect(endItem(db, seq, 'dropped', 'agent removed', new Date('2026-11-01T11:00:00.000Z'))).toBe(true);
+    expect(status()).toEqual([
+      ['A1', 'send-failed', 'agent removed'],
+      ['A2', 'queued', null],
+    ]);
+  });
+
+  it('marking the item sent marks the agent sent', () => {
+    createRollout(db, { id: 'R9', packageId: 'p', targetVersion: '1.0.02-0', file: '/x.rdsu', createdAt: '2026-11-01T10:00:00.000Z' });
+    addAgents(db, 'R9', ['A1']);
+    const seq = enqueue(db, recipe, new Date('2026-11-01T10:00:00.000Z')) as number;
+    db.prepare('UPDATE outbox SET sent_at = ? WHERE seq = ?').run('2026-11-01T10:01:00.000Z', seq);
+    expect(status()).toEqual([['A1', 'sent', null]]);
+    expect(rolloutMail(db, 'R9').get('A1')).toEqual({ sent: true });
   });
 });

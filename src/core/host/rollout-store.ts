@@ -1,0 +1,227 @@
+/**
+ * The rollout tables (`rollouts`, `rollout_agents`): every read and write of them is here.
+ * An agent's send state has one truth, its update mail in the outbox: sending it or ending
+ * it records `sent` / `send-failed` here in the same statement (the triggers of migration
+ * 009), whichever command flushes it. What this module writes itself: the rollout, its
+ * agents (queued), a send failure that leaves the mail queued, and the agent's result.
+ */
+import { UsageError } from '../errors.js';
+import type { Db } from '../store/db.js';
+
+export interface Rollout {
+  id: string;
+  packageId: string;
+  targetVersion: string;
+  file: string;
+  createdAt: string;
+}
+
+/** 'queued' | 'sent' | 'send-failed' */
+export type SendStatus = 'queued' | 'sent' | 'send-failed';
+
+interface RolloutRow {
+  id: string;
+  package_id: string;
+  target_version: string;
+  file: string;
+  created_at: string;
+}
+
+const toRollout = (r: RolloutRow): Rollout => ({
+  id: r.id,
+  packageId: r.package_id,
+  targetVersion: r.target_version,
+  file: r.file,
+  createdAt: r.created_at,
+});
+
+/** A new rollout; a retry (same id) keeps the first one. */
+export function createRollout(db: Db, rollout: Rollout): void {
+  db.prepare('INSERT OR IGNORE INTO rollouts (id, package_id, target_version, file, created_at) VALUES (?, ?, ?, ?, ?)').run(
+    rollout.id,
+    rollout.packageId,
+    rollout.targetVersion,
+    rollout.file,
+    rollout.createdAt,
+  );
+}
+
+/** AGENTS as queued in the rollout (again, for a retry: the last error goes). */
+export function addAgents(db: Db, rolloutId: string, agentIds: readonly string[]): void {
+  const upsert = db.prepare(
+    `INSERT INTO rollout_agents (rollout_id, agent_id, status) VALUES (?, ?, 'queued')
+     ON CONFLICT(rollout_id, agent_id) DO UPDATE SET status = 'queued', error = NULL`,
+  );
+  db.transaction(() => {
+    for (const id of agentIds) upsert.run(rolloutId, id);
+  })();
+}
+
+/** A send that failed and left the mail queued: shown as send-failed until a flush sends it. */
+export function markSendFailed(db: Db, rolloutId: string, agentId: string, error: string, messageId: string): void {
+  db.prepare(
+    "UPDATE rollout_agents SET status = 'send-failed', error = ?, message_id = ? WHERE rollout_id = ? AND agent_id = ? AND status != 'sent'",
+  ).run(error, messageId, rolloutId, agentId);
+}
+
+export interface UpdateResult {
+  rolloutId: string;
+  agentId: string;
+  outcome: string;
+  version: string;
+  detail: string | null;
+  at: string;
+  log: string | null;
+  logNote: string | null;
+}
+
+/** What the agent reported for its install (update-result). */
+export function recordResult(db: Db, r: UpdateResult): void {
+  db.prepare(
+    `UPDATE rollout_agents SET result = ?, result_version = ?, result_detail = ?, result_at = ?, result_log = ?, result_log_note = ?
+     WHERE rollout_id = ? AND agent_id = ?`,
+  ).run(r.outcome, r.version, r.detail, r.at, r.log, r.logNote, r.rolloutId, r.agentId);
+}
+
+/** The named rollout (UNKNOWN_ROLLOUT when there is none), or without an id the latest one. */
+export function findRollout(db: Db, id?: string): Rollout | undefined {
+  if (id) {
+    const row = db.prepare('SELECT id, package_id, target_version, file, created_at FROM rollouts WHERE id = ?').get(id) as
+      | RolloutRow
+      | undefined;
+    if (!row) throw new UsageError('UNKNOWN_ROLLOUT', `no rollout '${id}'`);
+    return toRollout(row);
+  }
+  const row = db
+    .prepare('SELECT id, package_id, target_version, file, created_at FROM rollouts ORDER BY created_at DESC, rowid DESC LIMIT 1')
+    .get() as RolloutRow | undefined;
+  return row ? toRollout(row) : undefined;
+}
+
+export interface RolloutAgent {
+  agentId: string;
+  status: SendStatus;
+  error: string | null;
+  result: string | null;
+  detail: string | null;
+  logTail: string | null;
+}
+
+/** The agents of a rollout with their send state and result. */
+export function rolloutAgents(db: Db, rolloutId: string): RolloutAgent[] {
+  const rows = db
+    .prepare('SELECT agent_id, status, error, result, result_detail, result_log FROM rollout_agents WHERE rollout_id = ?')
+    .all(rolloutId) as {
+    agent_id: string;
+    status: SendStatus;
+    error: string | null;
+    result: string | null;
+    result_detail: string | null;
+    result_log: string | null;
+  }[];
+  return rows.map((r) => ({
+    agentId: r.agent_id,
+    status: r.status,
+    error: r.error,
+    result: r.result,
+    detail: r.result_detail,
+    logTail: r.result_log,
+  }));
+}
+
+/** One agent's part in every rollout, newest first (`rds agents show`). */
+export interface AgentRollout {
+  rolloutId: string;
+  targetVersion: string;
+  createdAt: string;
+  status: string;
+  sentAt: string | null;
+  error: string | null;
+  result: string | null;
+  resultVersion: string | null;
+  resultAt: string | null;
+  detail: string | null;
+  logTail: string | null;
+  logTailNote: string | null;
+}
+
+export function agentRollouts(db: Db, agentId: string): AgentRollout[] {
+  const rows = db
+    .prepare(
+      `SELECT ra.rollout_id, r.target_version, r.created_at, ra.status, ra.sent_at, ra.error, ra.result, ra.result_version,
+              ra.result_at, ra.result_detail, ra.result_log, ra.result_log_note
+       FROM rollout_agents ra JOIN rollouts r ON r.id = ra.rollout_id
+       WHERE ra.agent_id = ? ORDER BY r.created_at DESC, r.rowid DESC`,
+    )
+    .all(agentId) as Record<string, string | null>[];
+  return rows.map((r) => ({
+    rolloutId: r.rollout_id as string,
+    targetVersion: r.target_version as string,
+    createdAt: r.created_at as string,
+    status: r.status as string,
+    sentAt: r.sent_at ?? null,
+    error: r.error ?? null,
+    result: r.result ?? null,
+    resultVersion: r.result_version ?? null,
+    resultAt: r.result_at ?? null,
+    detail: r.result_detail ?? null,
+    logTail: r.result_log ?? null,
+    logTailNote: r.result_log_note ?? null,
+  }));
+}
+
+/**
+ * One line per rollout for `rds rollouts`, newest first. The counts come from
+ * rollout_agents: `sent` = the mail went out (status sent); `installed` = the agent
+ * reported the install done; `failed` = the send failed, or the agent reported any other
+ * outcome (rolled-back, refused); `pending` = the rest (queued, or sent and no result yet).
+ * So agents = installed + failed + pending.
+ */
+export interface RolloutSummary {
+  id: string;
+  packageId: string;
+  targetVersion: string;
+  createdAt: string;
+  agents: number;
+  sent: number;
+  installed: number;
+  failed: number;
+  pending: number;
+}
+
+interface SummaryRow {
+  id: string;
+  package_id: string;
+  target_version: string;
+  created_at: string;
+  agents: number;
+  sent: number;
+  installed: number;
+  failed: number;
+}
+
+export function listRollouts(db: Db): RolloutSummary[] {
+  const rows = db
+    .prepare(
+      `SELECT r.id, r.package_id, r.target_version, r.created_at,
+              COUNT(a.agent_id) AS agents,
+              COALESCE(SUM(a.status = 'sent'), 0) AS sent,
+              COALESCE(SUM(a.result = 'installed'), 0) AS installed,
+              COALESCE(SUM(a.status = 'send-failed' OR (a.result IS NOT NULL AND a.result != 'installed')), 0) AS failed
+       FROM rollouts r LEFT JOIN rollout_agents a ON a.rollout_id = r.id
+       GROUP BY r.id
+       ORDER BY r.created_at DESC, r.rowid DESC`,
+    )
+    .all() as SummaryRow[];
+  return rows.map((r) => ({
+    id: r.id,
+    packageId: r.package_id,
+    targetVersion: r.target_version,
+    createdAt: r.created_at,
+    agents: r.agents,
+    sent: r.sent,
+    installed: r.installed,
+    failed: r.failed,
+    pending: r.agents - r.installed - r.failed,
+  }));
+}
