@@ -3,7 +3,7 @@ import { lastHeard } from '../core/service/host-events.js';
 import { parseDurationArg } from './args.js';
 import { openContext } from './context.js';
 import { runServicePass } from './service-pass.js';
-import { formatTable, formatTime } from './table.js';
+import { formatTable, timeColumn } from './table.js';
 import type { CommandResult, GlobalOptions } from './types.js';
 
 export async function run(options: { silent?: string }, globals: GlobalOptions): Promise<CommandResult> {
@@ -13,8 +13,8 @@ export async function run(options: { silent?: string }, globals: GlobalOptions):
     if (silentMs === undefined) {
       const agents = listAgents(ctx.db).map(({ publicKey: _omit, ...a }) => a);
       const text = formatTable(
-        ['Agent ID', 'Mail address', 'Version', 'Last version check', 'Note'],
-        agents.map((a) => [a.id, a.address, a.version ?? '-', formatTime(a.checkedAt), a.note]),
+        ['Agent ID', 'Mail address', 'Version', timeColumn('Last version check'), 'Note'],
+        agents.map((a) => [a.id, a.address, a.version ?? '-', a.checkedAt, a.note]),
       );
       return { data: { agents }, text };
     }
@@ -32,8 +32,8 @@ export async function run(options: { silent?: string }, globals: GlobalOptions):
       agents.length === 0
         ? `no agent silent for more than ${options.silent}`
         : formatTable(
-            ['Agent ID', 'Mail address', 'Version', 'Last heard', 'Note'],
-            agents.map((a) => [a.id, a.address, a.version ?? '-', a.lastHeardAt ? formatTime(a.lastHeardAt) : 'never', a.note]),
+            ['Agent ID', 'Mail address', 'Version', timeColumn('Last heard', { none: 'never' }), 'Note'],
+            agents.map((a) => [a.id, a.address, a.version ?? '-', a.lastHeardAt, a.note]),
           );
     return { data: { agents, silentFor: options.silent }, text };
   } finally {

@@ -2,7 +2,7 @@ import { UsageError } from '../core/errors.js';
 import { type AgentView, agentView } from '../core/host/agent-view.js';
 import { showText } from '../core/text/show.js';
 import { openContext } from './context.js';
-import { formatTable, formatTime } from './table.js';
+import { formatTable, formatTime, formatTimeZoned, timeColumn } from './table.js';
 import type { CommandResult, GlobalOptions } from './types.js';
 
 /** A log tail as indented lines, each control escaped: a forged line can never pass for rds output. */
@@ -16,7 +16,7 @@ export function formatAgentView(v: AgentView): string {
     `mail address:     ${showText(v.address)}`,
     `key fingerprint:  ${showText(v.fingerprint)}`,
     `note:             ${showText(v.note)}`,
-    `registered:       ${formatTime(v.addedAt)}`,
+    `registered:       ${formatTimeZoned(v.addedAt)}`,
     `version:          ${v.version ? showText(v.version) : '-'} (checked ${formatTime(v.checkedAt)})`,
     `last seen:        ${formatTime(v.lastSeen)}`,
     '',
@@ -24,8 +24,8 @@ export function formatAgentView(v: AgentView): string {
     v.versions.length === 0
       ? '  none yet'
       : formatTable(
-          ['Version', 'Issued', 'Received', 'Kind'],
-          v.versions.map((r) => [r.softwareVersion, formatTime(r.issuedAt), formatTime(r.receivedAt), r.kind]),
+          ['Version', timeColumn('Issued'), timeColumn('Received'), 'Kind'],
+          v.versions.map((r) => [r.softwareVersion, r.issuedAt, r.receivedAt, r.kind]),
         ),
     '',
     'Rollouts (newest first):',
@@ -47,8 +47,8 @@ export function formatAgentView(v: AgentView): string {
     v.openFaults.length === 0
       ? '  none'
       : formatTable(
-          ['Device', 'Code', 'Subunit', 'Severity', 'Raised', 'Acked'],
-          v.openFaults.map((f) => [f.deviceId, f.code, f.subunit, f.severity, formatTime(f.raisedAt), f.acked ? 'yes' : 'no']),
+          ['Device', 'Code', 'Subunit', 'Severity', timeColumn('Raised'), 'Acked'],
+          v.openFaults.map((f) => [f.deviceId, f.code, f.subunit, f.severity, f.raisedAt, f.acked ? 'yes' : 'no']),
         ),
   );
   return lines.join('\n');

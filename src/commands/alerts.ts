@@ -5,7 +5,7 @@ import { parseDateArg } from './args.js';
 import { openContext } from './context.js';
 import { flushAll, mailExitCode, mailLine, summariseMail } from './mail-context.js';
 import { runServicePass } from './service-pass.js';
-import { formatTable, formatTime } from './table.js';
+import { formatTable, timeColumn } from './table.js';
 import type { CommandResult, GlobalOptions } from './types.js';
 
 const ADDRESS_RE = /^[^@\s,<>"]+@[^@\s,<>"]+$/;
@@ -45,17 +45,8 @@ export async function runFeed(options: { since?: string }, globals: GlobalOption
       events.length === 0
         ? 'no events'
         : formatTable(
-            ['At', 'Source', 'Kind', 'Severity', 'Agent', 'Device', 'Subject', 'Cleared'],
-            events.map((e) => [
-              formatTime(e.at),
-              e.source,
-              e.kind,
-              e.severity,
-              e.agentId,
-              e.deviceId || '-',
-              e.subject,
-              formatTime(e.clearedAt),
-            ]),
+            [timeColumn('At'), 'Source', 'Kind', 'Severity', 'Agent', 'Device', 'Subject', timeColumn('Cleared')],
+            events.map((e) => [e.at, e.source, e.kind, e.severity, e.agentId, e.deviceId || '-', e.subject, e.clearedAt]),
           );
     return { data: { since, events }, text };
   } finally {

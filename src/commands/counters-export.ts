@@ -2,7 +2,7 @@ import { writeCsv } from '../core/csv/csv.js';
 import { UsageError } from '../core/errors.js';
 import { openContext } from './context.js';
 import { type MeterOptions, runMeterExport } from './meter-export.js';
-import { formatTable, formatTime } from './table.js';
+import { formatTable, timeColumn } from './table.js';
 import type { CommandResult, GlobalOptions } from './types.js';
 
 interface Row {
@@ -103,12 +103,12 @@ export async function run(options: { csv?: boolean; since?: string } & MeterOpti
       readings.length === 0
         ? 'no counter readings'
         : formatTable(
-            ['Agent', 'Device', 'Serial', 'Read at', 'Total', 'Mono', 'Colour'],
+            ['Agent', 'Device', 'Serial', timeColumn('Read at'), 'Total', 'Mono', 'Colour'],
             readings.map((r) => [
               r.agentId,
               r.deviceId,
               r.serial ?? '-',
-              formatTime(r.readAt),
+              r.readAt,
               String(r.total ?? '-'),
               String(r.mono ?? '-'),
               String(r.colour ?? '-'),

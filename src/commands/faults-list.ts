@@ -1,7 +1,7 @@
 import { listHostEvents } from '../core/service/host-events.js';
 import { openContext } from './context.js';
 import { runServicePass } from './service-pass.js';
-import { formatTable, formatTime } from './table.js';
+import { formatTable, timeColumn } from './table.js';
 import type { CommandResult, GlobalOptions } from './types.js';
 
 interface Row {
@@ -63,7 +63,7 @@ export async function run(options: { open?: boolean; agent?: string }, globals: 
       faults.length === 0
         ? 'no faults'
         : formatTable(
-            ['Agent', 'Device', 'Code', 'Subunit', 'Severity', 'Source', 'Raised', 'Cleared', 'Acked'],
+            ['Agent', 'Device', 'Code', 'Subunit', 'Severity', 'Source', timeColumn('Raised'), timeColumn('Cleared'), 'Acked'],
             faults.map((f) => [
               f.agentId,
               f.deviceId || '-',
@@ -71,8 +71,8 @@ export async function run(options: { open?: boolean; agent?: string }, globals: 
               f.subunit,
               f.severity,
               f.source,
-              formatTime(f.raisedAt),
-              formatTime(f.clearedAt),
+              f.raisedAt,
+              f.clearedAt,
               f.acked === null ? '-' : f.acked ? 'yes' : 'no',
             ]),
           );

@@ -10,7 +10,7 @@ import {
 } from '../core/service/meter-reads.js';
 import type { Db } from '../core/store/db.js';
 import { parseDateArg, parseDurationArg } from './args.js';
-import { formatTable, formatTime } from './table.js';
+import { formatTable, formatTime, formatTimeZoned, timeColumn } from './table.js';
 import type { CommandResult } from './types.js';
 
 /**
@@ -156,13 +156,13 @@ export function runMeterExport(db: Db, options: MeterOptions, now: Date): Comman
       reads.length === 0
         ? 'no devices'
         : formatTable(
-            ['Agent', 'Device', 'Serial', 'Status', 'Read at', 'Total', 'Mono', 'Colour', 'Basis / flags'],
+            ['Agent', 'Device', 'Serial', 'Status', timeColumn('Read at'), 'Total', 'Mono', 'Colour', 'Basis / flags'],
             reads.map((r) => [
               r.agentId,
               r.deviceId,
               r.serial ?? '-',
               r.status,
-              formatTime(r.readAt),
+              r.readAt,
               String(r.total ?? '-'),
               String(r.mono ?? '-'),
               String(r.colour ?? '-'),
@@ -252,7 +252,7 @@ export function runMeterExport(db: Db, options: MeterOptions, now: Date): Comman
     rows.length === 0
       ? 'no devices'
       : [
-          `billing cycle ${formatTime(start.toISOString())} .. ${formatTime(end.toISOString())} (monthly, day ${day})`,
+          `billing cycle ${formatTime(start.toISOString())} .. ${formatTimeZoned(end)} (monthly, day ${day})`,
           formatTable(
             ['Agent', 'Device', 'Start read', 'End read', 'Pages', 'Status', 'Flags'],
             rows.map((r) => [

@@ -3,7 +3,7 @@ import { endItem, findOutboxEntry, flushOutbox, listOutbox, type OutboxEntry, pe
 import { showText } from '../core/text/show.js';
 import { type Context, openContext } from './context.js';
 import { mailExitCode, mailLine, openMailSender, summariseMail } from './mail-context.js';
-import { formatTable, formatTime } from './table.js';
+import { formatTable, formatTime, formatTimeZoned, timeColumn } from './table.js';
 import type { CommandResult, GlobalOptions } from './types.js';
 
 /**
@@ -24,12 +24,12 @@ export async function runList(options: { all?: boolean }, globals: GlobalOptions
       items.length === 0
         ? `the outbox is empty (nothing queued, failed or sent in the last 24 hours${options.all ? '' : '; --all shows every sent mail'})`
         : `${formatTable(
-            ['ID', 'Kind', 'To', 'Created', 'Attempts', 'State', 'Last server answer'],
+            ['ID', 'Kind', 'To', timeColumn('Created'), 'Attempts', 'State', 'Last server answer'],
             items.map((i) => [
               String(i.seq),
               showText(i.kind),
               showText(i.to.join(',')),
-              formatTime(i.createdAt),
+              i.createdAt,
               String(i.attempts),
               i.state === 'sent' ? `sent ${formatTime(i.sentAt)}` : i.state,
               showText(oneLine(i.state === 'failed' || i.state === 'dropped' ? (i.endedReason ?? i.lastError) : i.lastError)),
@@ -55,7 +55,7 @@ function requireEntry(ctx: Context, id: string | undefined): OutboxEntry {
 }
 
 function describe(e: OutboxEntry): string {
-  return `#${e.seq} ${e.kind} to ${e.to.join(',')} (${e.messageId}, queued ${formatTime(e.createdAt)}, ${e.attempts} attempt(s))`;
+  return `#${e.seq} ${e.kind} to ${e.to.join(',')} (${e.messageId}, queued ${formatTimeZoned(e.createdAt)}, ${e.attempts} attempt(s))`;
 }
 
 /** A failed or dropped item back to the queue, then tried at once (only this one). */

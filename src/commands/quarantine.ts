@@ -11,7 +11,7 @@ import {
 } from '../core/message/quarantine-store.js';
 import { showText } from '../core/text/show.js';
 import { type Context, openContext } from './context.js';
-import { formatTable, formatTime } from './table.js';
+import { formatTable, formatTime, formatTimeZoned, timeColumn } from './table.js';
 import type { CommandResult, GlobalOptions } from './types.js';
 
 function mailOptions(ctx: Context): QuarantineMailOptions {
@@ -47,8 +47,8 @@ export async function runList(_options: unknown, globals: GlobalOptions): Promis
       quarantine.length === 0
         ? 'nothing quarantined'
         : formatTable(
-            ['ID', 'Received', 'Code', 'From', 'Subject', 'State'],
-            quarantine.map((q) => [String(q.id), formatTime(q.receivedAt), q.code, q.from ?? '-', q.subject ?? '-', state(q)]),
+            ['ID', timeColumn('Received'), 'Code', 'From', 'Subject', 'State'],
+            quarantine.map((q) => [String(q.id), q.receivedAt, q.code, q.from ?? '-', q.subject ?? '-', state(q)]),
           );
     return { data: { quarantine }, text };
   } finally {
@@ -78,7 +78,7 @@ export async function runShow(options: { args?: string[] }, globals: GlobalOptio
     }
     const lines = [
       `quarantined mail ${q.id}`,
-      `  received     ${formatTime(q.receivedAt)}`,
+      `  received     ${formatTimeZoned(q.receivedAt)}`,
       `  code         ${showText(q.code)}`,
       `  reason       ${showText(q.reason)}`,
       `  from         ${showText(q.from ?? '-')}`,

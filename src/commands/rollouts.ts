@@ -1,7 +1,7 @@
 import { listRollouts } from '../core/host/rollout-store.js';
 import { showText } from '../core/text/show.js';
 import { openContext } from './context.js';
-import { formatTable, formatTime } from './table.js';
+import { formatTable, timeColumn } from './table.js';
 import type { CommandResult, GlobalOptions } from './types.js';
 
 export async function run(_options: unknown, globals: GlobalOptions): Promise<CommandResult> {
@@ -12,12 +12,12 @@ export async function run(_options: unknown, globals: GlobalOptions): Promise<Co
       rollouts.length === 0
         ? 'no rollouts yet (rds push-all records one)'
         : formatTable(
-            ['Rollout', 'Package', 'Target', 'Created', 'Agents', 'Sent', 'Installed', 'Failed', 'Pending'],
+            ['Rollout', 'Package', 'Target', timeColumn('Created'), 'Agents', 'Sent', 'Installed', 'Failed', 'Pending'],
             rollouts.map((r) => [
               showText(r.id),
               showText(r.packageId),
               showText(r.targetVersion),
-              formatTime(r.createdAt),
+              r.createdAt,
               String(r.agents),
               String(r.sent),
               String(r.installed),

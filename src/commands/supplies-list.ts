@@ -4,13 +4,13 @@ import { type Forecast, forecastEmpty, supplyState } from '../core/service/suppl
 import { parseDurationArg } from './args.js';
 import { openContext } from './context.js';
 import { runServicePass } from './service-pass.js';
-import { formatTable, formatTime } from './table.js';
+import { formatDay, formatTable, timeColumn } from './table.js';
 import type { CommandResult, GlobalOptions } from './types.js';
 
 export function forecastCell(f: Forecast): string {
   switch (f.status) {
     case 'forecast':
-      return `${f.emptyAt.slice(0, 10)} (${f.days} d)`;
+      return `${formatDay(f.emptyAt)} (${f.days} d)`;
     case 'empty':
       return 'empty now';
     case 'not-declining':
@@ -51,17 +51,8 @@ export async function run(options: { due?: string; agent?: string }, globals: Gl
           ? 'no supply levels (they come with counter readings: rds request-counters)'
           : `no supply runs out within ${options.due}`
         : formatTable(
-            ['Agent', 'Device', 'Supply', 'Kind', 'Level %', 'State', 'Read at', 'Forecast empty'],
-            supplies.map((s) => [
-              s.agentId,
-              s.deviceId,
-              s.name,
-              s.kind,
-              String(s.level),
-              s.state,
-              formatTime(s.readAt),
-              forecastCell(s.forecast),
-            ]),
+            ['Agent', 'Device', 'Supply', 'Kind', 'Level %', 'State', timeColumn('Read at'), 'Forecast empty'],
+            supplies.map((s) => [s.agentId, s.deviceId, s.name, s.kind, String(s.level), s.state, s.readAt, forecastCell(s.forecast)]),
           );
     return { data: { supplies }, text };
   } finally {

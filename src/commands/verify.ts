@@ -8,13 +8,13 @@ import { parseVersion } from '../core/version/version.js';
 import { openContext } from './context.js';
 import { takeInMail } from './host-inbox.js';
 import { flushAll, mailLine, summariseMail } from './mail-context.js';
-import { formatTable, formatTime } from './table.js';
+import { formatTable, timeColumn } from './table.js';
 import type { CommandResult, GlobalOptions } from './types.js';
 
 export function formatVerifyTable(report: VerifyReport): string {
   const table = formatTable(
-    ['Agent ID', 'Mail address', 'Version', 'Last version check', 'Note', 'Failed'],
-    report.agents.map((a) => [a.agentId, a.address, a.version ?? '-', formatTime(a.checkedAt), a.note, a.failed ? `✗ ${a.reason}` : '']),
+    ['Agent ID', 'Mail address', 'Version', timeColumn('Last version check'), 'Note', 'Failed'],
+    report.agents.map((a) => [a.agentId, a.address, a.version ?? '-', a.checkedAt, a.note, a.failed ? `✗ ${a.reason}` : '']),
   );
   // why, in the agent's own words: its reason and the last line of its install log
   const why = report.agents

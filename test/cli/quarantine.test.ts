@@ -52,7 +52,7 @@ describe('rds quarantine', () => {
 
   it('list: a table row per record', async () => {
     const lines = (await run(host, 0, 'quarantine', 'list')).stdout.trimEnd().split('\n');
-    expect(lines[0]?.split(/\s{3,}/)).toEqual(['ID', 'Received', 'Code', 'From', 'Subject', 'State']);
+    expect(lines[0]?.split(/\s{3,}/)).toEqual(['ID', 'Received (UTC)', 'Code', 'From', 'Subject', 'State']);
     expect(lines[1]?.split(/\s{3,}/)).toEqual([
       '1',
       expect.stringMatching(/^\d{4}-\d\d-\d\d \d\d:\d\d$/),

@@ -86,7 +86,7 @@ describe('rds rollouts', () => {
       'Rollout',
       'Package',
       'Target',
-      'Created',
+      'Created (UTC)',
       'Agents',
       'Sent',
       'Installed',

@@ -178,7 +178,7 @@ describe('supplies: a toner goes low, is forecast, is shipped, is replaced', () 
     expect(due).toContain('Magenta Toner');
     expect(due).not.toContain('Cyan Toner');
     const human = (await run(host, 0, 'supplies', 'list', '--due', '14d')).stdout;
-    expect(human).toMatch(/^Agent\s+Device\s+Supply\s+Kind\s+Level %\s+State\s+Read at\s+Forecast empty$/m);
+    expect(human).toMatch(/^Agent\s+Device\s+Supply\s+Kind\s+Level %\s+State\s+Read at \(UTC\)\s+Forecast empty$/m);
     expect(human).toMatch(
       new RegExp(`Magenta Toner\\s+toner\\s+19\\s+low\\s+\\S+ \\S+\\s+${magenta.forecast.emptyAt.slice(0, 10)} \\(\\d+(\\.\\d)? d\\)`),
     );
@@ -230,7 +230,7 @@ describe('silence', () => {
       [a3.id, threeDaysAgo],
     ]);
     const human = (await run(host, 0, 'agents', 'list', '--silent', '2d')).stdout;
-    expect(human).toMatch(/^Agent ID\s+Mail address\s+Version\s+Last heard\s+Note$/m);
+    expect(human).toMatch(/^Agent ID\s+Mail address\s+Version\s+Last heard \(UTC\)\s+Note$/m);
     expect(human).toContain(threeDaysAgo.slice(0, 16).replace('T', ' '));
     const open = (await json(host, 'faults', 'list', '--open')).faults.map((f: { code: string; agentId: string; source: string }) => [
       f.code,

@@ -58,6 +58,8 @@ export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('RDS_') && !k.startsWith('VITEST') && v !== undefined) env[k] = v;
   env.NO_COLOR = '1';
+  // tables print times in the operator's zone (TZ): UTC unless a test names another
+  env.TZ = 'UTC';
   for (const [k, v] of Object.entries(extra)) {
     if (v === undefined) delete env[k];
     else env[k] = v;
