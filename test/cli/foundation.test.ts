@@ -319,12 +319,14 @@ describe('refused packages (exit 4): nothing from them runs', () => {
   });
 
   it('the same downgrade with --allow-downgrade installs', async () => {
+    // an agent of its own: the refusals above expect theirs to stay on 1.0.00-1
+    const own = await newAgent({ softwareVersion: '1.0.00-1' });
     const marker = unique('marker');
-    const file = await packFor(agent, { version: '1.0.00-0', script: installScript(marker), allowDowngrade: true });
-    const r = await apply(agent, file);
+    const file = await packFor(own, { version: '1.0.00-0', script: installScript(marker), allowDowngrade: true });
+    const r = await apply(own, file);
     expect(r.code, r.stderr).toBe(EXIT.OK);
     expect(linesOf(marker)).toEqual(['ran 1.0.00-0']);
-    expect(await expectConsistent(agent)).toBe('1.0.00-0');
+    expect(await expectConsistent(own)).toBe('1.0.00-0');
   });
 });
 
