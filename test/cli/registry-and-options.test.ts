@@ -25,8 +25,8 @@ afterAll(() => {
   if (root) fs.rmSync(root, { recursive: true, force: true });
 });
 
-async function registeredIds(): Promise<string[]> {
-  const r = await rdsExpect(0, ['--json', '--config', host.config, 'agents', 'list'], { cwd: root });
+async function registeredIds(of: HostNode = host): Promise<string[]> {
+  const r = await rdsExpect(0, ['--json', '--config', of.config, 'agents', 'list'], { cwd: root });
   const data = JSON.parse(r.stdout) as { agents: { id: string }[] };
   return data.agents.map((a) => a.id);
 }
@@ -70,10 +70,19 @@ describe('the host registry: one key, one agent', () => {
   });
 
   it('control: the same file without the duplicate imports SPARE', async () => {
-    const file = path.join(root, 'import-good.csv');
-    fs.writeFileSync(file, `id,address,key\nSPARE,spare@example.com,${spare.publicKeyFile}\n`);
-    await rdsExpect(0, ['--config', host.config, 'agents', 'import', file], { cwd: root });
-    expect(await registeredIds()).toEqual(['AGENTA', 'SPARE']);
+    // a host of its own: the refusals above keep asserting a registry of AGENTA alone
+    const own = tempDir('rds-cli-registry-control-');
+    try {
+      const other = await initHost(own);
+      const addA = ['--config', other.config, 'agents', 'add', '--id', 'AGENTA', '--address', 'a@example.com', '--key', A.publicKeyFile];
+      await rdsExpect(0, addA, { cwd: own });
+      const file = path.join(own, 'import-good.csv');
+      fs.writeFileSync(file, `id,address,key\nSPARE,spare@example.com,${spare.publicKeyFile}\n`);
+      await rdsExpect(0, ['--config', other.config, 'agents', 'import', file], { cwd: own });
+      expect(await registeredIds(other)).toEqual(['AGENTA', 'SPARE']);
+    } finally {
+      fs.rmSync(own, { recursive: true, force: true });
+    }
   });
 });
 
@@ -109,7 +118,9 @@ describe('devices add: SNMPv3 options need --snmp-version 3', () => {
   });
 
   it('devices list shows the SNMP version of each device (v1, v2c, v3 with its level)', async () => {
-    const add = (...args: string[]) => rdsExpect(0, ['--config', A.config, 'devices', 'add', ...args], { cwd: root });
+    // an agent of its own: the refusals above assert that A has no devices
+    const B = await initAgent(root, host, { id: 'AGENTB', register: false });
+    const add = (...args: string[]) => rdsExpect(0, ['--config', B.config, 'devices', 'add', ...args], { cwd: root });
     await add('--id', 'mfp-v1', '--address', '192.0.2.11', '--snmp-version', '1', '--community', 'c1');
     await add('--id', 'mfp-v2', '--address', '192.0.2.12');
     await add(
@@ -126,7 +137,7 @@ describe('devices add: SNMPv3 options need --snmp-version 3', () => {
       '--v3-priv-key',
       'privpass1',
     );
-    const r = await rdsExpect(0, ['--config', A.config, 'devices', 'list'], { cwd: root });
+    const r = await rdsExpect(0, ['--config', B.config, 'devices', 'list'], { cwd: root });
     const rows = r.stdout
       .trimEnd()
       .split('\n')

@@ -7,7 +7,7 @@
 //
 // One host and twenty agents (mailboxes agent1..agent20), one mailbox per scenario:
 //   agent16  SMTP down while a fault is found          agent17  IMAP down (agent and host)
-//   agent1-15 Postfix restarted in the middle of push-all; agent1-4 then kill -9 per step
+//   agent5-15 Postfix restarted in the middle of push-all  agent1-4 kill -9 per step
 //   agent20  disk full while unpacking (tmpfs)          agent18  20 concurrent agent runs
 //   agent19  the same update mail delivered five times
 // SMTP (agents) and IMAP (everyone) go through TCP forwarders in this process that the tests
@@ -568,14 +568,15 @@ describe('fault injection over real Postfix + Dovecot', () => {
     passed++;
   });
 
-  let rolloutId = '';
-  let bigPackage = '';
-  let singleCopy: Node[] = [];
-
-  it('Postfix stopped in the middle of push-all to 15 agents: each agent gets exactly one update mail, after --retry-failed', async () => {
-    const fleet = Array.from({ length: 15 }, (_, i) => agent(i + 1));
+  // The delivery promise (docs/delivery.md): mail at least once, install exactly once. SMTP
+  // can deliver a mail twice (a connection cut after the server took the data: the sender
+  // sees a failure and sends again, or Postfix redelivers an LMTP delivery cut by its stop);
+  // the agent installs once and refuses the other copies as REPLAYED or answers them
+  // already-installed.
+  it('Postfix stopped in the middle of push-all to 11 agents: every agent gets the update at least once after --retry-failed, and installs it exactly once', async () => {
+    const fleet = Array.from({ length: 11 }, (_, i) => agent(i + 5));
     const ids = fleet.map((a) => a.id).join(',');
-    bigPackage = await pack('1.0.02-0', randomBytes(2 * 1024 * 1024), 'big'); // ~2.8 MB per mail: the push takes a while
+    const bigPackage = await pack('1.0.02-0', randomBytes(2 * 1024 * 1024), 'big'); // ~2.8 MB per mail: the push takes a while
     const updatesAt = (a: Node) => mailsIn(a.address).filter((m) => m.type === 'update');
 
     const push = startRds(['--config', host.config, '--json', 'push-all', bigPackage, '--agents', ids], {
@@ -594,7 +595,7 @@ describe('fault injection over real Postfix + Dovecot', () => {
     expect([0, 1, 3], first.stderr).toContain(first.code);
     expect(first.stderr).not.toMatch(/this is a bug|\n\s+at /);
     const result = JSON.parse(first.stdout) as { rolloutId: string; agents: { agentId: string; status: string }[] };
-    rolloutId = result.rolloutId;
+    const rolloutId = result.rolloutId;
     const statusById = new Map(result.agents.map((s) => [s.agentId, s.status]));
     const table = stateDb(host, (db) => db.prepare('SELECT agent_id, status FROM rollout_agents WHERE rollout_id = ?').all(rolloutId)) as {
       agent_id: string;
@@ -603,19 +604,15 @@ describe('fault injection over real Postfix + Dovecot', () => {
     expect(new Map(table.map((r) => [r.agent_id, r.status]))).toEqual(statusById);
     const notSent = fleet.filter((a) => statusById.get(a.id) !== 'sent');
     console.log(
-      `push-all with Postfix stopped: exit ${first.code}, ${15 - notSent.length} of 15 sent, the rest ${[...new Set(notSent.map((a) => statusById.get(a.id)))].join('/')}`,
+      `push-all with Postfix stopped: exit ${first.code}, ${fleet.length - notSent.length} of ${fleet.length} sent, the rest ${[...new Set(notSent.map((a) => statusById.get(a.id)))].join('/')}`,
     );
     // the stop hit the push: some agents are left for the retry (else this proves nothing)
     expect(notSent.length, JSON.stringify(result.agents)).toBeGreaterThan(0);
-    // Count distinct update ids, not mail files: Postfix delivers at least once, and a stop in
-    // the middle of an LMTP delivery puts a second copy of the same mail (same X-RDS-Id) into
-    // the mailbox when the queue runs again (seen in CI). rds's promise is one update *sent* per
-    // agent; the agent drops a copy as a replay (test/hostile/agent-mail.test.ts, REPLAYED).
+    // what the host recorded as sent did arrive; what it did not may have arrived too (the
+    // server took the data, the answer was lost): at least once, never zero for "sent"
     const updateIds = (a: Node) => new Set(updatesAt(a).map((m) => m.id));
     for (const a of fleet) {
-      const got = updateIds(a).size;
-      if (statusById.get(a.id) === 'sent') expect(got, `${a.id} recorded as sent`).toBe(1);
-      else expect(got, `${a.id} recorded as ${statusById.get(a.id)}`).toBe(0);
+      if (statusById.get(a.id) === 'sent') expect(updateIds(a).size, `${a.id} recorded as sent`).toBeGreaterThanOrEqual(1);
     }
 
     const retry = await expectRun(host, 0, ['--json', 'push-all', '--retry-failed', rolloutId]);
@@ -623,25 +620,64 @@ describe('fault injection over real Postfix + Dovecot', () => {
     expect(retried.agents.map((s) => s.agentId).sort()).toEqual(notSent.map((a) => a.id).sort());
     expect(retried.agents.every((s) => s.status === 'sent')).toBe(true);
     await waitQueueEmpty();
-    await waitFor('one update mail per agent', () => fleet.every((a) => updatesAt(a).length >= 1), 30_000, 100);
-    for (const a of fleet) expect(updateIds(a).size, `${a.id} update mails`).toBe(1);
-    // the next case crashes agents mid-install: it takes agents holding a single copy
-    singleCopy = fleet.filter((a) => updatesAt(a).length === 1);
-    console.log(`update mails delivered twice by Postfix's restart: ${15 - singleCopy.length} of 15`);
+    await waitFor('an update mail at every agent', () => fleet.every((a) => updatesAt(a).length >= 1), 30_000, 100);
     expect(
       stateDb(host, (db) => count(db, "SELECT count(*) AS n FROM rollout_agents WHERE rollout_id = ? AND status = 'sent'", rolloutId)),
-    ).toBe(15);
+    ).toBe(fleet.length);
     // a second retry has nothing left to do
     const again = await expectRun(host, 0, ['push-all', '--retry-failed', rolloutId]);
     expect(again.stdout).toMatch(/no failed agents to retry/);
+
+    // exactly once at each agent, however many copies came: one copy installs, a copy of the
+    // same mail is a replay (quarantined REPLAYED, exit 4), another mail with the same package
+    // (the retry after a lost answer) is answered already-installed
+    const copies = fleet.map((a) => ({ a, files: updatesAt(a).length, ids: updateIds(a).size }));
+    console.log(`agents with more than one copy of the update: ${copies.filter((c) => c.files > 1).length} of ${fleet.length}`);
+    for (let i = 0; i < copies.length; i += 4) {
+      await Promise.all(
+        copies.slice(i, i + 4).map(async ({ a, files, ids }) => {
+          const replays = files - ids;
+          const r = await expectRun(a, replays > 0 ? 4 : 0, ['poll-mail']);
+          const what = `${a.id} (${files} copies, ${ids} distinct): ${r.stdout}`;
+          expect(r.stdout.match(/^update \S+: installed$/gm), what).toHaveLength(1);
+          expect(r.stdout.match(/^update \S+: already-installed$/gm) ?? [], what).toHaveLength(ids - 1);
+          expect(r.stdout.match(/quarantined REPLAYED/g) ?? [], what).toHaveLength(replays);
+          expect(installRuns(a), what).toBe(1);
+          expect(
+            stateDb(a, (db) => count(db, "SELECT count(*) AS n FROM install_journal WHERE outcome = 'installed'")),
+            what,
+          ).toBe(1);
+          expect(expectWholeVersionInDb(a)).toBe('1.0.02-0');
+          expect(
+            updatesAt(a).filter((m) => m.folder === 'INBOX'),
+            what,
+          ).toEqual([]);
+        }),
+      );
+    }
     passed++;
   });
 
   it('kill -9 after every journaled step of an update that came by mail: old or new version, never between; one result each', async () => {
-    expect(rolloutId).not.toBe('');
     const steps = ['preparing', 'running-script', 'switching', 'switched'] as const;
-    expect(singleCopy.length, 'agents with one copy of the update').toBeGreaterThanOrEqual(steps.length);
-    const victims = steps.map((step, i) => ({ step, a: singleCopy[i] as Node }));
+    const victims = steps.map((step, i) => ({ step, a: agent(i + 1) }));
+    await startPostfix(); // whatever an earlier case left behind
+    const pushed = await expectRun(host, 0, [
+      '--json',
+      'push-all',
+      await pack('1.0.02-0', randomBytes(64 * 1024), 'crash'),
+      '--agents',
+      victims.map(({ a }) => a.id).join(','),
+    ]);
+    const rolloutId = (JSON.parse(pushed.stdout) as { rolloutId: string }).rolloutId;
+    // the crash needs the mail in the mailbox: wait for delivery (bounded), do not assume it
+    for (const { a } of victims) await waitForMails(a.address, (m) => m.type === 'update' && m.folder === 'INBOX', 1, 60_000);
+    await waitQueueEmpty();
+    for (const { a } of victims)
+      expect(
+        mailsIn(a.address).map((m) => `${m.type} ${m.folder}`),
+        a.id,
+      ).toEqual(['update INBOX']);
     // the four agents are independent: crash and recover them side by side
     await Promise.all(
       victims.map(async ({ step, a }) => {
@@ -671,7 +707,7 @@ describe('fault injection over real Postfix + Dovecot', () => {
     );
     await waitQueueEmpty();
     await expectRun(host, 0, ['inbox']);
-    for (const { a } of victims) {
+    for (const { step, a } of victims) {
       expect(fromAgent(mailsIn(tb.hostAddress), a, 'update-result'), a.id).toHaveLength(1);
       const row = stateDb(host, (db) =>
         db.prepare('SELECT result, result_version FROM rollout_agents WHERE rollout_id = ? AND agent_id = ?').get(rolloutId, a.id),
@@ -680,7 +716,8 @@ describe('fault injection over real Postfix + Dovecot', () => {
         result_version: string;
       };
       expect(row.result_version).toBe('1.0.02-0');
-      expect(['installed', 'already-installed']).toContain(row.result);
+      // the run after a crash at 'switched' finds the package in (recovery finished it)
+      expect(row.result, step).toBe(step === 'switched' ? 'already-installed' : 'installed');
       expect(
         stateDb(host, (db) => count(db, "SELECT count(*) AS n FROM version_reports WHERE agent_id = ? AND kind = 'update-result'", a.id)),
       ).toBe(1);

@@ -61,6 +61,50 @@ async function typed<T>(fn: () => T | Promise<T>, kind?: new (...args: never[]) 
   }
 }
 
+/**
+ * What one property's cases came to: decoded (a typed result) or refused (a typed error).
+ * A property checks something only when its inputs reach the code under test: each test
+ * asserts a floor on the cases that did (as a share of its runs), so a generator that stops
+ * reaching the decoder, or a decoder that refuses everything, fails instead of passing
+ * vacuously.
+ */
+function tally() {
+  const counts = { decoded: 0, refused: 0 };
+  return {
+    counts,
+    note<T>(value: T | undefined): T | undefined {
+      if (value === undefined) counts.refused++;
+      else counts.decoded++;
+      return value;
+    },
+    /** at least `share` of `numRuns` cases were `kind` */
+    atLeast(kind: 'decoded' | 'refused', share: number, numRuns: number): void {
+      console.log(`hostile[fuzz]: ${expect.getState().currentTestName}: ${counts.decoded} decoded, ${counts.refused} refused`);
+      expect(counts[kind], `${kind} cases of ${numRuns} (${JSON.stringify(counts)})`).toBeGreaterThanOrEqual(Math.ceil(share * numRuns));
+    },
+  };
+}
+
+// Floors (share of a property's runs) for the cases that reached the code under test,
+// set well below what the generators give today (printed as "hostile[fuzz]: ...").
+const F = {
+  versionText: 0, // KNOWN GAP: today 0 of 1500 generated texts parse (the round trip is never checked); the generator needs fixing
+  mutatedPayloadDecoded: 0.01,
+  mutatedPayloadRefused: 0.5,
+  flippedSignedRefused: 0.9,
+  packetHeaderDecoded: 0.02,
+  packetHeaderRefused: 0.5,
+  flippedArchiveDecoded: 0.04,
+  flippedArchiveRefused: 0.5,
+  randomEntriesRefused: 0.9,
+  randomMailRefused: 0.9,
+  mutatedMailDecoded: 0.5,
+  mutatedMailRefused: 0.05,
+  snmpWalkDecoded: 0.5,
+  snmprecDecoded: 0.05,
+  snmprecRefused: 0.5,
+};
+
 // ---- version text -----------------------------------------------------------------------
 
 const versionish = fc.oneof(
@@ -90,13 +134,16 @@ const versionText = fc.oneof(
 
 describe('fuzz: version text', () => {
   it('parses to a report that formats and re-parses to itself, or is a ParseError', async () => {
+    const t = tally();
+    const numRuns = runs(1500);
     await fc.assert(
       fc.asyncProperty(seen(versionText), async (text) => {
-        const report = await typed(() => parseVersionText(text), ParseError);
+        const report = t.note(await typed(() => parseVersionText(text), ParseError));
         if (report) expect(parseVersionText(formatVersionText(report))).toEqual(report);
       }),
-      { numRuns: runs(1500) },
+      { numRuns },
     );
+    t.atLeast('decoded', F.versionText, numRuns);
   });
 });
 
@@ -120,6 +167,8 @@ const mutatedPayload = fc
 
 describe('fuzz: payload decoding and acceptance', () => {
   it('decodePayload: random bytes are refused with a SecurityError', async () => {
+    const t = tally();
+    const numRuns = runs(500);
     await fc.assert(
       fc.asyncProperty(
         seen(
@@ -129,14 +178,17 @@ describe('fuzz: payload decoding and acceptance', () => {
           ),
         ),
         async (bytes) => {
-          await typed(() => decodePayload(bytes), SecurityError);
+          expect(t.note(await typed(() => decodePayload(bytes), SecurityError))).toBeUndefined();
         },
       ),
-      { numRuns: runs(500) },
+      { numRuns },
     );
+    t.atLeast('refused', 1, numRuns);
   });
 
   it('decodePayload: mutated payloads decode to well-typed payloads or are refused', async () => {
+    const t = tally();
+    const numRuns = runs(800);
     await fc.assert(
       fc.asyncProperty(seen(mutatedPayload), async (p) => {
         let text: string;
@@ -145,7 +197,7 @@ describe('fuzz: payload decoding and acceptance', () => {
         } catch {
           return; // BigInt from fc.anything: cannot be in a JSON payload
         }
-        const decoded = await typed(() => decodePayload(new TextEncoder().encode(text)), SecurityError);
+        const decoded = t.note(await typed(() => decodePayload(new TextEncoder().encode(text)), SecurityError));
         if (!decoded) return;
         expect(decoded.format).toBe(1);
         expect(typeof decoded.type).toBe('string');
@@ -154,8 +206,10 @@ describe('fuzz: payload decoding and acceptance', () => {
         expect(Number.isNaN(Date.parse(decoded.issuedAt))).toBe(false);
         expect(typeof decoded.body === 'object' && decoded.body !== null && !Array.isArray(decoded.body)).toBe(true);
       }),
-      { numRuns: runs(800) },
+      { numRuns },
     );
+    t.atLeast('decoded', F.mutatedPayloadDecoded, numRuns);
+    t.atLeast('refused', F.mutatedPayloadRefused, numRuns);
   });
 
   let hostKey: openpgp.PrivateKey;
@@ -176,6 +230,8 @@ describe('fuzz: payload decoding and acceptance', () => {
   });
 
   it('acceptMessage: random text as the payload, random From: refused with a SecurityError', async () => {
+    const t = tally();
+    const numRuns = runs(300);
     await fc.assert(
       fc.asyncProperty(
         seen(
@@ -185,14 +241,17 @@ describe('fuzz: payload decoding and acceptance', () => {
           ),
         ),
         async ([from, text]) => {
-          expect(await typed(() => acceptMessage(from, text, policy), SecurityError)).toBeUndefined();
+          expect(t.note(await typed(() => acceptMessage(from, text, policy), SecurityError))).toBeUndefined();
         },
       ),
-      { numRuns: runs(300) },
+      { numRuns },
     );
+    t.atLeast('refused', 1, numRuns);
   });
 
   it('acceptMessage: a validly signed payload with bytes flipped is refused, never accepted as something else', async () => {
+    const t = tally();
+    const numRuns = runs(300);
     await fc.assert(
       fc.asyncProperty(
         seen(fc.array(fc.tuple(fc.nat(), fc.integer({ min: 1, max: 255 })), { minLength: 1, maxLength: 4 })),
@@ -200,14 +259,15 @@ describe('fuzz: payload decoding and acceptance', () => {
           const bytes = Uint8Array.from(signedBinary);
           for (const [at, x] of flips) bytes[at % bytes.length] = (bytes[at % bytes.length] as number) ^ x;
           const armored = openpgp.armor(openpgp.enums.armor.message, bytes);
-          const accepted = await typed(() => acceptMessage('host@example.com', armored, policy), SecurityError);
+          const accepted = t.note(await typed(() => acceptMessage('host@example.com', armored, policy), SecurityError));
           // a flip the signature does not cover (packet framing, the unsigned literal header)
           // may leave the same payload: then it must be exactly the signed one
           if (accepted) expect(accepted.payload.body).toEqual({ rolloutId: 'R1', softwareVersion: '1.0.02-0' });
         },
       ),
-      { numRuns: runs(300) },
+      { numRuns },
     );
+    t.atLeast('refused', F.flippedSignedRefused, numRuns);
   });
 });
 
@@ -215,15 +275,19 @@ describe('fuzz: payload decoding and acceptance', () => {
 
 describe('fuzz: package framing and unpacking', () => {
   it('readPacketHeader / sessionKeyPrefixLength over random bytes: numbers or a SecurityError', async () => {
+    const t = tally();
+    const numRuns = runs(1000);
     await fc.assert(
       fc.asyncProperty(seen(fc.tuple(fc.uint8Array({ maxLength: 64 }), fc.nat(70))), async ([bytes, offset]) => {
-        const header = await typed(() => readPacketHeader(bytes, offset), SecurityError);
+        const header = t.note(await typed(() => readPacketHeader(bytes, offset), SecurityError));
         if (header) expect(header.headerLength).toBeGreaterThan(0);
         const cut = await typed(() => sessionKeyPrefixLength(bytes), SecurityError);
         if (cut !== undefined) expect(cut >= 0 && cut <= bytes.length).toBe(true);
       }),
-      { numRuns: runs(1000) },
+      { numRuns },
     );
+    t.atLeast('decoded', F.packetHeaderDecoded, numRuns);
+    t.atLeast('refused', F.packetHeaderRefused, numRuns);
   });
 
   let dir: string;
@@ -235,14 +299,15 @@ describe('fuzz: package framing and unpacking', () => {
   });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  async function extractTyped(tarGz: Buffer): Promise<void> {
+  async function extractTyped(tarGz: Buffer): Promise<unknown> {
     const file = path.join(dir, `${++n}.tgz`);
     fs.writeFileSync(file, tarGz);
     const stage = path.join(dir, `stage-${n}`);
     try {
-      await typed(() => extractPackage(file, stage));
+      const result = await typed(() => extractPackage(file, stage));
       // whatever was written stayed in the stage
       expect(fs.readdirSync(dir).filter((f) => !/^\d+\.tgz$|^stage-\d+$/.test(f))).toEqual([]);
+      return result;
     } finally {
       fs.rmSync(stage, { recursive: true, force: true });
       fs.rmSync(file, { force: true });
@@ -250,15 +315,20 @@ describe('fuzz: package framing and unpacking', () => {
   }
 
   it('extractPackage over random bytes, and random bytes gzip-ed', async () => {
+    const t = tally();
+    const numRuns = runs(150);
     await fc.assert(
       fc.asyncProperty(seen(fc.tuple(fc.uint8Array({ maxLength: 2048 }), fc.boolean())), async ([bytes, gz]) => {
-        await extractTyped(gz ? zlib.gzipSync(bytes) : Buffer.from(bytes));
+        expect(t.note(await extractTyped(gz ? zlib.gzipSync(bytes) : Buffer.from(bytes)))).toBeUndefined();
       }),
-      { numRuns: runs(150) },
+      { numRuns },
     );
+    t.atLeast('refused', 1, numRuns);
   });
 
   it('extractPackage over an honest archive with bytes flipped (in the tar, then gzip-ed) or cut short', async () => {
+    const t = tally();
+    const numRuns = runs(250);
     const mutation = fc.oneof(
       fc
         .array(fc.tuple(fc.nat(), fc.integer({ min: 1, max: 255 })), { minLength: 1, maxLength: 6 })
@@ -274,13 +344,17 @@ describe('fuzz: package framing and unpacking', () => {
           tar[i] = (tar[i] as number) ^ x;
         }
         if (cut !== undefined) tar = tar.subarray(0, cut % tar.length);
-        await extractTyped(zlib.gzipSync(tar));
+        t.note(await extractTyped(zlib.gzipSync(tar)));
       }),
-      { numRuns: runs(250) },
+      { numRuns },
     );
+    t.atLeast('decoded', F.flippedArchiveDecoded, numRuns);
+    t.atLeast('refused', F.flippedArchiveRefused, numRuns);
   });
 
   it('extractPackage over archives of random entries (names, types, links)', async () => {
+    const t = tally();
+    const numRuns = runs(200);
     const entry = fc.record({
       name: fc.oneof(
         fc.constantFrom('manifest.json', 'install.sh', 'modules/a', '../x', '/abs', 'a/../../b', 'modules/', '.', './', 'a\\..\\b'),
@@ -293,10 +367,11 @@ describe('fuzz: package framing and unpacking', () => {
     await fc.assert(
       fc.asyncProperty(seen(fc.array(entry, { maxLength: 6 })), async (entries) => {
         const manifest = zlib.gunzipSync(craftTarGz({ marker: path.join(dir, 'never') })).subarray(0, 1024);
-        await extractTyped(zlib.gzipSync(Buffer.concat([manifest, tarBytes(entries)])));
+        t.note(await extractTyped(zlib.gzipSync(Buffer.concat([manifest, tarBytes(entries)]))));
       }),
-      { numRuns: runs(200) },
+      { numRuns },
     );
+    t.atLeast('refused', F.randomEntriesRefused, numRuns);
   });
 });
 
@@ -314,6 +389,8 @@ describe('fuzz: mail parser', () => {
   });
 
   it('parseRdsMail over random bytes: a parsed mail or a SecurityError', async () => {
+    const t = tally();
+    const numRuns = runs(300);
     await fc.assert(
       fc.asyncProperty(
         seen(
@@ -323,14 +400,17 @@ describe('fuzz: mail parser', () => {
           ),
         ),
         async (bytes) => {
-          await typed(() => parseRdsMail(Buffer.from(bytes)), SecurityError);
+          t.note(await typed(() => parseRdsMail(Buffer.from(bytes)), SecurityError));
         },
       ),
-      { numRuns: runs(300) },
+      { numRuns },
     );
+    t.atLeast('refused', F.randomMailRefused, numRuns);
   });
 
   it('parseRdsMail over an honest mail with lines inserted, bytes flipped, or cut short', async () => {
+    const t = tally();
+    const numRuns = runs(300);
     const inserted = fc.constantFrom(
       'From: evil@attacker.test\r\n',
       'Content-Type: multipart/mixed; boundary="b0"\r\n',
@@ -357,11 +437,13 @@ describe('fuzz: mail parser', () => {
         }
         for (const [at, x] of flips) mail[at % mail.length] = (mail[at % mail.length] as number) ^ x;
         if (cut !== undefined) mail = mail.subarray(0, cut % mail.length);
-        const parsed = await typed(() => parseRdsMail(mail), SecurityError);
+        const parsed = t.note(await typed(() => parseRdsMail(mail), SecurityError));
         if (parsed) expect(typeof parsed.from).toBe('string');
       }),
-      { numRuns: runs(300) },
+      { numRuns },
     );
+    t.atLeast('decoded', F.mutatedMailDecoded, numRuns);
+    t.atLeast('refused', F.mutatedMailRefused, numRuns);
   });
 });
 
@@ -425,6 +507,8 @@ const walk: fc.Arbitrary<Walk> = fc
 
 describe('fuzz: SNMP decoders and the .snmprec reader', () => {
   it('every decoder over random walks of the right OIDs with values of any type: typed results, prototypes untouched', async () => {
+    const t = tally();
+    const numRuns = runs(600);
     await fc.assert(
       fc.asyncProperty(seen(walk), async (w) => {
         const printerIndex = findPrinterIndex(w);
@@ -442,12 +526,20 @@ describe('fuzz: SNMP decoders and the .snmprec reader', () => {
         expect(JSON.parse(JSON.stringify(counters))).toBeTypeOf('object');
         expect(Object.keys(Object.prototype)).toEqual([]);
         expect(({} as Record<string, unknown>).total).toBeUndefined();
+        // a walk from which some decoder took a value exercised the decoding, not just the guards
+        const found =
+          faults.length + supplies.length + alerts.length + Object.values(counters).filter((v) => v !== undefined).length > 0 ||
+          Object.values(identity).some((v) => v !== undefined);
+        t.note(found ? w : undefined);
       }),
-      { numRuns: runs(600) },
+      { numRuns },
     );
+    t.atLeast('decoded', F.snmpWalkDecoded, numRuns);
   });
 
   it('parseSnmprec over random text: a walk or a ParseError', async () => {
+    const t = tally();
+    const numRuns = runs(500);
     const row = fc.oneof(
       fc
         .tuple(
@@ -460,10 +552,12 @@ describe('fuzz: SNMP decoders and the .snmprec reader', () => {
     );
     await fc.assert(
       fc.asyncProperty(seen(fc.array(row, { maxLength: 8 })), async (rows) => {
-        const parsed = await typed(() => parseSnmprec(rows.join('\n')), ParseError);
+        const parsed = t.note(await typed(() => parseSnmprec(rows.join('\n')), ParseError));
         if (parsed) for (const [k] of parsed) expect(k).toMatch(/^\d+(\.\d+)*$/);
       }),
-      { numRuns: runs(500) },
+      { numRuns },
     );
+    t.atLeast('decoded', F.snmprecDecoded, numRuns);
+    t.atLeast('refused', F.snmprecRefused, numRuns);
   });
 });

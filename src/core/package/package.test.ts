@@ -85,9 +85,7 @@ describe('update package', () => {
     const file = path.join(dir, 'flipped.rdsu');
     fs.writeFileSync(file, bytes);
     const out = path.join(dir, 'flipped.tar.gz');
-    expect(await codeOf(decryptPackage({ file, outFile: out, agentKey: agentA.priv, hostKey: host.pub }))).toMatch(
-      /PACKAGE_TAMPERED|BAD_SIGNATURE/,
-    );
+    expect(await codeOf(decryptPackage({ file, outFile: out, agentKey: agentA.priv, hostKey: host.pub }))).toBe(REFUSAL.PACKAGE_TAMPERED);
     expect(fs.existsSync(out)).toBe(false);
   });
 
@@ -97,7 +95,7 @@ describe('update package', () => {
     const file = path.join(dir, 'p3-a.rdsu');
     fs.writeFileSync(file, await packageForAgent(split, await recoverSessionKey(split.prefix, host.priv), agentA.pub));
     const code = await codeOf(decryptPackage({ file, outFile: path.join(dir, 'p3.tar.gz'), agentKey: agentA.priv, hostKey: agentB.pub }));
-    expect(code).toMatch(/BAD_SIGNATURE|UNKNOWN_KEY/);
+    expect(code).toBe(REFUSAL.UNKNOWN_KEY);
   });
 
   it('decrypts and verifies with GnuPG 2.2 given the agent key', async () => {

@@ -44,8 +44,9 @@ function scriptedDriver(script: Script, hints: FaultHint[] = []): DeviceDriver {
 describe('watchFaultsPass', () => {
   let t: ReturnType<typeof tempDb>;
   let db: Db;
-  const clock = fakeClock();
+  let clock: ReturnType<typeof fakeClock>;
   beforeEach(() => {
+    clock = fakeClock(); // each test starts at the same time, whatever ran before it
     t = tempDb();
     db = t.db;
     addDevice(db, { id: 'mfp-1', driver: 'simulated', config: { file: '/x.json' } }, clock);
