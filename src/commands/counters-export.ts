@@ -1,7 +1,9 @@
 import { writeCsv } from '../core/csv/csv.js';
 import { UsageError } from '../core/errors.js';
 import { openContext } from './context.js';
-import { type MeterOptions, runMeterExport } from './meter-export.js';
+import { runMeterExport } from './meter-export.js';
+import type { OptionsOf } from './specs/define.js';
+import type { countersExport } from './specs/fleet.js';
 import { formatTable, formatTime } from './table.js';
 import type { CommandResult, GlobalOptions } from './types.js';
 
@@ -44,7 +46,7 @@ function parseSince(text: string): string {
   return new Date(t).toISOString();
 }
 
-export async function run(options: { csv?: boolean; since?: string } & MeterOptions, globals: GlobalOptions): Promise<CommandResult> {
+export async function run(options: OptionsOf<typeof countersExport>, globals: GlobalOptions): Promise<CommandResult> {
   const ctx = await openContext(globals, 'counters export', { role: 'host' });
   try {
     if (options.on !== undefined || options.cycle !== undefined || options.day !== undefined) {

@@ -7,6 +7,8 @@ import { showText } from '../core/text/show.js';
 import { parseVersion } from '../core/version/version.js';
 import { openContext } from './context.js';
 import { takeInMail } from './host-inbox.js';
+import type { OptionsOf } from './specs/define.js';
+import type { verify } from './specs/host.js';
 import { formatTable, formatTime } from './table.js';
 import type { CommandResult, GlobalOptions } from './types.js';
 
@@ -25,17 +27,14 @@ export function formatVerifyTable(report: VerifyReport): string {
   return [`update to: ${report.target}`, table, `${report.failed} of ${report.agents.length} agents failed`, ...why].join('\n');
 }
 
-export async function run(
-  options: { target?: string; rollout?: string; wait?: string; noInbox?: boolean },
-  globals: GlobalOptions,
-): Promise<CommandResult> {
+export async function run(options: OptionsOf<typeof verify>, globals: GlobalOptions): Promise<CommandResult> {
   if (options.target !== undefined) parseVersion(options.target, '--target');
   const ctx = await openContext(globals, 'verify', { role: 'host', lock: 'inbox' });
   try {
     const deadline = options.wait ? Date.now() + parseDuration(options.wait, '--wait') : 0;
     let report: VerifyReport;
     while (true) {
-      if (!options.noInbox) await takeInMail(ctx);
+      if (options.inbox) await takeInMail(ctx);
       report = verifyFleet(ctx.db, {
         ...(options.target ? { target: options.target } : {}),
         ...(options.rollout ? { rolloutId: options.rollout } : {}),
