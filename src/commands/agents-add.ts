@@ -3,6 +3,8 @@ import path from 'node:path';
 import { readPublicKeyFile } from '../core/crypto/keys.js';
 import { addAgent } from '../core/host/registry.js';
 import { type Context, openContext } from './context.js';
+import type { OptionsOf } from './specs/define.js';
+import type { agentsAdd } from './specs/fleet.js';
 import type { CommandResult, GlobalOptions } from './types.js';
 
 /** The host key's fingerprint (40 hex): from keys/public.asc next to the private key, else the private key. */
@@ -18,10 +20,7 @@ export async function hostFingerprint(ctx: Context): Promise<string> {
   return (await ctx.publicKey()).getFingerprint().toUpperCase();
 }
 
-export async function run(
-  options: { id: string; address: string; key: string; note: string },
-  globals: GlobalOptions,
-): Promise<CommandResult> {
+export async function run(options: OptionsOf<typeof agentsAdd>, globals: GlobalOptions): Promise<CommandResult> {
   const key = await readPublicKeyFile(options.key);
   const ctx = await openContext(globals, 'agents add', { role: 'host' });
   try {

@@ -6,6 +6,8 @@ import { UsageError } from '../core/errors.js';
 import { addAgent, findAgent } from '../core/host/registry.js';
 import { hostFingerprint } from './agents-add.js';
 import { openContext } from './context.js';
+import type { OptionsOf } from './specs/define.js';
+import type { agentsImport } from './specs/fleet.js';
 import type { CommandResult, GlobalOptions } from './types.js';
 
 interface Row {
@@ -60,7 +62,7 @@ export function readImportFile(file: string): Row[] {
   });
 }
 
-export async function run(options: { args: string[] }, globals: GlobalOptions): Promise<CommandResult> {
+export async function run(options: OptionsOf<typeof agentsImport>, globals: GlobalOptions): Promise<CommandResult> {
   const file = options.args[0] as string;
   const rows = readImportFile(file);
   const ctx = await openContext(globals, 'agents import', { role: 'host' });

@@ -3,10 +3,12 @@ import { lastHeard } from '../core/service/host-events.js';
 import { parseDurationArg } from './args.js';
 import { openContext } from './context.js';
 import { runServicePass } from './service-pass.js';
+import type { OptionsOf } from './specs/define.js';
+import type { agentsList } from './specs/fleet.js';
 import { formatTable, timeColumn } from './table.js';
 import type { CommandResult, GlobalOptions } from './types.js';
 
-export async function run(options: { silent?: string }, globals: GlobalOptions): Promise<CommandResult> {
+export async function run(options: OptionsOf<typeof agentsList>, globals: GlobalOptions): Promise<CommandResult> {
   const silentMs = options.silent === undefined ? undefined : parseDurationArg(options.silent, '--silent');
   const ctx = await openContext(globals, 'agents list', { role: 'host' });
   try {

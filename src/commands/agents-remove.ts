@@ -1,9 +1,11 @@
 import { findAgent, findAgentsByAddress, removeAgent } from '../core/host/registry.js';
 import { endMailTo } from '../core/outbox/outbox.js';
 import { openContext } from './context.js';
+import type { OptionsOf } from './specs/define.js';
+import type { agentsRemove } from './specs/fleet.js';
 import type { CommandResult, GlobalOptions } from './types.js';
 
-export async function run(options: { args: string[] }, globals: GlobalOptions): Promise<CommandResult> {
+export async function run(options: OptionsOf<typeof agentsRemove>, globals: GlobalOptions): Promise<CommandResult> {
   const ctx = await openContext(globals, 'agents remove', { role: 'host' });
   try {
     const id = options.args[0] as string;

@@ -2,6 +2,8 @@ import { UsageError } from '../core/errors.js';
 import { type AgentView, agentView } from '../core/host/agent-view.js';
 import { showText } from '../core/text/show.js';
 import { openContext } from './context.js';
+import type { OptionsOf } from './specs/define.js';
+import type { agentsShow } from './specs/fleet.js';
 import { formatTable, formatTime, formatTimeZoned, timeColumn } from './table.js';
 import type { CommandResult, GlobalOptions } from './types.js';
 
@@ -54,7 +56,7 @@ export function formatAgentView(v: AgentView): string {
   return lines.join('\n');
 }
 
-export async function run(options: { args?: string[] }, globals: GlobalOptions): Promise<CommandResult> {
+export async function run(options: OptionsOf<typeof agentsShow>, globals: GlobalOptions): Promise<CommandResult> {
   const id = options.args?.[0];
   if (!id) throw new UsageError('MISSING_ARGUMENT', 'rds agents show needs an agent id, e.g. rds agents show AGENT0000001');
   const ctx = await openContext(globals, 'agents show', { role: 'host' });

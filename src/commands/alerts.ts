@@ -5,13 +5,15 @@ import { parseDateArg } from './args.js';
 import { openContext } from './context.js';
 import { flushAll, mailExitCode, mailLine, summariseMail } from './mail-context.js';
 import { runServicePass } from './service-pass.js';
+import type { OptionsOf } from './specs/define.js';
+import type { alertsFeed, alertsTest } from './specs/fleet.js';
 import { formatTable, timeColumn } from './table.js';
 import type { CommandResult, GlobalOptions } from './types.js';
 
 const ADDRESS_RE = /^[^@\s,<>"]+@[^@\s,<>"]+$/;
 
 /** `rds alerts test [--to ADDR]`: a sample alert mail to every routed address (or ADDR), sent now. */
-export async function runTest(options: { to?: string }, globals: GlobalOptions): Promise<CommandResult> {
+export async function runTest(options: OptionsOf<typeof alertsTest>, globals: GlobalOptions): Promise<CommandResult> {
   if (options.to !== undefined && !ADDRESS_RE.test(options.to))
     throw new UsageError('BAD_OPTION', `--to '${options.to}' is not a mail address`);
   const ctx = await openContext(globals, 'alerts test', { role: 'host' });
@@ -35,7 +37,7 @@ export async function runTest(options: { to?: string }, globals: GlobalOptions):
 }
 
 /** `rds alerts feed [--since T] [--json]`: every event since T, for a ticket system. */
-export async function runFeed(options: { since?: string }, globals: GlobalOptions): Promise<CommandResult> {
+export async function runFeed(options: OptionsOf<typeof alertsFeed>, globals: GlobalOptions): Promise<CommandResult> {
   const since = options.since === undefined ? null : parseDateArg(options.since, '--since', { endOfDay: false }).toISOString();
   const ctx = await openContext(globals, 'alerts feed', { role: 'host' });
   try {

@@ -5,9 +5,11 @@ import { EXIT, FailedError, UsageError } from '../core/errors.js';
 import { applyUpdate } from '../core/install/apply.js';
 import { installLayout } from '../core/install/layout.js';
 import { openContext } from './context.js';
+import type { applyUpdate as applyUpdateSpec } from './specs/agent.js';
+import type { OptionsOf } from './specs/define.js';
 import type { CommandResult, GlobalOptions } from './types.js';
 
-export async function run(options: { args: string[] }, globals: GlobalOptions): Promise<CommandResult> {
+export async function run(options: OptionsOf<typeof applyUpdateSpec>, globals: GlobalOptions): Promise<CommandResult> {
   const file = path.resolve(options.args[0] as string);
   if (!fs.statSync(file, { throwIfNoEntry: false })?.isFile()) {
     throw new UsageError('PACKAGE_UNREADABLE', `update package ${file} does not exist or is not a file`);

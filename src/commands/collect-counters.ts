@@ -2,9 +2,11 @@ import { collectCountersPass, createDriverRegistry, listDevices } from '../core/
 import { EXIT } from '../core/errors.js';
 import { openContext } from './context.js';
 import { runEvery } from './every.js';
+import type { collectCounters } from './specs/agent.js';
+import type { OptionsOf } from './specs/define.js';
 import type { CommandResult, GlobalOptions } from './types.js';
 
-export async function run(options: { every?: string }, globals: GlobalOptions): Promise<CommandResult> {
+export async function run(options: OptionsOf<typeof collectCounters>, globals: GlobalOptions): Promise<CommandResult> {
   const ctx = await openContext(globals, 'collect-counters', { role: 'agent', lock: ['counters'] });
   try {
     const drivers = createDriverRegistry();

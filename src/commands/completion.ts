@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
 import { UsageError } from '../core/errors.js';
+import type { OptionsOf } from './specs/define.js';
+import type { completion } from './specs/shared.js';
 import type { CommandResult, GlobalOptions } from './types.js';
 
 interface Node {
@@ -54,7 +56,7 @@ compdef _rds rds
 `;
 }
 
-export async function run(options: { args: string[] }, _globals: GlobalOptions): Promise<CommandResult> {
+export async function run(options: OptionsOf<typeof completion>, _globals: GlobalOptions): Promise<CommandResult> {
   const shell = options.args[0];
   const { buildProgram } = await import('../cli.js');
   const program = buildProgram({});

@@ -64,11 +64,14 @@ export function loggerFor(globals: GlobalOptions, level = 'info'): Logger {
   return createLogger(at, undefined, { timestamps: !stderrIsJournal() });
 }
 
+/** The config a command that requires role R gets (requireRole checked it). */
+type ConfigOf<R> = R extends 'agent' ? AgentConfig : R extends 'host' ? HostConfig : RdsConfig;
+
 export async function openContext<R extends RdsConfig['role']>(
   globals: GlobalOptions,
   command: string,
   options: { role?: R; lock?: LockPlan } = {},
-): Promise<Context<R extends 'agent' ? AgentConfig : R extends 'host' ? HostConfig : RdsConfig>> {
+): Promise<Context<ConfigOf<R>>> {
   const env = process.env;
   const configFile = resolveConfigPath(globals.config, env);
   // the config decides what rds trusts: check it (and the folders above it) before reading it
@@ -97,7 +100,7 @@ export async function openContext<R extends RdsConfig['role']>(
     return priv;
   };
   return {
-    config: config as never,
+    config: config as ConfigOf<R>,
     configFile,
     db,
     logger,

@@ -1,40 +1,12 @@
 import { writeCsv } from '../core/csv/csv.js';
 import { UsageError } from '../core/errors.js';
+import { counterReadings } from '../core/service/counter-readings.js';
 import { openContext } from './context.js';
-import { type MeterOptions, runMeterExport } from './meter-export.js';
+import { runMeterExport } from './meter-export.js';
+import type { OptionsOf } from './specs/define.js';
+import type { countersExport } from './specs/fleet.js';
 import { formatTable, timeColumn } from './table.js';
 import type { CommandResult, GlobalOptions } from './types.js';
-
-interface Row {
-  agent_id: string;
-  device_id: string;
-  serial: string | null;
-  read_at: string;
-  total: number | null;
-  mono: number | null;
-  colour: number | null;
-  reading: string;
-}
-
-interface StoredReading {
-  byService?: Record<string, { total?: number }>;
-  byPaperSize?: Record<string, { total?: number }>;
-  flags?: string[];
-}
-
-/** A row stored by an older rds or damaged in the file must not stop the export: it is flagged. */
-function readStored(json: string): StoredReading {
-  try {
-    const full = JSON.parse(json) as StoredReading;
-    const sets = (m: unknown) => typeof m === 'object' && m !== null && Object.values(m).every((v) => typeof v === 'object' && v !== null);
-    if (typeof full !== 'object' || full === null || !sets(full.byService ?? {}) || !sets(full.byPaperSize ?? {})) {
-      return { flags: ['unreadable'] };
-    }
-    return { ...full, flags: Array.isArray(full.flags) ? full.flags.map(String) : [] };
-  } catch {
-    return { flags: ['unreadable'] };
-  }
-}
 
 function parseSince(text: string): string {
   const t = Date.parse(text);
@@ -44,7 +16,7 @@ function parseSince(text: string): string {
   return new Date(t).toISOString();
 }
 
-export async function run(options: { csv?: boolean; since?: string } & MeterOptions, globals: GlobalOptions): Promise<CommandResult> {
+export async function run(options: OptionsOf<typeof countersExport>, globals: GlobalOptions): Promise<CommandResult> {
   const ctx = await openContext(globals, 'counters export', { role: 'host' });
   try {
     if (options.on !== undefined || options.cycle !== undefined || options.day !== undefined) {
@@ -52,35 +24,12 @@ export async function run(options: { csv?: boolean; since?: string } & MeterOpti
       return runMeterExport(ctx.db, options, ctx.clock.now());
     }
     const since = options.since === undefined ? null : parseSince(options.since);
-    const rows = ctx.db
-      .prepare('SELECT * FROM host_counters WHERE (? IS NULL OR read_at >= ?) ORDER BY read_at, agent_id, device_id')
-      .all(since, since) as Row[];
-    const readings = rows.map((r) => {
-      const full = readStored(r.reading);
-      return {
-        agentId: r.agent_id,
-        deviceId: r.device_id,
-        serial: r.serial,
-        readAt: r.read_at,
-        total: r.total,
-        mono: r.mono,
-        colour: r.colour,
-        byService: Object.fromEntries(Object.entries(full.byService ?? {}).map(([k, v]) => [k, v.total ?? null])),
-        byPaperSize: Object.fromEntries(Object.entries(full.byPaperSize ?? {}).map(([k, v]) => [k, v.total ?? null])),
-        flags: full.flags ?? [],
-      };
-    });
+    const readings = counterReadings(ctx.db, since);
     const services = [...new Set(readings.flatMap((r) => Object.keys(r.byService)))].sort();
     const sizes = [...new Set(readings.flatMap((r) => Object.keys(r.byPaperSize)))].sort();
     if (options.csv) {
       const header = [
-        'agent',
-        'device',
-        'serial',
-        'time',
-        'total',
-        'mono',
-        'colour',
+        ...'agent device serial time total mono colour'.split(' '),
         ...services.map((s) => `service:${s}`),
         ...sizes.map((s) => `paper:${s}`),
         'flags',

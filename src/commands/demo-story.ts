@@ -2,6 +2,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Clock } from '../core/clock.js';
 import { makeSimulatedPrinter, type SimulatedDevice, updateSimulatedDevice, writeSimulatedFleetFile } from '../core/devices/index.js';
+import * as agent from './specs/agent.js';
+import { type CommandSpec, type OptionsOf, optionsWithDefaults, type Typed, typed } from './specs/define.js';
+import * as fleet from './specs/fleet.js';
+import * as host_ from './specs/host.js';
+import * as shared from './specs/shared.js';
 import type { CommandResult, GlobalOptions } from './types.js';
 
 interface StoryInput {
@@ -21,8 +26,6 @@ interface Node {
   config: string;
 }
 
-type Runner = { run: (options: never, globals: GlobalOptions) => Promise<CommandResult> };
-
 const TARGET = '1.0.02-0';
 const TONER = (percent: number) => ({ description: 'Black Toner', type: 'toner', class: 'consumed' as const, percent });
 
@@ -40,30 +43,35 @@ export interface DemoTables {
   alerts?: unknown;
 }
 
-/** Run one real command in-process, quietly, and return its result. */
-async function cmd(module: Promise<Runner>, node: Node, options: Record<string, unknown> = {}, clock?: Clock): Promise<CommandResult> {
-  const { run } = await module;
-  return run(options as never, { config: node.config, quiet: true, ...(clock ? { clock } : {}) });
+/** Run one real command in-process, quietly, with the options its command line would give, and return its result. */
+async function cmd<S extends CommandSpec>(
+  command: Typed<S>,
+  node: Node,
+  options: Partial<OptionsOf<S>> = {},
+  clock?: Clock,
+): Promise<CommandResult> {
+  const run = await command.load();
+  return run(optionsWithDefaults(command.spec, options), { config: node.config, quiet: true, ...(clock ? { clock } : {}) });
 }
 
 const commands = {
-  init: () => import('./init.js'),
-  keysExport: () => import('./keys-export.js'),
-  agentsAdd: () => import('./agents-add.js'),
-  devicesAdd: async () => ({ run: (await import('./devices.js')).runAdd }),
-  watchFaults: () => import('./watch-faults.js'),
-  collectCounters: () => import('./collect-counters.js'),
-  pollMail: () => import('./poll-mail.js'),
-  inbox: () => import('./inbox.js'),
-  faultsList: () => import('./faults-list.js'),
-  requestCounters: () => import('./request-counters.js'),
-  countersExport: () => import('./counters-export.js'),
-  packUpdate: () => import('./pack-update.js'),
-  pushAll: () => import('./push-all.js'),
-  requestVersions: () => import('./request-versions.js'),
-  verify: () => import('./verify.js'),
-  suppliesList: () => import('./supplies-list.js'),
-  agentsList: () => import('./agents-list.js'),
+  init: typed(shared.init, async () => (await import('./init.js')).run),
+  keysExport: typed(shared.keysExport, async () => (await import('./keys-export.js')).run),
+  agentsAdd: typed(fleet.agentsAdd, async () => (await import('./agents-add.js')).run),
+  devicesAdd: typed(agent.devicesAdd, async () => (await import('./devices.js')).runAdd),
+  watchFaults: typed(agent.watchFaults, async () => (await import('./watch-faults.js')).run),
+  collectCounters: typed(agent.collectCounters, async () => (await import('./collect-counters.js')).run),
+  pollMail: typed(agent.pollMail, async () => (await import('./poll-mail.js')).run),
+  inbox: typed(host_.inbox, async () => (await import('./inbox.js')).run),
+  faultsList: typed(fleet.faultsList, async () => (await import('./faults-list.js')).run),
+  requestCounters: typed(host_.requestCounters, async () => (await import('./request-counters.js')).run),
+  countersExport: typed(fleet.countersExport, async () => (await import('./counters-export.js')).run),
+  packUpdate: typed(host_.packUpdate, async () => (await import('./pack-update.js')).run),
+  pushAll: typed(host_.pushAll, async () => (await import('./push-all.js')).run),
+  requestVersions: typed(host_.requestVersions, async () => (await import('./request-versions.js')).run),
+  verify: typed(host_.verify, async () => (await import('./verify.js')).run),
+  suppliesList: typed(fleet.suppliesList, async () => (await import('./supplies-list.js')).run),
+  agentsList: typed(fleet.agentsList, async () => (await import('./agents-list.js')).run),
 };
 
 const DESK = 'desk@rds-center.example';
@@ -86,24 +94,25 @@ async function makeNode(
   role: 'host' | 'agent',
   id: string,
   address: string,
-  extra: Record<string, unknown>,
+  extra: Partial<OptionsOf<typeof shared.init>>,
 ): Promise<Node> {
   const dir = path.join(input.root, id);
   const config = path.join(dir, 'config.json');
-  const { run } = await commands.init();
-  await run(
-    {
-      role,
-      id,
-      address,
-      smtp: `smtp://127.0.0.1:${input.smtpPort}`,
-      imap: `maildir://${input.mailRoot}`,
-      dir,
-      hostId: 'HOST',
-      softwareVersion: '1.0.01-1',
-      ...extra,
-    } as never,
-    { config, quiet: true },
+  await commands.init.load().then((run) =>
+    run(
+      optionsWithDefaults(shared.init, {
+        role,
+        id,
+        address,
+        smtp: `smtp://127.0.0.1:${input.smtpPort}`,
+        imap: `maildir://${input.mailRoot}`,
+        dir,
+        hostId: 'HOST',
+        softwareVersion: '1.0.01-1',
+        ...extra,
+      }),
+      { config, quiet: true },
+    ),
   );
   quietLogs(config);
   return { id, address, dir, config };
@@ -123,7 +132,7 @@ export async function runStory(input: StoryInput): Promise<{ asDesigned: boolean
     c.service = { alerts: { interval: '1h', routes: [{ to: [DESK] }] } };
   });
   const hostKey = path.join(input.root, 'host.asc');
-  fs.writeFileSync(hostKey, String((await cmd(commands.keysExport(), host)).text));
+  fs.writeFileSync(hostKey, String((await cmd(commands.keysExport, host)).text));
   const printersFile = path.join(input.root, 'printers.json');
   const printers: Record<string, SimulatedDevice> = {};
   const agents: (Node & { note: string; printers: string[] })[] = [];
@@ -150,14 +159,14 @@ export async function runStory(input: StoryInput): Promise<{ asDesigned: boolean
   writeSimulatedFleetFile(printersFile, printers);
   for (const agent of agents) {
     const keyFile = path.join(input.root, `${agent.id}.asc`);
-    fs.writeFileSync(keyFile, String((await cmd(commands.keysExport(), agent)).text));
-    await cmd(commands.agentsAdd(), host, { id: agent.id, address: agent.address, key: keyFile, note: agent.note });
-    for (const name of agent.printers) await cmd(commands.devicesAdd(), agent, { id: name, driver: 'simulated', file: printersFile, name });
+    fs.writeFileSync(keyFile, String((await cmd(commands.keysExport, agent)).text));
+    await cmd(commands.agentsAdd, host, { id: agent.id, address: agent.address, key: keyFile, note: agent.note });
+    for (const name of agent.printers) await cmd(commands.devicesAdd, agent, { id: name, driver: 'simulated', file: printersFile, name });
   }
   setup(shell(host, 'agents add --id AGENT0000001 --address … --key AGENT0000001.asc --note …', 'for every agent'));
   setup(shell(agents[0] as Node, 'devices add --id AGENT0000001-mfp1 --driver simulated --file printers.json', 'on every agent'));
   setup(`registered ${agents.length} agents watching ${Object.keys(printers).length} simulated printers`);
-  for (const agent of agents) await cmd(commands.watchFaults(), agent);
+  for (const agent of agents) await cmd(commands.watchFaults, agent);
 
   // ---- a paper jam -------------------------------------------------------------
   const jam = say('A paper jam is reported and acknowledged');
@@ -165,12 +174,12 @@ export async function runStory(input: StoryInput): Promise<{ asDesigned: boolean
   const jammedPrinter = jammed.printers[0] as string;
   updateSimulatedDevice(printersFile, jammedPrinter, (d) => ({ ...d, status: 'down', faults: [{ code: 'jam', subunit: 'tray 2' }] }));
   jam(shell(jammed, 'watch-faults'));
-  jam(`${jammed.id} (${jammed.note}): ${human((await cmd(commands.watchFaults(), jammed)).text)}`);
+  jam(`${jammed.id} (${jammed.note}): ${human((await cmd(commands.watchFaults, jammed)).text)}`);
   jam(shell(host, 'inbox'));
-  jam(`host inbox: ${human((await cmd(commands.inbox(), host)).text).replace(/\n/g, ', ')}`);
+  jam(`host inbox: ${human((await cmd(commands.inbox, host)).text).replace(/\n/g, ', ')}`);
   jam(shell(jammed, 'poll-mail'));
-  jam(`${jammed.id} reads its mail: ${human((await cmd(commands.pollMail(), jammed)).text)}`);
-  const listed = await cmd(commands.faultsList(), host, { open: true });
+  jam(`${jammed.id} reads its mail: ${human((await cmd(commands.pollMail, jammed)).text)}`);
+  const listed = await cmd(commands.faultsList, host, { open: true });
   const faults = listed.data as { faults: { acked: boolean; code: string }[] };
   tables.faults = listed.data;
   jam(shell(host, 'faults list --open'));
@@ -180,14 +189,14 @@ export async function runStory(input: StoryInput): Promise<{ asDesigned: boolean
   // ---- counters -------------------------------------------------------------
   const counters = say('Counters are read on every agent, requested by the host, and come back');
   counters(shell(agents[0] as Node, 'collect-counters', 'on every agent'));
-  for (const agent of agents) await cmd(commands.collectCounters(), agent);
+  for (const agent of agents) await cmd(commands.collectCounters, agent);
   counters(shell(host, 'request-counters'));
-  counters(`host: ${human((await cmd(commands.requestCounters(), host)).text)}`);
+  counters(`host: ${human((await cmd(commands.requestCounters, host)).text)}`);
   counters(shell(agents[0] as Node, 'poll-mail', 'on every agent'));
-  for (const agent of agents) await cmd(commands.pollMail(), agent);
+  for (const agent of agents) await cmd(commands.pollMail, agent);
   counters(shell(host, 'inbox'));
-  counters(`host inbox: ${human((await cmd(commands.inbox(), host)).text).replace(/\n/g, ', ')}`);
-  const exportedResult = await cmd(commands.countersExport(), host);
+  counters(`host inbox: ${human((await cmd(commands.inbox, host)).text).replace(/\n/g, ', ')}`);
+  const exportedResult = await cmd(commands.countersExport, host);
   tables.counters = exportedResult.data;
   counters(shell(host, 'counters export'));
   const exported = human(exportedResult.text).split('\n');
@@ -211,7 +220,7 @@ export async function runStory(input: StoryInput): Promise<{ asDesigned: boolean
   update(
     String(
       (
-        await cmd(commands.packUpdate(), host, {
+        await cmd(commands.packUpdate, host, {
           softwareVersion: TARGET,
           script,
           module: [`main.cgi=1.0.02:${moduleFile}`],
@@ -222,7 +231,8 @@ export async function runStory(input: StoryInput): Promise<{ asDesigned: boolean
     ).split('\n')[0] as string,
   );
   update(shell(host, `push-all update-${TARGET}.rdsu`));
-  const pushed = await (await commands.pushAll()).run({ args: [pkg] } as never, { config: host.config, quiet: !process.stderr.isTTY });
+  const pushAll = await commands.pushAll.load();
+  const pushed = await pushAll(optionsWithDefaults(host_.pushAll, { args: [pkg] }), { config: host.config, quiet: !process.stderr.isTTY });
   update(human(pushed.text).split('\n')[0] as string);
   fs.writeFileSync(path.join((agents[failing] as Node).dir, 'install', 'simulate-disk-full'), '');
   update(`${(agents[failing] as Node).id}'s disk is full: its install script will fail`);
@@ -231,7 +241,7 @@ export async function runStory(input: StoryInput): Promise<{ asDesigned: boolean
   let notShown = 0;
   for (const [i, agent] of agents.entries()) {
     if (i === offline) continue;
-    const result = await cmd(commands.pollMail(), agent);
+    const result = await cmd(commands.pollMail, agent);
     if (i === failing || i < 2) update(`${agent.id}: ${human(result.text).split('\n')[0]}`);
     else notShown++;
   }
@@ -240,14 +250,14 @@ export async function runStory(input: StoryInput): Promise<{ asDesigned: boolean
   // ---- versions and verify ----------------------------------------------------------
   const versions = say('The host asks every agent for its versions');
   versions(shell(host, 'request-versions'));
-  versions(human((await cmd(commands.requestVersions(), host)).text));
+  versions(human((await cmd(commands.requestVersions, host)).text));
   versions(shell(agents[0] as Node, 'poll-mail', 'on every agent but the offline one'));
-  for (const [i, agent] of agents.entries()) if (i !== offline) await cmd(commands.pollMail(), agent);
+  for (const [i, agent] of agents.entries()) if (i !== offline) await cmd(commands.pollMail, agent);
   versions(shell(host, 'inbox'));
-  versions(`host inbox: ${human((await cmd(commands.inbox(), host)).text).replace(/\n/g, ', ')}`);
+  versions(`host inbox: ${human((await cmd(commands.inbox, host)).text).replace(/\n/g, ', ')}`);
 
   const verifyStep = say(`The host verifies the rollout to ${TARGET}`);
-  const verified = await cmd(commands.verify(), host, { target: TARGET });
+  const verified = await cmd(commands.verify, host, { target: TARGET });
   tables.verify = verified.data;
   verifyStep(shell(host, `verify --target ${TARGET}`));
   for (const line of human(verified.text).split('\n')) verifyStep(line);
@@ -296,28 +306,28 @@ async function serviceDesk(
     [3, 19],
   ] as const) {
     updateSimulatedDevice(s.printersFile, toner.printers[0] as string, (d) => ({ ...d, supplies: [TONER(level)] }));
-    await cmd(commands.collectCounters(), toner, {}, clockAt(day));
+    await cmd(commands.collectCounters, toner, {}, clockAt(day));
   }
   step(`the demo clock skips ahead three days; ${toner.id}'s Black Toner reads 27 %, 23 %, 19 %`);
   step(s.shell(toner, 'watch-faults', 'on every agent but the offline one: a heartbeat once a day'));
   const day3 = clockAt(3);
-  for (const [i, agent] of s.agents.entries()) if (i !== s.offline) await cmd(commands.watchFaults(), agent, {}, day3);
+  for (const [i, agent] of s.agents.entries()) if (i !== s.offline) await cmd(commands.watchFaults, agent, {}, day3);
   step(`${silent.id} is offline: nothing from it for three days`);
   step(s.shell(s.host, `request-counters --agents ${toner.id}`));
-  await cmd(commands.requestCounters(), s.host, { agents: toner.id }, day3);
-  await cmd(commands.pollMail(), toner, {}, day3);
+  await cmd(commands.requestCounters, s.host, { agents: toner.id }, day3);
+  await cmd(commands.pollMail, toner, {}, day3);
   step(s.shell(s.host, 'inbox'));
-  const inbox = await cmd(commands.inbox(), s.host, {}, day3);
+  const inbox = await cmd(commands.inbox, s.host, {}, day3);
   const serviceLines = String(inbox.text)
     .split('\n')
     .filter((l) => /^(raised|cleared|alert mail)/.test(l));
   for (const line of serviceLines) step(`host inbox: ${line}`);
   step(s.shell(s.host, 'supplies list --due 14d'));
-  const due = await cmd(commands.suppliesList(), s.host, { due: '14d' }, day3);
+  const due = await cmd(commands.suppliesList, s.host, { due: '14d' }, day3);
   s.tables.supplies = due.data;
   for (const line of String(due.text).split('\n')) step(`  ${line}`);
   step(s.shell(s.host, 'agents list --silent 2d'));
-  const quiet = await cmd(commands.agentsList(), s.host, { silent: '2d' }, day3);
+  const quiet = await cmd(commands.agentsList, s.host, { silent: '2d' }, day3);
   s.tables.silent = quiet.data;
   for (const line of String(quiet.text).split('\n')) step(`  ${line}`);
   const { mailboxDir } = await import('../core/mail/maildir-layout.js');

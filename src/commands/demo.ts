@@ -3,6 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { EXIT, UsageError } from '../core/errors.js';
 import { writeText } from './output.js';
+import type { OptionsOf } from './specs/define.js';
+import type { demo } from './specs/shared.js';
 import type { CommandResult, GlobalOptions } from './types.js';
 
 /**
@@ -30,10 +32,7 @@ const CUSTOMERS = [
   'qqq Library',
 ];
 
-export interface DemoOptions {
-  agents?: string;
-  keep?: string;
-}
+export type DemoOptions = OptionsOf<typeof demo>;
 
 interface Step {
   title: string;

@@ -1,27 +1,12 @@
 import { addDevice, listDevices, parseDeviceAddress, redactDeviceConfig, removeDevice } from '../core/devices/index.js';
 import { UsageError } from '../core/errors.js';
 import { openContext } from './context.js';
+import type { devicesAdd, devicesRemove } from './specs/agent.js';
+import type { OptionsOf } from './specs/define.js';
 import { formatTable } from './table.js';
 import type { CommandResult, GlobalOptions } from './types.js';
 
-export interface DevicesAddOptions {
-  id: string;
-  driver: string;
-  address?: string;
-  community?: string;
-  snmpVersion?: string;
-  v3User?: string;
-  v3Level?: string;
-  v3AuthProtocol?: string;
-  v3AuthKey?: string;
-  v3PrivProtocol?: string;
-  v3PrivKey?: string;
-  v3Context?: string;
-  timeout?: string;
-  retries?: string;
-  file?: string;
-  name?: string;
-}
+export type DevicesAddOptions = OptionsOf<typeof devicesAdd>;
 
 const V3_OPTIONS: [keyof DevicesAddOptions, string][] = [
   ['v3User', '--v3-user'],
@@ -111,7 +96,7 @@ export async function runList(_options: unknown, globals: GlobalOptions): Promis
   }
 }
 
-export async function runRemove(options: { args: string[] }, globals: GlobalOptions): Promise<CommandResult> {
+export async function runRemove(options: OptionsOf<typeof devicesRemove>, globals: GlobalOptions): Promise<CommandResult> {
   const id = options.args[0] as string;
   const ctx = await openContext(globals, 'devices remove', { role: 'agent' });
   try {

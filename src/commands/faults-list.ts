@@ -1,6 +1,8 @@
 import { listHostEvents } from '../core/service/host-events.js';
 import { openContext } from './context.js';
 import { runServicePass } from './service-pass.js';
+import type { OptionsOf } from './specs/define.js';
+import type { faultsList } from './specs/fleet.js';
 import { formatTable, timeColumn } from './table.js';
 import type { CommandResult, GlobalOptions } from './types.js';
 
@@ -20,7 +22,7 @@ interface Row {
  * Faults the agents reported (source agent, acked by the host) and the events the host
  * raises itself (source host: supply-low, supply-empty, agent-silent, device-silent; no ack).
  */
-export async function run(options: { open?: boolean; agent?: string }, globals: GlobalOptions): Promise<CommandResult> {
+export async function run(options: OptionsOf<typeof faultsList>, globals: GlobalOptions): Promise<CommandResult> {
   const ctx = await openContext(globals, 'faults list', { role: 'host' });
   try {
     await runServicePass(ctx, { alerts: false });

@@ -9,13 +9,12 @@ import { VERSION_REQUEST } from '../core/protocol/version-request.js';
 import type { Context } from './context.js';
 import { takeInMail } from './host-inbox.js';
 import { flushAll, mailExitCode, mailLine, summariseMail } from './mail-context.js';
+import type { OptionsOf } from './specs/define.js';
+import type { requestCounters, requestVersions } from './specs/host.js';
 import type { CommandResult } from './types.js';
 
-export interface RequestOptions {
-  agents?: string;
-  exclude?: string;
-  wait?: string;
-}
+/** the flags request-versions and request-counters share (they declare the same ones) */
+export type RequestOptions = OptionsOf<typeof requestVersions> | OptionsOf<typeof requestCounters>;
 
 /**
  * request-versions and request-counters: one signed request per selected agent, sent;

@@ -4,9 +4,11 @@ import { runEvery } from './every.js';
 import { takeInMail } from './host-inbox.js';
 import { flushAll, mailExitCode, mailLine, summariseMail } from './mail-context.js';
 import { runServicePass, servicePassLines } from './service-pass.js';
+import type { OptionsOf } from './specs/define.js';
+import type { inbox } from './specs/host.js';
 import type { CommandResult, GlobalOptions } from './types.js';
 
-export async function run(options: { every?: string; max?: string }, globals: GlobalOptions): Promise<CommandResult> {
+export async function run(options: OptionsOf<typeof inbox>, globals: GlobalOptions): Promise<CommandResult> {
   const ctx = await openContext(globals, 'inbox', { role: 'host', lock: options.every ? { perPass: ['mailbox', 'outbox'] } : ['mailbox'] });
   try {
     return await runEvery(options.every, ctx.logger, async () => {

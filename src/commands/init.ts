@@ -9,29 +9,11 @@ import { checkTrusted, ensureOwnDir, replaceFileSafely } from '../core/fs/trust.
 import { parseMailUrl, redactMailUrl } from '../core/mail/url.js';
 import { parseVersion } from '../core/version/version.js';
 import { loggerFor } from './context.js';
+import type { OptionsOf } from './specs/define.js';
+import type { init } from './specs/shared.js';
 import type { CommandResult, GlobalOptions } from './types.js';
 
-export interface InitOptions {
-  role: 'agent' | 'host';
-  id: string;
-  address: string;
-  smtp: string;
-  /** the inbox URL; `imap` is its older name */
-  inbox?: string;
-  imap?: string;
-  dir: string;
-  hostAddress?: string;
-  hostId: string;
-  hostKey?: string;
-  softwareVersion: string;
-  romVersion?: string;
-  installRoot?: string;
-  tlsCa?: string;
-  smtpPasswordFile?: string;
-  imapPasswordFile?: string;
-  /** the sample configs and the systemd units use /var/lib/rds/state, apart from /etc/rds */
-  stateDir?: string;
-}
+export type InitOptions = OptionsOf<typeof init>;
 
 export async function run(options: InitOptions, globals: GlobalOptions): Promise<CommandResult> {
   const dir = path.resolve(options.dir);

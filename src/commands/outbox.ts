@@ -3,6 +3,8 @@ import { endItem, findOutboxEntry, flushOutbox, listOutbox, type OutboxEntry, pe
 import { showText } from '../core/text/show.js';
 import { type Context, openContext } from './context.js';
 import { mailExitCode, mailLine, openMailSender, summariseMail } from './mail-context.js';
+import type { OptionsOf } from './specs/define.js';
+import type { outboxDrop, outboxList, outboxRetry } from './specs/queues.js';
 import { formatTable, formatTime, formatTimeZoned, timeColumn } from './table.js';
 import type { CommandResult, GlobalOptions } from './types.js';
 
@@ -13,7 +15,7 @@ import type { CommandResult, GlobalOptions } from './types.js';
  */
 const RECENT_MS = 24 * 60 * 60 * 1000;
 
-export async function runList(options: { all?: boolean }, globals: GlobalOptions): Promise<CommandResult> {
+export async function runList(options: OptionsOf<typeof outboxList>, globals: GlobalOptions): Promise<CommandResult> {
   const ctx = await openContext(globals, 'outbox list');
   try {
     const since = options.all ? undefined : new Date(ctx.clock.now().getTime() - RECENT_MS);
@@ -59,7 +61,7 @@ function describe(e: OutboxEntry): string {
 }
 
 /** A failed or dropped item back to the queue, then tried at once (only this one). */
-export async function runRetry(options: { args: string[] }, globals: GlobalOptions): Promise<CommandResult> {
+export async function runRetry(options: OptionsOf<typeof outboxRetry>, globals: GlobalOptions): Promise<CommandResult> {
   const ctx = await openContext(globals, 'outbox retry', { lock: ['outbox'] });
   try {
     const entry = requireEntry(ctx, options.args[0]);
@@ -100,7 +102,7 @@ export async function runRetry(options: { args: string[] }, globals: GlobalOptio
 }
 
 /** Mark an unsent item dropped (never deleted): it is not tried again. */
-export async function runDrop(options: { args: string[] }, globals: GlobalOptions): Promise<CommandResult> {
+export async function runDrop(options: OptionsOf<typeof outboxDrop>, globals: GlobalOptions): Promise<CommandResult> {
   const ctx = await openContext(globals, 'outbox drop', { lock: ['outbox'] });
   try {
     const entry = requireEntry(ctx, options.args[0]);

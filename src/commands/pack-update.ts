@@ -4,17 +4,11 @@ import { parseDuration } from '../core/duration.js';
 import { UsageError } from '../core/errors.js';
 import { packUpdate, parseModuleSpec } from '../core/package/pack.js';
 import { openContext } from './context.js';
+import type { OptionsOf } from './specs/define.js';
+import type { packUpdate as packUpdateSpec } from './specs/host.js';
 import type { CommandResult, GlobalOptions } from './types.js';
 
-export interface PackOptions {
-  softwareVersion: string;
-  script: string;
-  module: string[];
-  romVersion?: string;
-  allowDowngrade?: boolean;
-  timeout: string;
-  output?: string;
-}
+export type PackOptions = OptionsOf<typeof packUpdateSpec>;
 
 export async function run(options: PackOptions, globals: GlobalOptions): Promise<CommandResult> {
   const modules = options.module.map(parseModuleSpec);

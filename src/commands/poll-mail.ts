@@ -7,9 +7,11 @@ import { agentHandlerContext } from './agent-handler-context.js';
 import { openContext } from './context.js';
 import { runEvery } from './every.js';
 import { flushAll, mailExitCode, mailLine, openMailInbox, summariseMail } from './mail-context.js';
+import type { pollMail } from './specs/agent.js';
+import type { OptionsOf } from './specs/define.js';
 import type { CommandResult, GlobalOptions } from './types.js';
 
-export async function run(options: { every?: string; max?: string }, globals: GlobalOptions): Promise<CommandResult> {
+export async function run(options: OptionsOf<typeof pollMail>, globals: GlobalOptions): Promise<CommandResult> {
   const ctx = await openContext(globals, 'poll-mail', {
     role: 'agent',
     lock: options.every ? { perPass: ['mailbox', 'outbox'] } : ['mailbox'],

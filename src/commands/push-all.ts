@@ -6,16 +6,12 @@ import { findRollout, rolloutAgents } from '../core/host/rollout-store.js';
 import { openContext } from './context.js';
 import { openMailSender } from './mail-context.js';
 import { progress } from './progress.js';
+import type { OptionsOf } from './specs/define.js';
+import type { pushAll as pushAllSpec } from './specs/host.js';
 import { formatTable } from './table.js';
 import type { CommandResult, GlobalOptions } from './types.js';
 
-export interface PushOptions {
-  args: string[];
-  agents?: string;
-  exclude?: string;
-  dryRun?: boolean;
-  retryFailed?: string;
-}
+export type PushOptions = OptionsOf<typeof pushAllSpec>;
 
 export async function run(options: PushOptions, globals: GlobalOptions): Promise<CommandResult> {
   const ctx = await openContext(globals, 'push-all', { role: 'host', lock: ['outbox'] });

@@ -11,6 +11,8 @@ import {
 } from '../core/message/quarantine-store.js';
 import { showText } from '../core/text/show.js';
 import { type Context, openContext } from './context.js';
+import type { OptionsOf } from './specs/define.js';
+import type { quarantineRelease, quarantineShow } from './specs/queues.js';
 import { formatTable, formatTime, formatTimeZoned, timeColumn } from './table.js';
 import type { CommandResult, GlobalOptions } from './types.js';
 
@@ -56,7 +58,7 @@ export async function runList(_options: unknown, globals: GlobalOptions): Promis
   }
 }
 
-export async function runShow(options: { args?: string[] }, globals: GlobalOptions): Promise<CommandResult> {
+export async function runShow(options: OptionsOf<typeof quarantineShow>, globals: GlobalOptions): Promise<CommandResult> {
   const id = parseQuarantineId(options.args?.[0]);
   const ctx = await openContext(globals, 'quarantine show');
   try {
@@ -106,7 +108,7 @@ export async function runShow(options: { args?: string[] }, globals: GlobalOptio
   }
 }
 
-export async function runRelease(options: { args?: string[] }, globals: GlobalOptions): Promise<CommandResult> {
+export async function runRelease(options: OptionsOf<typeof quarantineRelease>, globals: GlobalOptions): Promise<CommandResult> {
   const id = parseQuarantineId(options.args?.[0]);
   // no receive-pass lock: `poll-mail --every` holds it for good, and a move into the inbox is
   // atomic (rename, IMAP MOVE); a pass running meanwhile takes the mail now or next time

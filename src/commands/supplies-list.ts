@@ -4,6 +4,8 @@ import { type Forecast, forecastEmpty, supplyState } from '../core/service/suppl
 import { parseDurationArg } from './args.js';
 import { openContext } from './context.js';
 import { runServicePass } from './service-pass.js';
+import type { OptionsOf } from './specs/define.js';
+import type { suppliesList } from './specs/fleet.js';
 import { formatDay, formatTable, timeColumn } from './table.js';
 import type { CommandResult, GlobalOptions } from './types.js';
 
@@ -21,7 +23,7 @@ export function forecastCell(f: Forecast): string {
 }
 
 /** `rds supplies list [--due 14d] [--agent ID]`: every supply's latest level and when it runs out. */
-export async function run(options: { due?: string; agent?: string }, globals: GlobalOptions): Promise<CommandResult> {
+export async function run(options: OptionsOf<typeof suppliesList>, globals: GlobalOptions): Promise<CommandResult> {
   const dueMs = options.due === undefined ? undefined : parseDurationArg(options.due, '--due');
   const ctx = await openContext(globals, 'supplies list', { role: 'host' });
   try {

@@ -1,13 +1,12 @@
 import type { Clock } from '../core/clock.js';
+import type { FlagOptions } from './specs/define.js';
+import type { GLOBAL_FLAGS } from './specs/flags.js';
 
-export interface GlobalOptions {
-  config?: string;
-  json?: boolean;
-  quiet?: boolean;
-  verbose?: boolean;
+/** rds's global flags (specs/flags.ts), and what only in-process callers set. */
+export type GlobalOptions = FlagOptions<typeof GLOBAL_FLAGS> & {
   /** in-process callers only (the demo's skipped-ahead clock); no command-line flag sets it */
   clock?: Clock;
-}
+};
 
 export interface CommandResult {
   /** exit code (SPEC §2); 0 when absent */

@@ -8,6 +8,8 @@ import { parseVersion } from '../core/version/version.js';
 import { openContext } from './context.js';
 import { takeInMail } from './host-inbox.js';
 import { flushAll, mailLine, summariseMail } from './mail-context.js';
+import type { OptionsOf } from './specs/define.js';
+import type { verify } from './specs/host.js';
 import { formatTable, timeColumn } from './table.js';
 import type { CommandResult, GlobalOptions } from './types.js';
 
@@ -26,21 +28,18 @@ export function formatVerifyTable(report: VerifyReport): string {
   return [`update to: ${report.target}`, table, `${report.failed} of ${report.agents.length} agents failed`, ...why].join('\n');
 }
 
-export async function run(
-  options: { target?: string; rollout?: string; wait?: string; noInbox?: boolean },
-  globals: GlobalOptions,
-): Promise<CommandResult> {
+export async function run(options: OptionsOf<typeof verify>, globals: GlobalOptions): Promise<CommandResult> {
   if (options.target !== undefined) parseVersion(options.target, '--target');
   const ctx = await openContext(globals, 'verify', {
     role: 'host',
-    lock: options.wait ? { perPass: ['mailbox', 'outbox'] } : options.noInbox ? [] : ['mailbox'],
+    lock: options.wait ? { perPass: ['mailbox', 'outbox'] } : !options.inbox ? [] : ['mailbox'],
   });
   try {
     const now = () => ctx.clock.now().getTime();
     const deadline = options.wait ? now() + parseDuration(options.wait, '--wait') : 0;
     let report: VerifyReport;
     while (true) {
-      if (!options.noInbox) await takeInMail(ctx);
+      if (options.inbox) await takeInMail(ctx);
       report = verifyFleet(ctx.db, {
         ...(options.target ? { target: options.target } : {}),
         ...(options.rollout ? { rolloutId: options.rollout } : {}),
@@ -50,7 +49,7 @@ export async function run(
     }
     // the acks of fault reports taken in above go out now, not with some later command; verify's
     // exit code stays the fleet's (0/1): mail that cannot go out now is queued, the line says so
-    const mail = options.noInbox ? undefined : summariseMail(ctx, await flushAll(ctx));
+    const mail = !options.inbox ? undefined : summariseMail(ctx, await flushAll(ctx));
     const data = {
       target: report.target,
       rolloutId: report.rolloutId,

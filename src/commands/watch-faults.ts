@@ -7,9 +7,11 @@ import { agentHandlerContext } from './agent-handler-context.js';
 import { openContext } from './context.js';
 import { runEvery } from './every.js';
 import { flushAll, mailExitCode, mailLine, summariseMail } from './mail-context.js';
+import type { watchFaults } from './specs/agent.js';
+import type { OptionsOf } from './specs/define.js';
 import type { CommandResult, GlobalOptions } from './types.js';
 
-export async function run(options: { every?: string }, globals: GlobalOptions): Promise<CommandResult> {
+export async function run(options: OptionsOf<typeof watchFaults>, globals: GlobalOptions): Promise<CommandResult> {
   const ctx = await openContext(globals, 'watch-faults', { role: 'agent', lock: ['faults'] });
   try {
     const handlerCtx = await agentHandlerContext(ctx);

@@ -160,7 +160,7 @@ describe('verify', () => {
         return new Date(t);
       },
     };
-    const result = await verifyRun({ target: '1.0.00-1', wait: '1h', noInbox: true }, { config: host.config, quiet: true, clock });
+    const result = await verifyRun({ target: '1.0.00-1', wait: '1h', inbox: false, args: [] }, { config: host.config, quiet: true, clock });
     expect(result.exitCode).toBe(1);
     const silent = (result.data as { agents: { agentId: string; reason: string | null }[] }).agents.find(
       (x) => x.agentId === 'AGENT0000009',

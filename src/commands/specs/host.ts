@@ -1,0 +1,69 @@
+/** The host's commands that build, send and check updates, and take in agent mail. */
+import { defineCommand } from './define.js';
+import { AGENT_SELECTION, every, MAX, WAIT } from './flags.js';
+
+export const packUpdate = defineCommand({
+  name: 'pack-update',
+  description: 'host: build one update package (install script + modules, signed and encrypted)',
+  flags: [
+    { flags: '--software-version <v>', description: 'the Software Version agents run after installing', mandatory: true },
+    { flags: '--script <file>', description: 'install shell script', mandatory: true },
+    { flags: '--module <NAME=VERSION:PATH>', description: 'a module file or folder (repeatable)', repeatable: true },
+    { flags: '--rom-version <v>', description: 'ROM version to report after installing' },
+    { flags: '--allow-downgrade', description: 'sign permission to install over a higher version' },
+    { flags: '--timeout <duration>', description: 'install script timeout', default: '10m' },
+    { flags: '-o, --output <file>', description: 'output file (default update-VERSION.rdsu)' },
+  ],
+  help: '\nExample:\n  rds pack-update --software-version 1.0.02-0 --script install.sh --module main.cgi=1.0.01:build/main.cgi -o update.rdsu',
+});
+
+export const pushAll = defineCommand({
+  name: 'push-all',
+  description: 'host: mail the package to every selected agent in one batch; records a rollout',
+  args: [{ name: '[file]', description: 'update package made by pack-update' }],
+  flags: [
+    ...AGENT_SELECTION,
+    { flags: '--dry-run', description: 'check the package and show who would get it; send nothing' },
+    { flags: '--retry-failed <rollout>', description: 're-send to the agents of ROLLOUT whose send failed' },
+  ],
+  help: '\nExamples:\n  rds push-all update-1.0.02-0.rdsu\n  rds push-all update.rdsu --exclude AGENT0000007 --dry-run\n  rds push-all --retry-failed R20261124201500-1a2b3c4d',
+});
+
+export const requestVersions = defineCommand({
+  name: 'request-versions',
+  description: 'host: ask every selected agent for its version report',
+  flags: [...AGENT_SELECTION, WAIT],
+  help: '\nExample:\n  rds request-versions --wait 10m',
+});
+
+export const verify = defineCommand({
+  name: 'verify',
+  description: "host: compare every agent's Software Version with the target; exit 1 if any failed",
+  flags: [
+    { flags: '--target <version>', description: "the version every agent should run (default: the rollout's)" },
+    { flags: '--rollout <id>', description: 'the rollout to check (default: the latest)' },
+    WAIT,
+    { flags: '--no-inbox', description: 'do not read mail first; judge from what was taken in' },
+  ],
+  help: '\nExamples:\n  rds verify --target 1.0.02-0\n  rds verify --wait 15m --json   # in CI',
+});
+
+export const rollouts = defineCommand({
+  name: 'rollouts',
+  description: 'host: every rollout, newest first: package, target, and how many agents were sent, installed, failed, pending',
+  help: '\nFailed: the send failed, or the agent rolled back or refused. Pending: not sent yet, or no result yet.\n\nExamples:\n  rds rollouts\n  rds rollouts --json   # {"rollouts": [{"id", "packageId", "targetVersion", "createdAt", "agents", "sent", "installed", "failed", "pending"}]}',
+});
+
+export const inbox = defineCommand({
+  name: 'inbox',
+  description: 'host: take in agent mail: version reports, update results, fault reports (acked), counters',
+  flags: [every('1m'), MAX],
+  help: '\nExample:\n  rds inbox --every 1m',
+});
+
+export const requestCounters = defineCommand({
+  name: 'request-counters',
+  description: 'host: ask agents for the counter readings they hold',
+  flags: [...AGENT_SELECTION, WAIT],
+  help: '\nExample:\n  rds request-counters --wait 10m && rds counters export --csv > meters.csv',
+});
