@@ -1,15 +1,15 @@
-import { Command, CommanderError, Option } from 'commander';
-import type { CommandResult, GlobalOptions } from './commands/types.js';
-import { EXIT, isRdsError } from './core/errors.js';
-import { showLines } from './core/text/show.js';
-import { ROOT_HELP } from './root-help.js';
-
 /**
  * The one place that builds the commander program. Each action turns flags into a typed
  * options object and lazily imports its command module, so `rds --version` and
  * `rds --help` load neither openpgp, imapflow, net-snmp nor SQLite (cron on a small box
  * pays start-up every minute).
  */
+import { Command, CommanderError, Option } from 'commander';
+import type { CommandResult, GlobalOptions } from './commands/types.js';
+import { EXIT, isRdsError } from './core/errors.js';
+import { showLines } from './core/text/show.js';
+import { ROOT_HELP } from './root-help.js';
+
 type Loader = () => Promise<{ run: (options: never, globals: GlobalOptions) => Promise<CommandResult> }>;
 
 const VERSION = '0.1.0';

@@ -1,3 +1,8 @@
+/**
+ * `counters export --on DATE` and `--cycle monthly --day N`: meter reads by billing date
+ * (docs/service.md). One row per device the host knows, whatever it has: a read, an
+ * estimate with its basis, or missing with the reason.
+ */
 import { writeCsv } from '../core/csv/csv.js';
 import { UsageError } from '../core/errors.js';
 import {
@@ -13,11 +18,6 @@ import { parseDateArg, parseDurationArg } from './args.js';
 import { formatTable, formatTime } from './table.js';
 import type { CommandResult } from './types.js';
 
-/**
- * `counters export --on DATE` and `--cycle monthly --day N`: meter reads by billing date
- * (docs/service.md). One row per device the host knows, whatever it has: a read, an
- * estimate with its basis, or missing with the reason.
- */
 export interface MeterOptions {
   on?: string;
   cycle?: string;

@@ -14,7 +14,7 @@ export function formatTable(rawHeaders: string[], rawRows: string[][]): string {
   return [line(headers), ...rows.map(line)].join('\n');
 }
 
-/** `2026-11-22 00:11` in UTC, as in SPEC §3; '-' when never. */
+/** `2026-11-22 00:11` in UTC, as in docs/verify.md; '-' when never. */
 export function formatTime(iso: string | null | undefined): string {
   if (!iso) return '-';
   const t = Date.parse(iso);

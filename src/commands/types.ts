@@ -10,7 +10,7 @@ export interface GlobalOptions {
 }
 
 export interface CommandResult {
-  /** exit code (SPEC §2); 0 when absent */
+  /** exit code (docs/commands.md#exit-codes); 0 when absent */
   exitCode?: number;
   /** the JSON document for --json */
   data?: unknown;

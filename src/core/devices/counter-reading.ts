@@ -4,10 +4,10 @@ import type { CounterSet, CounterSnapshot, FigureSource, Supply } from './types.
 export const COUNTER_READING_FORMAT = 'rds-counter-reading/1';
 
 /**
- * One device's counters as the host stores them (SPEC §1 counters: "converted to the
- * host's format when stored"). Every figure names its source (profile + OIDs); `usage` is
- * what was printed since the previous reading, never negative: a counter that went down
- * is flagged (reset or wrap) instead.
+ * One device's counters as the host stores them (docs/protocol.md#message-types,
+ * counter-report: "converted to the host's format when stored"). Every figure names its
+ * source (profile + OIDs); `usage` is what was printed since the previous reading, never
+ * negative: a counter that went down is flagged (reset or wrap) instead.
  */
 export interface CounterReading {
   format: typeof COUNTER_READING_FORMAT;

@@ -1,3 +1,10 @@
+/**
+ * push-all (docs/commands.md#host-commands, docs/protocol.md#message-types): one package,
+ * encrypted once, mailed to every selected agent in one batch. Per agent only the session
+ * key is wrapped (~100 bytes) and a small payload signed; the shared encrypted body is
+ * never re-encrypted. Update mails are queued as recipes (not N copies of the package) and
+ * built as they are sent.
+ */
 import { randomUUID } from 'node:crypto';
 import type * as openpgp from 'openpgp';
 import type { Clock } from '../clock.js';
@@ -14,12 +21,6 @@ import { readPackageFile, recoverSessionKey, splitPackage, wrapSessionKey } from
 import type { Db } from '../store/db.js';
 import type { AgentRecord } from './registry.js';
 
-/**
- * push-all (SPEC §2; ORIGIN S1201–S1203): one package, encrypted once, mailed to every
- * selected agent in one batch. Per agent only the session key is wrapped (~100 bytes) and
- * a small payload signed; the shared encrypted body is never re-encrypted. Update mails
- * are queued as recipes (not N copies of the package) and built as they are sent.
- */
 export interface UpdateRecipe {
   file: string;
   pkesk: string;

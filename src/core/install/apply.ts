@@ -52,7 +52,7 @@ class AlreadyInstalled extends Error {
 }
 
 /**
- * apply-update (SPEC §6): verify → stage → check hashes → run the install script →
+ * apply-update (docs/install.md#steps): verify → stage → check hashes → run the install script →
  * switch `current` atomically → record the new versions. A failing, crashing or
  * timed-out script rolls back (the old release stays current). Nothing from the package
  * runs before its signature, integrity and every hash were checked.

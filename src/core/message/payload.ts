@@ -1,13 +1,13 @@
+/**
+ * What a node acts on (docs/protocol.md#the-signed-payload): a JSON document inside an OpenPGP signature. Mail
+ * headers and Subject are for people and routing only.
+ */
 import { randomUUID } from 'node:crypto';
 import type * as openpgp from 'openpgp';
 import type { Clock } from '../clock.js';
 import { signData } from '../crypto/signed-data.js';
 import { REFUSAL, SecurityError } from '../errors.js';
 
-/**
- * What a node acts on (SPEC §4): a JSON document inside an OpenPGP signature. Mail
- * headers and Subject are for people and routing only.
- */
 export const PAYLOAD_FORMAT = 1;
 export const ALL_AGENTS = '*';
 
