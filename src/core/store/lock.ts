@@ -16,9 +16,9 @@ function isAlive(pid: number): boolean {
 }
 
 /**
- * One pass of a command at a time per state dir (docs/state.md#locks: cron may start a pass while the
- * last one still runs). The lock is a file created atomically (link(2)) holding the owner's
- * pid; a lock left by a dead process (kill -9, power cut) is taken over.
+ * One pass of a command at a time per state dir (docs/state.md#locks: cron may start a pass
+ * while the last one still runs). The lock is a file created atomically (link(2)) holding
+ * the owner's pid; a lock left by a dead process (kill -9, power cut) is taken over.
  */
 export function acquireCommandLock(stateDir: string, command: string): CommandLock {
   const dir = path.join(stateDir, 'locks');
