@@ -2,11 +2,11 @@
 // Helper child of bench/mail.mjs (not a section). One job per process:
 //
 //   keys    ROOT OUT FROM TO ADDRESSES       agent key pairs FROM..TO (dist/core/crypto/keys.js)
-//   reports ROOT SPEC                        build + deliver the version reports (untimed setup)
-//   send    SPEC                             baseline: raw nodemailer pooled send (timed)
-//   fetch   SPEC                             baseline: raw imapflow fetch of INBOX (timed)
+//   reports ROOT SETUP                       build + deliver the version reports (untimed setup)
+//   send    SETUP                            baseline: raw nodemailer pooled send (timed)
+//   fetch   SETUP                            baseline: raw imapflow fetch of INBOX (timed)
 //
-// SPEC is a JSON file written by bench/mail.mjs (ports, CA, addresses, files).
+// SETUP is a JSON file written by bench/mail.mjs (ports, CA, addresses, files).
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';

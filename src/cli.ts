@@ -1,3 +1,9 @@
+/**
+ * The one place that builds the commander program, from the command table
+ * (src/commands/specs/index.ts). Each action lazily imports its command module, so
+ * `rds --version` and `rds --help` load neither openpgp, imapflow, net-snmp nor SQLite
+ * (cron on a small box pays start-up every minute).
+ */
 import { Command, CommanderError, Option } from 'commander';
 import type { CommandSpec, FlagSpec } from './commands/specs/define.js';
 import { GLOBAL_FLAGS } from './commands/specs/flags.js';
@@ -7,12 +13,6 @@ import { EXIT, isRdsError } from './core/errors.js';
 import { showLines } from './core/text/show.js';
 import { ROOT_HELP } from './root-help.js';
 
-/**
- * The one place that builds the commander program, from the command table
- * (src/commands/specs/index.ts). Each action lazily imports its command module, so
- * `rds --version` and `rds --help` load neither openpgp, imapflow, net-snmp nor SQLite
- * (cron on a small box pays start-up every minute).
- */
 type Loaded = (options: Record<string, unknown>, globals: GlobalOptions) => Promise<CommandResult>;
 type State = { result?: Promise<CommandResult> };
 

@@ -1,3 +1,9 @@
+/**
+ * `rds demo` (docs/commands.md#shared-commands): the whole story on embedded defaults,
+ * needing nothing but Node. An SMTP listener on loopback delivers into Maildir folders; a
+ * host and a fleet of agents, each watching simulated printers, run the real command code
+ * in-process.
+ */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -7,11 +13,6 @@ import type { OptionsOf } from './specs/define.js';
 import type { demo } from './specs/shared.js';
 import type { CommandResult, GlobalOptions } from './types.js';
 
-/**
- * `rds demo` (SPEC §8): the whole story on embedded defaults, needing nothing but Node. An
- * SMTP listener on loopback delivers into Maildir folders; a host and a fleet of agents,
- * each watching simulated printers, run the real command code in-process.
- */
 const CUSTOMERS = [
   'aaa Trading',
   'bbb Electric',

@@ -1,3 +1,7 @@
+/**
+ * `counters export --on DATE` and `--cycle monthly --day N`: meter reads by billing date
+ * (docs/service.md), computed in core/service/meter-export.ts, shaped here as CSV or a table.
+ */
 import { writeCsv } from '../core/csv/csv.js';
 import { UsageError } from '../core/errors.js';
 import { type CycleRow, cycleRows, histories, type ReadRow, readsOn } from '../core/service/meter-export.js';
@@ -7,10 +11,6 @@ import { parseDateArg, parseDurationArg } from './args.js';
 import { formatTable, formatTime, formatTimeZoned, timeColumn } from './table.js';
 import type { CommandResult } from './types.js';
 
-/**
- * `counters export --on DATE` and `--cycle monthly --day N`: meter reads by billing date
- * (docs/service.md), computed in core/service/meter-export.ts, shaped here as CSV or a table.
- */
 export interface MeterOptions {
   on?: string;
   cycle?: string;

@@ -1,3 +1,8 @@
+/**
+ * `rds outbox list|retry ID|drop ID` (both roles): every mail this node queued and did not
+ * send yet, those refused for good, and those sent lately; how often each was tried and
+ * the last server answer. Nothing is ever deleted: a drop marks the item `dropped`.
+ */
 import { UsageError } from '../core/errors.js';
 import { endItem, findOutboxEntry, flushOutbox, listOutbox, type OutboxEntry, pendingOutbox, requeueItem } from '../core/outbox/outbox.js';
 import { showText } from '../core/text/show.js';
@@ -8,11 +13,6 @@ import type { outboxDrop, outboxList, outboxRetry } from './specs/queues.js';
 import { formatTable, formatTime, formatTimeZoned, timeColumn } from './table.js';
 import type { CommandResult, GlobalOptions } from './types.js';
 
-/**
- * `rds outbox list|retry ID|drop ID` (both roles): every mail this node queued and did not
- * send yet, those refused for good, and those sent lately; how often each was tried and
- * the last server answer. Nothing is ever deleted: a drop marks the item `dropped`.
- */
 const RECENT_MS = 24 * 60 * 60 * 1000;
 
 export async function runList(options: OptionsOf<typeof outboxList>, globals: GlobalOptions): Promise<CommandResult> {

@@ -6,7 +6,10 @@ export interface Progress {
   stop(): void;
 }
 
-/** A spinner on a TTY only (ora, loaded on demand); nothing otherwise (SPEC §2). */
+/**
+ * A spinner on a TTY only (ora, loaded on demand); nothing otherwise
+ * (docs/commands.md#output-logs-colour).
+ */
 export function progress(globals: GlobalOptions, title: string): Progress {
   // NO_COLOR (no-color.org) is about colour only: the spinner stays, uncoloured
   if (!process.stderr.isTTY || globals.json || globals.quiet || process.env.CI) {

@@ -9,7 +9,7 @@ export type GlobalOptions = FlagOptions<typeof GLOBAL_FLAGS> & {
 };
 
 export interface CommandResult {
-  /** exit code (SPEC §2); 0 when absent */
+  /** exit code (docs/commands.md#exit-codes); 0 when absent */
   exitCode?: number;
   /** the JSON document for --json */
   data?: unknown;

@@ -2,7 +2,7 @@ import { UsageError } from './errors.js';
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
-/** Parse `90s`, `5m`, `1h`, `2d`, `250ms` (SPEC §2) into milliseconds. */
+/** Parse `90s`, `5m`, `1h`, `2d`, `250ms` (docs/commands.md#global-flags) into milliseconds. */
 export function parseDuration(text: string, what = 'duration'): number {
   const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$/.exec(text);
   if (!match) {

@@ -1,6 +1,6 @@
 /**
  * One error table for the whole product. Each error carries a stable code (for tests,
- * logs and quarantine records) and the exit code it maps to (SPEC §2). Only the top of
+ * logs and quarantine records) and the exit code it maps to (docs/commands.md#exit-codes). Only the top of
  * the CLI turns these into exit codes; core code throws them.
  */
 export const EXIT = {
@@ -76,7 +76,7 @@ export class ParseError extends RdsError {
  * the hostile-input suite) can tell exactly which check stopped it.
  */
 export const REFUSAL = {
-  // message envelope and payload (SPEC §4)
+  // message envelope and payload (docs/protocol.md#quarantine)
   SENDER_MISMATCH: 'SENDER_MISMATCH', // From is not the configured host / registered agent address
   UNKNOWN_SENDER: 'UNKNOWN_SENDER', // host side: From/sender id is not a registered agent
   NOT_SIGNED: 'NOT_SIGNED', // no signed payload in the mail
@@ -94,7 +94,7 @@ export const REFUSAL = {
   OVERSIZE: 'OVERSIZE', // mail larger than the configured maximum
   MALFORMED_MAIL: 'MALFORMED_MAIL', // MIME that cannot be parsed within limits
   SENDER_ID_MISMATCH: 'SENDER_ID_MISMATCH', // payload's sender id does not match the mail's sender
-  // update packages (SPEC §6)
+  // update packages (docs/install.md#admission)
   PACKAGE_NOT_FOR_ME: 'PACKAGE_NOT_FOR_ME', // no session key wrapped for this agent
   PACKAGE_TAMPERED: 'PACKAGE_TAMPERED', // integrity (MDC) or decryption failure
   PACKAGE_UNSAFE_PATH: 'PACKAGE_UNSAFE_PATH', // `..`, absolute path, link escaping the stage

@@ -1,6 +1,6 @@
 // The foundation through the real binary (`node bin/rds.js`, compiled dist/): init, keys,
 // registry, pack-update, apply-update with its journal and crash recovery, versions, exit
-// codes (SPEC §2: 0 ok, 1 failed, 2 usage, 3 transient, 4 security), file modes.
+// codes (docs/commands.md#exit-codes: 0 ok, 1 failed, 2 usage, 3 transient, 4 security), file modes.
 // These tests re-wrap the host's package for one agent through the core API
 // (test/support/cli.ts wrapForAgent), as push-all does, to test apply-update alone.
 import { spawnSync } from 'node:child_process';
@@ -185,7 +185,7 @@ describe('setup, pack-update, apply-update, versions', () => {
     expect(linesOf(marker)).toEqual(['ran 1.0.02-0']);
     expect(stageLeftovers(agent)).toEqual([]);
 
-    // the script saw the SPEC §6 environment, and no secret of the agent
+    // the script saw the docs/install.md#the-install-script environment, and no secret of the agent
     const env = Object.fromEntries(linesOf(envFile).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
     expect(env).toMatchObject({
       RDS_INSTALL_ROOT: agent.installRoot,

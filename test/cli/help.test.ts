@@ -1,9 +1,9 @@
-// `rds --help` lists every command of SPEC §2 (and the subcommands of each group), so
+// `rds --help` lists every command of docs/commands.md (and the subcommands of each group), so
 // nothing in the contract can silently drop out of the CLI.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, ROOT, rds } from '../support/cli.js';
 
-/** SPEC §2: top-level commands, and the subcommands of each command group. */
+/** docs/commands.md: top-level commands, and the subcommands of each command group. */
 const TOP_LEVEL = [
   // agent
   'watch-faults',
@@ -58,7 +58,7 @@ function commandsIn(help: string): string[] {
 beforeAll(() => ensureBuilt(), 120_000);
 
 describe('rds --help', () => {
-  it('lists every command of SPEC §2, and exits 0', async () => {
+  it('lists every command of docs/commands.md, and exits 0', async () => {
     const r = await rds(['--help'], { cwd: ROOT });
     expect(r.code).toBe(0);
     for (const flag of ['--config', '--json', '--quiet', '--verbose']) expect(r.stdout).toContain(flag);
@@ -71,7 +71,7 @@ describe('rds --help', () => {
       const subListed = commandsIn(g.stdout);
       for (const sub of subs) if (!subListed.includes(sub)) missing.push(`${group} ${sub}`);
     }
-    expect(missing, 'commands of SPEC §2 missing from --help').toEqual([]);
+    expect(missing, 'commands of docs/commands.md missing from --help').toEqual([]);
   });
 
   it('`rds --version` prints the version and exits 0', async () => {

@@ -1,9 +1,11 @@
 // Fault injection over REAL Postfix + Dovecot (project `hostile`): the mail servers go
 // away at the worst moments, processes are SIGKILLed between the journaled steps of an
 // update, the disk fills up while a package is unpacked, twenty cron passes collide on one
-// state dir and one mail arrives five times. The principle under test (SPEC §2, DESIGN
-// State/Install safety): nothing is lost, nothing runs that should not, nothing runs twice,
-// and every failure is one clear line with the right exit code (3 = transient).
+// state dir and one mail arrives five times. The principle under test
+// (docs/commands.md#exit-codes, docs/install.md,
+// docs/protocol.md#delivery-at-least-once-mail-exactly-once-install): nothing is lost,
+// nothing runs that should not, nothing runs twice, and every failure is one clear line
+// with the right exit code (3 = transient).
 //
 // One host and twenty agents (mailboxes agent1..agent20), one mailbox per scenario:
 //   agent16  SMTP down while a fault is found          agent17  IMAP down (agent and host)

@@ -8,9 +8,9 @@ import { bodyHandler } from '../protocol/index.js';
 import type { AgentHandlerContext } from './handlers.js';
 
 /**
- * fault-ack: the host acknowledges fault reports (ORIGIN S304–S312). counter-request: the
+ * fault-ack: the host acknowledges fault reports (docs/protocol.md#message-types). counter-request: the
  * agent mails the readings the host has not received yet, or says "not collected yet"
- * (ORIGIN S406–S410).
+ * (docs/protocol.md#message-types).
  */
 export function deviceHandlers(ctx: AgentHandlerContext): HandlerRegistry {
   return {

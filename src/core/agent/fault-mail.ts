@@ -50,7 +50,7 @@ async function queueFaultReport(ctx: AgentHandlerContext, reports: ReportedFault
 /**
  * Queue every pending fault report in one signed message, resend once what the host did
  * not ack within the ack window, and give up on what stayed unacked after the resend
- * (ORIGIN S301–S312: resend once, then give up — recorded, not forgotten).
+ * (docs/commands.md#agent-commands: resend once, then give up — recorded, not forgotten).
  */
 export async function queueFaultMail(
   ctx: AgentHandlerContext,

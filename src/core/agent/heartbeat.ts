@@ -1,14 +1,14 @@
-import { parseDuration } from '../duration.js';
-import { queueMessage } from '../message/outgoing.js';
-import { HEARTBEAT } from '../protocol/heartbeat.js';
-import type { AgentHandlerContext } from './handlers.js';
-
 /**
  * The heartbeat (docs/service.md): a small signed message to the host saying this agent is
  * alive, with each device it watches and when that device last answered (a fault poll or a
  * counter read). Sent by `rds heartbeat`, and by `watch-faults` when the configured
  * interval (default 1d) has passed since the last one, so silence at the host means something.
  */
+import { parseDuration } from '../duration.js';
+import { queueMessage } from '../message/outgoing.js';
+import { HEARTBEAT } from '../protocol/heartbeat.js';
+import type { AgentHandlerContext } from './handlers.js';
+
 export const DEFAULT_HEARTBEAT_INTERVAL = '1d';
 
 export function heartbeatIntervalMs(config: { heartbeatInterval?: string }): number {

@@ -44,7 +44,7 @@ async function openConf(file: string, options: { create: boolean }): Promise<Con
 
 /**
  * Where the config is: --config, else $RDS_CONFIG, else conf's default location
- * (SPEC §2). A folder may be given for the file `config.json` inside it.
+ * (docs/commands.md#global-flags). A folder may be given for the file `config.json` inside it.
  */
 export function resolveConfigPath(flag: string | undefined, env: NodeJS.ProcessEnv): string {
   const given = flag ?? env.RDS_CONFIG;

@@ -1,15 +1,15 @@
-import fs from 'node:fs';
-import path from 'node:path';
-import * as openpgp from 'openpgp';
-import { UsageError } from '../errors.js';
-import { replaceFileSafely } from '../fs/trust.js';
-
 /**
  * Node keys: OpenPGP with the curve25519 "legacy" algorithms (EdDSA signing key + ECDH
  * encryption subkey, RFC 4880bis / RFC 9580 §9.2 legacy ids). The RFC 9580 native
  * Ed25519/X25519 ids are not readable by GnuPG 2.2 (Debian 12), which every agent must be
  * able to use for interop and forensics, so we stay on the legacy ids.
  */
+import fs from 'node:fs';
+import path from 'node:path';
+import * as openpgp from 'openpgp';
+import { UsageError } from '../errors.js';
+import { replaceFileSafely } from '../fs/trust.js';
+
 export interface KeyPair {
   privateArmored: string;
   publicArmored: string;

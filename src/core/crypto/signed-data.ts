@@ -1,13 +1,13 @@
-import * as openpgp from 'openpgp';
-import { REFUSAL, SecurityError } from '../errors.js';
-import { keyIdsOf } from './keys.js';
-
 /**
  * Inline-signed OpenPGP messages (RFC 9580 §10.3: one-pass signature + literal data +
  * signature), ASCII-armored so they travel in mail and verify with `gpg --decrypt`.
  * The payload is signed as binary literal data so no line-ending canonicalisation can
  * change what was signed.
  */
+import * as openpgp from 'openpgp';
+import { REFUSAL, SecurityError } from '../errors.js';
+import { keyIdsOf } from './keys.js';
+
 export async function signData(data: Uint8Array, signingKey: openpgp.PrivateKey): Promise<string> {
   const message = await openpgp.createMessage({ binary: data });
   return openpgp.sign({ message, signingKeys: signingKey, format: 'armored' });

@@ -89,7 +89,10 @@ function optionalString(raw: unknown, name: string): string | undefined {
   return raw;
 }
 
-/** `HOST`, `HOST:PORT`, `[v6addr]` or `[v6addr]:PORT` → address and port (SPEC --address). */
+/**
+ * `HOST`, `HOST:PORT`, `[v6addr]` or `[v6addr]:PORT` → address and port
+ * (docs/commands.md#agent-commands, `devices add --address`).
+ */
 export function parseDeviceAddress(text: string): { address: string; port?: number } {
   const wrong = () => bad(`address "${text}" is not HOST[:PORT] (a host name, IPv4, or IPv6 in brackets: [2001:db8::1]:161)`);
   const v6 = /^\[([^\]]+)\](?::(\d+))?$/.exec(text);

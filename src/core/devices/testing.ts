@@ -1,3 +1,4 @@
+/** Test support (not a test file): fixtures, temp state dirs, a settable clock. */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,7 +9,6 @@ import { loadSnmprec, parseSnmprec } from './decoders/snmprec.js';
 import { compareOids, type Walk } from './decoders/walk.js';
 import type { Entry, SnmpClient } from './drivers/snmp-session.js';
 
-/** Test support (not a test file): fixtures, temp state dirs, a settable clock. */
 export const FIXTURES = fileURLToPath(new URL('../../../fixtures/printers/', import.meta.url));
 
 export function fixtureWalk(name: string): Walk {

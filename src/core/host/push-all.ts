@@ -1,6 +1,6 @@
 /**
- * push-all (SPEC §2; ORIGIN S1201–S1203): one package, encrypted once, mailed to every
- * selected agent in one batch. Per agent only the session key is wrapped (~100 bytes) and
+ * push-all (docs/commands.md#host-commands, docs/protocol.md#message-types): one package,
+ * encrypted once, mailed to every selected agent in one batch. Per agent only the session key is wrapped (~100 bytes) and
  * a small payload signed; the shared encrypted body is never re-encrypted. Update mails
  * are queued as recipes (core/outbox/update-mail.ts) and built as they are sent.
  */

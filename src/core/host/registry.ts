@@ -103,7 +103,7 @@ export function recordAgentVersion(db: Db, id: string, version: string, checkedA
   );
 }
 
-/** `--agents A,B` / `--exclude C` (SPEC §2: comma-separated, case-preserving ids). */
+/** `--agents A,B` / `--exclude C` (docs/commands.md#global-flags: comma-separated, case-preserving ids). */
 export function selectAgents(db: Db, include?: string, exclude?: string): AgentRecord[] {
   const all = listAgents(db);
   const split = (s?: string) =>

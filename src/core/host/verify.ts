@@ -1,14 +1,14 @@
+/**
+ * The verify table (docs/verify.md): per agent, its latest version report
+ * taken in after the rollout's push, compared with the target. Reasons are kept apart:
+ * `no-reply` (nothing since the push), `rolled-back` (its install script failed and it
+ * went back), `refused` (it refused the package), `wrong-version` (any other version).
+ */
 import { UsageError } from '../errors.js';
 import type { Db } from '../store/db.js';
 import { listAgents } from './registry.js';
 import { findRollout, rolloutAgents } from './rollout-store.js';
 
-/**
- * The verify table (SPEC §3; ORIGIN S1204–S1209): per agent, its latest version report
- * taken in after the rollout's push, compared with the target. Reasons are kept apart:
- * `no-reply` (nothing since the push), `rolled-back` (its install script failed and it
- * went back), `refused` (it refused the package), `wrong-version` (any other version).
- */
 export type FailReason = 'no-reply' | 'wrong-version' | 'rolled-back' | 'refused';
 
 export interface VerifyRow {

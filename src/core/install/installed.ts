@@ -37,7 +37,7 @@ export function writeInstalled(db: Db, state: InstalledState, modules?: ModuleVe
   })();
 }
 
-/** This agent's version report (SPEC §5), from the state store. */
+/** This agent's version report (docs/formats.md#version-report-text), from the state store. */
 export function readVersionReport(db: Db): VersionReport {
   const installed = readInstalled(db);
   if (!installed) throw new Error('agent state has no installed version (was rds init run?)');

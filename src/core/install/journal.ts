@@ -1,10 +1,10 @@
-import type { Db } from '../store/db.js';
-
 /**
- * The update journal (DESIGN, Install safety): every step of apply-update is written here
+ * The update journal (docs/install.md#steps): every step of apply-update is written here
  * BEFORE it runs, so a crash (kill -9, power cut) at any step is finished or undone by
  * the next run (see recover.ts).
  */
+import type { Db } from '../store/db.js';
+
 export const STEPS = ['staged', 'preparing', 'running-script', 'switching', 'switched', 'done'] as const;
 export type Step = (typeof STEPS)[number];
 export type Outcome = 'installed' | 'rolled-back';

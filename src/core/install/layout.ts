@@ -1,12 +1,12 @@
+/**
+ * The agent's install root (docs/install.md#the-install-root):
+ *   releases/<name>/   one folder per installed version
+ *   current            symlink to releases/<name>, switched by rename (atomic on POSIX)
+ */
 import fs from 'node:fs';
 import path from 'node:path';
 import { mkdirNoFollow } from '../fs/trust.js';
 
-/**
- * The agent's install root (DESIGN, Install safety):
- *   releases/<name>/   one folder per installed version
- *   current            symlink to releases/<name>, switched by rename (atomic on POSIX)
- */
 export interface InstallLayout {
   root: string;
   releases: string;

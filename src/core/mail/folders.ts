@@ -1,9 +1,9 @@
 /**
- * Where settled mail goes (DESIGN: processed mail is moved, never re-acted on; rejected mail
- * is quarantined, never deleted). The same names serve IMAP folders and Maildir++
- * subfolders, so they are kept to characters that are safe in both: no hierarchy
- * delimiter ("/" or "."-prefix), nothing that needs IMAP mailbox-name quoting or modified
- * UTF-7 (RFC 3501 §5.1.3).
+ * Where settled mail goes (docs/protocol.md#quarantine: processed mail is moved, never
+ * re-acted on; rejected mail is quarantined, never deleted). The same names serve IMAP
+ * folders and Maildir++ subfolders, so they are kept to characters that are safe in both:
+ * no hierarchy delimiter ("/" or "."-prefix), nothing that needs IMAP mailbox-name quoting
+ * or modified UTF-7 (RFC 3501 §5.1.3).
  */
 import { UsageError } from '../errors.js';
 

@@ -1,5 +1,5 @@
 /**
- * The mail layer's entry points: pick the adapter by URL scheme (SPEC §2).
+ * The mail layer's entry points: pick the adapter by URL scheme (docs/state.md#config).
  *
  *   smtp://, smtps://   → SMTP sender (smtp.ts)         imap://, imaps://  → IMAP inbox (imap.ts)
  *                                                       pop3://, pop3s://  → POP3 inbox (pop3.ts)

@@ -35,9 +35,10 @@ export function normaliseAddress(address: string): string {
 }
 
 /**
- * Every rule of SPEC §4, in order, before anything acts on a message. The From address is
- * only a cheap first filter (the original system trusted it alone, and anyone can forge
- * it); the decision rests on the signature by the one key pinned for that sender.
+ * Every rule of docs/protocol.md#what-the-receiver-checks-in-order, in order, before
+ * anything acts on a message. The From address is only a cheap first filter (the original
+ * system trusted it alone, and anyone can forge it); the decision rests on the signature by
+ * the one key pinned for that sender.
  */
 export async function acceptMessage(
   fromAddress: string,

@@ -1,3 +1,11 @@
+/**
+ * The receiving loop both roles share (docs/protocol.md#what-the-receiver-checks-in-order;
+ * one message at a time): parse → every acceptance rule → the handler for the payload's
+ * type → record the id as processed → move the mail to the processed folder. Handlers are
+ * idempotent (a crash before the id is recorded only means the same command is handled
+ * again). Anything refused is moved to quarantine with its reason code and recorded;
+ * nothing is deleted and nothing runs for a refused mail.
+ */
 import type { Clock } from '../clock.js';
 import { EXIT, isRdsError, REFUSAL, SecurityError } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -6,13 +14,6 @@ import type { Db } from '../store/db.js';
 import { type AcceptedMessage, type AcceptPolicy, acceptMessage } from './accept.js';
 import { type ParsedRdsMail, parseRdsMail } from './mail.js';
 
-/**
- * The receiving loop both roles share (SPEC §4; ORIGIN S701–S704, one message at a time):
- * parse → every acceptance rule → the handler for the payload's type → record the id as
- * processed → move the mail to the processed folder. Handlers are idempotent (a crash
- * before the id is recorded only means the same command is handled again). Anything refused is moved to quarantine with its reason code and
- * recorded; nothing is deleted and nothing runs for a refused mail.
- */
 export interface HandlerInput {
   accepted: AcceptedMessage;
   mail: ParsedRdsMail;
@@ -131,7 +132,7 @@ async function quarantine(
   });
 }
 
-/** A receive pass's exit code (SPEC §2): transient beats refused beats a bug of ours. */
+/** A receive pass's exit code (docs/commands.md#exit-codes): transient beats refused beats a bug of ours. */
 export function receiveExitCode(result: ReceiveResult, transient: boolean): number {
   if (transient) return EXIT.TRANSIENT;
   if (result.quarantined.length > 0) return EXIT.SECURITY;

@@ -1,11 +1,12 @@
+/**
+ * One mail carries one message (docs/protocol.md#the-mail-envelope): a short text for
+ * people, the signed payload as `payload.asc`, and, depending on the type, `update.rdsu`
+ * (the package) or `versions.txt` (the version report, also inside the payload). RFC 5322 /
+ * RFC 2045.
+ */
 import { randomBytes } from 'node:crypto';
 import { REFUSAL, SecurityError } from '../errors.js';
 
-/**
- * One mail carries one message (SPEC §4): a short text for people, the signed payload as
- * `payload.asc`, and, depending on the type, `update.rdsu` (the package) or `versions.txt`
- * (the version report, also inside the payload). RFC 5322 / RFC 2045.
- */
 export const PAYLOAD_ATTACHMENT = 'payload.asc';
 export const PACKAGE_ATTACHMENT = 'update.rdsu';
 export const VERSIONS_ATTACHMENT = 'versions.txt';

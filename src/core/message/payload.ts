@@ -1,3 +1,7 @@
+/**
+ * What a node acts on (docs/protocol.md#the-signed-payload): a JSON document inside an OpenPGP signature. Mail
+ * headers and Subject are for people and routing only.
+ */
 import { randomUUID } from 'node:crypto';
 import type * as openpgp from 'openpgp';
 import type { Clock } from '../clock.js';
@@ -5,10 +9,6 @@ import { signData } from '../crypto/signed-data.js';
 import { REFUSAL, SecurityError } from '../errors.js';
 import type { MessageType } from '../protocol/index.js';
 
-/**
- * What a node acts on (SPEC §4): a JSON document inside an OpenPGP signature. Mail
- * headers and Subject are for people and routing only.
- */
 export const PAYLOAD_FORMAT = 1;
 export const ALL_AGENTS = '*';
 

@@ -1,6 +1,3 @@
-import { UsageError } from '../errors.js';
-import type { Db } from '../store/db.js';
-
 /**
  * The quarantine records of the state store (what was refused and why), and which of them a
  * release can help: only a refusal that a change here can cure (a key registered or pinned
@@ -8,6 +5,9 @@ import type { Db } from '../store/db.js';
  * signature, a replay, an expired or tampered message stays refused whatever is changed,
  * so releasing it would only quarantine it again.
  */
+import { UsageError } from '../errors.js';
+import type { Db } from '../store/db.js';
+
 export const RELEASABLE: ReadonlySet<string> = new Set([
   'UNKNOWN_SENDER',
   'UNKNOWN_KEY',

@@ -1,15 +1,15 @@
+/**
+ * Every outgoing message is written here first, then sent, then marked sent
+ * (docs/state.md#outbox): SMTP down means exit 3 and the message goes out on the next run;
+ * nothing is lost and nothing is sent twice by rds itself (the payload id makes a resend by
+ * the network harmless: receivers drop replays).
+ */
 import type { Clock } from '../clock.js';
 import { isRdsError, type RdsError, TransientError, UsageError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Envelope, MailSender } from '../mail/types.js';
 import type { Db } from '../store/db.js';
 
-/**
- * Every outgoing message is written here first, then sent, then marked sent (DESIGN,
- * State): SMTP down means exit 3 and the message goes out on the next run; nothing is
- * lost and nothing is sent twice by rds itself (the payload id makes a resend by the
- * network harmless: receivers drop replays).
- */
 export interface OutboxItem {
   seq: number;
   messageId: string;

@@ -1,7 +1,3 @@
-import fs from 'node:fs';
-import { pipeline, Readable } from 'node:stream';
-import zlib from 'node:zlib';
-
 /**
  * The gzip layer of an update package, tuned for what packages hold. Measured on a 50 MB
  * module (bench/package.mjs): deflate burns ~1.4 s of CPU on data that does not shrink
@@ -9,6 +5,10 @@ import zlib from 'node:zlib';
  * and openpgp.js spends most of its time per stream chunk, so bigger chunks into the
  * encryption make both packing and every agent's decryption faster.
  */
+import fs from 'node:fs';
+import { pipeline, Readable } from 'node:stream';
+import zlib from 'node:zlib';
+
 export const GZIP_DEFAULT_LEVEL = 6;
 export const GZIP_STORE_LEVEL = 0;
 /** below this estimated saving, deflating is not worth its CPU on the host and the agents */
@@ -38,7 +38,7 @@ function sampleRatio(file: string, size: number): number {
 /**
  * Deflate level for a package of these files: the default, unless samples (start, middle,
  * end of each file, deflated at level 1) say the whole would shrink by less than 2%; then
- * store (level 0: still a valid gzip stream, as SPEC §6 asks).
+ * store (level 0: still a valid gzip stream, as docs/formats.md#update-package-rdsu asks).
  */
 export function chooseGzipLevel(files: string[]): number {
   let total = 0;

@@ -1,8 +1,8 @@
+/** `manifest.json`, the first entry of every update package's tar (docs/formats.md#the-manifest). */
 import { REFUSAL, SecurityError } from '../errors.js';
 import { isVersion } from '../version/version.js';
 import { MODE_TEXT, parseModeText, unsafeModeReason } from './modes.js';
 
-/** `manifest.json`, the first entry of every update package's tar (SPEC §6). */
 export const MANIFEST_FORMAT = 'rdsu/1';
 export const MANIFEST_NAME = 'manifest.json';
 

@@ -18,7 +18,7 @@ export interface ModuleSpec {
   source: string;
 }
 
-/** `NAME=VERSION:PATH` (SPEC §2 `--module`). */
+/** `NAME=VERSION:PATH` (docs/commands.md#host-commands `--module`). */
 export function parseModuleSpec(text: string): ModuleSpec {
   const match = /^([^=\s][^=]*)=([^:]+):(.+)$/.exec(text);
   if (!match) throw new UsageError('BAD_MODULE', `--module '${text}': expected NAME=VERSION:PATH, e.g. main.cgi=1.0.01:./build/main.cgi`);
@@ -86,9 +86,10 @@ function today(now: Date): string {
 }
 
 /**
- * Build one update package (SPEC §6): a gzip'd tar (manifest first, then the install
- * script and the module files), signed by the host and encrypted once with a fresh
- * session key. Everything streams: memory does not grow with the module size.
+ * Build one update package (docs/formats.md#update-package-rdsu): a gzip'd tar (manifest
+ * first, then the install script and the module files), signed by the host and encrypted
+ * once with a fresh session key. Everything streams: memory does not grow with the module
+ * size.
  */
 export async function packUpdate(input: PackInput): Promise<UpdateManifest> {
   parseVersion(input.softwareVersion, '--software-version');

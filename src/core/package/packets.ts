@@ -1,11 +1,11 @@
-import { REFUSAL, SecurityError } from '../errors.js';
-
 /**
  * Byte-level OpenPGP packet framing (RFC 9580 §4.2), just enough to cut the leading
  * session-key packets (PKESK, tag 1; SKESK, tag 3) off an encrypted message and put other
  * ones in front of the same encrypted data. Re-serialising parsed packets with openpgp's
  * PacketList does not round-trip, so this is done on bytes.
  */
+import { REFUSAL, SecurityError } from '../errors.js';
+
 export interface PacketHeader {
   tag: number;
   headerLength: number;

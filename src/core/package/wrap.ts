@@ -1,14 +1,14 @@
+/**
+ * Push-all encrypts once and wraps per agent (docs/formats.md#update-package-rdsu): the package on disk is
+ * encrypted to the host's own key; the host recovers the session key from its PKESK and
+ * wraps it for each agent (one RFC 9580 §5.1 PKESK packet each, ~100 bytes), put in
+ * front of the shared encrypted data. Cost: O(package) + O(agents).
+ */
 import fs from 'node:fs';
 import * as openpgp from 'openpgp';
 import { REFUSAL, SecurityError, UsageError } from '../errors.js';
 import { sessionKeyPrefixLength } from './packets.js';
 
-/**
- * Push-all encrypts once and wraps per agent (DESIGN, Trust): the package on disk is
- * encrypted to the host's own key; the host recovers the session key from its PKESK and
- * wraps it for each agent (one RFC 9580 §5.1 PKESK packet each, ~100 bytes), put in
- * front of the shared encrypted data. Cost: O(package) + O(agents).
- */
 export interface SplitPackage {
   /** the session-key packets at the front */
   prefix: Uint8Array;

@@ -1,3 +1,9 @@
+/**
+ * Alert routing: every new event (a fault an agent raised, or an event the host raised)
+ * goes to each address whose route matches its severity and kind, as one plain-text mail
+ * per recipient per interval. The queue and each recipient's last send live in the host
+ * store, so cron runs of `rds inbox` respect the interval.
+ */
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import { buildComposed } from '../message/mail.js';
@@ -7,12 +13,6 @@ import { showText } from '../text/show.js';
 import type { EventRow } from './host-events.js';
 import { routeMatches, type ServiceSettings } from './settings.js';
 
-/**
- * Alert routing: every new event (a fault an agent raised, or an event the host raised)
- * goes to each address whose route matches its severity and kind, as one plain-text mail
- * per recipient per interval. The queue and each recipient's last send live in the host
- * store, so cron runs of `rds inbox` respect the interval.
- */
 export interface AlertEvent {
   source: 'agent' | 'host';
   ref: string;

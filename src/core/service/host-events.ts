@@ -1,14 +1,14 @@
-import type { Db } from '../store/db.js';
-import { statement as stmt } from '../store/statement.js';
-import { type ServiceSettings, type SupplyKind, thresholdsFor } from './settings.js';
-import { classifySupply, type ReportedSupply, remainingPercent, supplyState } from './supplies.js';
-
 /**
  * What the host keeps for the service desk: supply levels out of counter readings, when each
  * agent was last heard (host receive time, any accepted message) and each device last
  * answered, and the fault-like events it raises itself. `servicePass` raises and clears
  * those events; `rds inbox` runs it after taking in mail, and the listings run it too.
  */
+import type { Db } from '../store/db.js';
+import { statement as stmt } from '../store/statement.js';
+import { type ServiceSettings, type SupplyKind, thresholdsFor } from './settings.js';
+import { classifySupply, type ReportedSupply, remainingPercent, supplyState } from './supplies.js';
+
 export const HOST_EVENT_KINDS = ['supply-low', 'supply-empty', 'agent-silent', 'device-silent'] as const;
 export type HostEventKind = (typeof HOST_EVENT_KINDS)[number];
 

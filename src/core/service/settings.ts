@@ -1,11 +1,11 @@
-import { parseDuration } from '../duration.js';
-import { UsageError } from '../errors.js';
-
 /**
  * The host's `service` config block (docs/service.md): supply thresholds, silence limits and
  * alert routes. Everything has a default, so a host without the block works; a block that is
  * there is checked field by field and a bad one is refused (exit 2) naming the field.
  */
+import { parseDuration } from '../duration.js';
+import { UsageError } from '../errors.js';
+
 export const SUPPLY_KINDS = ['toner', 'drum', 'waste', 'maintenance', 'other'] as const;
 export type SupplyKind = (typeof SUPPLY_KINDS)[number];
 export const SEVERITIES = ['critical', 'warning', 'info'] as const;

@@ -1,10 +1,10 @@
-import type { SupplyKind, Thresholds } from './settings.js';
-
 /**
  * Supplies as a service desk sees them: what kind a supply is, how much is left, when it
  * was replaced, and when it runs out. Pure functions over a level history; the host store
  * and the commands feed them.
  */
+import type { SupplyKind, Thresholds } from './settings.js';
+
 export const DAY_MS = 86_400_000;
 
 /** What an agent reports of one supply (prtMarkerSuppliesTable, decoded on the agent). */

@@ -1,9 +1,5 @@
-import { ParseError } from '../errors.js';
-import { isPlainText, showText } from '../text/show.js';
-import { parseVersion } from './version.js';
-
 /**
- * The version report text of the original system (SPEC §5):
+ * The version report text of the original system (docs/formats.md#version-report-text):
  *
  *   Software Version<TAB>1.0.00-1
  *   ROM Version<TAB>1.5.08            (optional)
@@ -14,6 +10,10 @@ import { parseVersion } from './version.js';
  * structure and tolerant of whitespace; `formatVersionText` writes the canonical form
  * (tabs, one trailing newline), so format∘parse is the identity on canonical text.
  */
+import { ParseError } from '../errors.js';
+import { isPlainText, showText } from '../text/show.js';
+import { parseVersion } from './version.js';
+
 export interface ModuleVersion {
   name: string;
   version: string;

@@ -1,12 +1,12 @@
-import { ParseError } from '../errors.js';
-import { showText } from '../text/show.js';
-
 /**
- * A version (SPEC §5): a common part `N.N.NN` followed by an optional free part
+ * A version (docs/formats.md#version-report-text): a common part `N.N.NN` followed by an optional free part
  * (`-1`, `-0`, `beta`): at most 64 printable ASCII characters, no space and no control, so a
  * version from an agent can never carry a terminal escape. Kept as text; compared through
  * `compareVersions`.
  */
+import { ParseError } from '../errors.js';
+import { showText } from '../text/show.js';
+
 const VERSION_RE = /^(\d{1,9})\.(\d{1,9})\.(\d{1,9})([\x21-\x7e]{0,64})$/;
 
 export interface ParsedVersion {

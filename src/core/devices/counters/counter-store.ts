@@ -1,12 +1,12 @@
+/**
+ * Counter readings, kept durably until the host asks for them (docs/protocol.md#message-types:
+ * the agent keeps them, the host asks). The host's format is the stored JSON; the figure columns and flags
+ * are there for queries and for people looking at the database.
+ */
 import type { Db } from '../../store/db.js';
 import { statement } from '../../store/statement.js';
 import type { CounterReading } from './counter-reading.js';
 
-/**
- * Counter readings, kept durably until the host asks for them (SPEC §1: the agent keeps
- * them, the host asks). The host's format is the stored JSON; the figure columns and flags
- * are there for queries and for people looking at the database.
- */
 export function insertCounterReading(db: Db, runId: string, reading: CounterReading): void {
   statement(
     db,

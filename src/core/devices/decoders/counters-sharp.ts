@@ -1,9 +1,3 @@
-import { addFigure, emptyFigures, type Field } from '../counters/figures.js';
-import type { CounterFigures } from '../types.js';
-import { sumServicesIntoTop } from './counters-pwg.js';
-import { SHARP } from './oids.js';
-import { columnEntries, getString, type Walk } from './walk.js';
-
 /**
  * Sharp's private counter table: `…2385.1.1.19.2.1.3.<service>.<sub>.<kind>` holds Counter32
  * values and `…19.2.1.4.<same index>` their labels. Read from a real MX-3570N walk:
@@ -13,6 +7,12 @@ import { columnEntries, getString, type Walk } from './walk.js';
  * In that walk 5.4.61 + 5.4.63 = prtMarkerLifeCount, and 5.4.61 = 1.4.61 + 4.4.61 + 5.5.61.
  * Rows of services not in the table are placed by their label (Fax, Print, Copy, Scan).
  */
+import { addFigure, emptyFigures, type Field } from '../counters/figures.js';
+import type { CounterFigures } from '../types.js';
+import { sumServicesIntoTop } from './counters-pwg.js';
+import { SHARP } from './oids.js';
+import { columnEntries, getString, type Walk } from './walk.js';
+
 const SERVICES: Record<string, string> = { '1.4': 'print', '4.4': 'copy', '5.4': 'totals', '5.5': 'other', '7.4': 'scan' };
 const KINDS: Record<number, Field> = { 60: 'total', 61: 'mono', 63: 'colour', 64: 'colour', 80: 'colour', 51: 'mono', 53: 'colour' };
 const PROFILE = 'sharp';

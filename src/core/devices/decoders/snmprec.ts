@@ -1,7 +1,3 @@
-import fs from 'node:fs';
-import { ParseError } from '../../errors.js';
-import { normaliseOid, SMI, type Walk, type WalkValue } from './walk.js';
-
 /**
  * Loader for snmpsim's `.snmprec` walk format, one object per line: `OID|TAG|VALUE`. TAG is
  * the BER tag number (2 INTEGER, 4 OCTET STRING, 5 NULL, 6 OID, 64 IpAddress, 65 Counter32,
@@ -9,6 +5,10 @@ import { normaliseOid, SMI, type Walk, type WalkValue } from './walk.js';
  * (`4x|2000` is the two octets 0x20 0x00). Blank lines and `#` comments are skipped.
  * snmpsim's variation modules (`TAG:module`) are not supported: real walks don't use them.
  */
+import fs from 'node:fs';
+import { ParseError } from '../../errors.js';
+import { normaliseOid, SMI, type Walk, type WalkValue } from './walk.js';
+
 export function parseSnmprec(text: string, source = 'snmprec'): Walk {
   const walk: Walk = new Map();
   const lines = text.split(/\r?\n/);

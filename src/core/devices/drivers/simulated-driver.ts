@@ -1,10 +1,3 @@
-import fs from 'node:fs';
-import path from 'node:path';
-import { TransientError } from '../../errors.js';
-import { addFigure, emptyFigures, FIELDS } from '../counters/figures.js';
-import { FAULT_SEVERITY } from '../faults/faults.js';
-import { type CounterSet, type DeviceDriver, type DeviceRecord, FAULT_CODES, type FaultCode, type Supply } from '../types.js';
-
 /**
  * The `simulated` driver: printers described in a JSON file that may change while the agent
  * runs (the demo, and tests, rewrite it). The file is re-read on every poll. Format:
@@ -31,6 +24,13 @@ import { type CounterSet, type DeviceDriver, type DeviceRecord, FAULT_CODES, typ
  * Write it with writeSimulatedFleetFile (atomic: temp file + rename) so a poll never reads
  * half a file.
  */
+import fs from 'node:fs';
+import path from 'node:path';
+import { TransientError } from '../../errors.js';
+import { addFigure, emptyFigures, FIELDS } from '../counters/figures.js';
+import { FAULT_SEVERITY } from '../faults/faults.js';
+import { type CounterSet, type DeviceDriver, type DeviceRecord, FAULT_CODES, type FaultCode, type Supply } from '../types.js';
+
 export const SIMULATED_FORMAT = 'rds-simulated-devices/1';
 
 export interface SimulatedCounters extends CounterSet {

@@ -1,13 +1,13 @@
-import type * as NetSnmp from 'net-snmp';
-import { TransientError } from '../../errors.js';
-import { compareOids, normaliseOid, type Walk, type WalkValue } from '../decoders/walk.js';
-import type { SnmpDeviceConfig } from '../types.js';
-
 /**
  * A thin promise wrapper over one net-snmp session: GET, GETNEXT, GETBULK and subtree walks
  * that return decoded values, and errors mapped to TransientError. It never puts the
  * community or v3 keys in an error or log line; messages name the device by address only.
  */
+import type * as NetSnmp from 'net-snmp';
+import { TransientError } from '../../errors.js';
+import { compareOids, normaliseOid, type Walk, type WalkValue } from '../decoders/walk.js';
+import type { SnmpDeviceConfig } from '../types.js';
+
 export interface SnmpClient {
   /** false for SNMPv1, which has no GETBULK (RFC 3416 §4.2.3 is v2c/v3 only). */
   readonly bulk: boolean;

@@ -1,15 +1,16 @@
-import type { Db } from '../../store/db.js';
-import { statement } from '../../store/statement.js';
-import { type FaultEventRow, type FaultReport, type ReportKind, toFaultEvent } from './fault-store.js';
-
 /**
- * Report and acknowledgement bookkeeping for the mail layer (SPEC §1 fault report flow):
+ * Report and acknowledgement bookkeeping for the mail layer (docs/protocol.md#message-types:
+ * fault-report, fault-ack):
  * a report is pending until mailed, reported until the host acks it; with no ack within the
  * ack window it is resent ONCE, and with still no ack after another window it is recorded as
  * unacknowledged. An event has two reports: its raise and its clear. The mail layer picks
  * pending reports, mails them (outbox first), and calls the mark* functions; nothing here
  * sends mail or reads the clock on its own.
  */
+import type { Db } from '../../store/db.js';
+import { statement } from '../../store/statement.js';
+import { type FaultEventRow, type FaultReport, type ReportKind, toFaultEvent } from './fault-store.js';
+
 const COLUMNS = {
   raised: { state: 'report_state', reportedAt: 'reported_at', resentAt: 'resent_at', ackedAt: 'acked_at', messageId: 'report_message_id' },
   cleared: {

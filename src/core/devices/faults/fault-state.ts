@@ -1,6 +1,3 @@
-import type { FaultCode, ObservedFault, Severity } from '../types.js';
-import { FAULT_SEVERITY } from './faults.js';
-
 /**
  * The fault state machine of one device, pure: (open events, poll outcome) → transitions.
  *
@@ -15,6 +12,9 @@ import { FAULT_SEVERITY } from './faults.js';
  * - device-unreachable is raised after THREE consecutive failed polls (one lost UDP
  *   exchange is not an outage) and cleared by the next successful poll.
  */
+import type { FaultCode, ObservedFault, Severity } from '../types.js';
+import { FAULT_SEVERITY } from './faults.js';
+
 export const CLEAR_AFTER_CLEAN_POLLS = 2;
 export const UNREACHABLE_AFTER_FAILURES = 3;
 

@@ -7,7 +7,7 @@ export const base: Migration = {
   sql: `
     CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 
-    -- every message id ever acted on (replay protection, SPEC §4)
+    -- every message id ever acted on (replay protection, docs/protocol.md#delivery-at-least-once-mail-exactly-once-install)
     CREATE TABLE processed_messages (
       id TEXT PRIMARY KEY,
       type TEXT NOT NULL,
@@ -16,7 +16,7 @@ export const base: Migration = {
       outcome TEXT NOT NULL
     );
 
-    -- written before sending, marked after (DESIGN: nothing only in memory)
+    -- written before sending, marked after (docs/state.md#outbox: nothing only in memory)
     CREATE TABLE outbox (
       seq INTEGER PRIMARY KEY AUTOINCREMENT,
       message_id TEXT NOT NULL UNIQUE,
