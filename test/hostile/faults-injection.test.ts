@@ -570,7 +570,7 @@ describe('fault injection over real Postfix + Dovecot', () => {
     passed++;
   });
 
-  // The delivery promise (docs/delivery.md): mail at least once, install exactly once. SMTP
+  // The delivery promise (docs/protocol.md#delivery-at-least-once-mail-exactly-once-install): mail at least once, install exactly once. SMTP
   // can deliver a mail twice (a connection cut after the server took the data: the sender
   // sees a failure and sends again, or Postfix redelivers an LMTP delivery cut by its stop);
   // the agent installs once and refuses the other copies as REPLAYED or answers them

@@ -97,7 +97,7 @@ let stepObserver: ((step: Step) => void) | undefined;
 /**
  * Watch every step as soon as it is journaled. Nothing in the product sets an observer: it
  * is the seam for the crash tests' own entry script (test/support/rds-crash-after.mjs, see
- * docs/install-testing.md), which kills the process right after a chosen step.
+ * docs/install.md#testing-the-crash-path), which kills the process right after a chosen step.
  */
 export function observeJournalSteps(observer: ((step: Step) => void) | undefined): void {
   stepObserver = observer;
