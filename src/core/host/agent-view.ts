@@ -1,7 +1,7 @@
 import { UsageError } from '../errors.js';
 import type { Db } from '../store/db.js';
 import { findAgent } from './registry.js';
-import { agentRollouts } from './rollout-store.js';
+import { type AgentRollout, agentRollouts } from './rollout-store.js';
 
 /**
  * Everything the host holds about one agent (`rds agents show ID`): registry data, when it
@@ -20,20 +20,7 @@ export interface AgentView {
   /** the last time a message of this agent was taken in (any type) */
   lastSeen: string | null;
   versions: { kind: string; softwareVersion: string; issuedAt: string; receivedAt: string }[];
-  rollouts: {
-    rolloutId: string;
-    targetVersion: string;
-    createdAt: string;
-    status: string;
-    sentAt: string | null;
-    error: string | null;
-    result: string | null;
-    resultVersion: string | null;
-    resultAt: string | null;
-    detail: string | null;
-    logTail: string | null;
-    logTailNote: string | null;
-  }[];
+  rollouts: AgentRollout[];
   openFaults: { deviceId: string; code: string; subunit: string; severity: string; raisedAt: string; acked: boolean }[];
 }
 
