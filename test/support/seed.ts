@@ -12,17 +12,8 @@ export function testSeed(): number {
   return Math.floor(Math.random() * 0x1_0000_0000);
 }
 
-/** A deterministic generator of numbers in [0, 1) from `seed` (mulberry32). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 0x1_0000_0000;
-  };
-}
+/** A deterministic generator of numbers in [0, 1) from `seed`: the project's one seeded PRNG. */
+export { seeded as seededRandom } from '../../src/core/service/testing.js';
 
 /** "seed N, replay with RDS_TEST_SEED=N" for a test title. */
 export const seedLabel = (seed: number): string => `seed ${seed}, replay with RDS_TEST_SEED=${seed}`;
