@@ -273,6 +273,14 @@ describe('strict decoders: each malformed field is refused, naming the field', (
     expect(readUpdateResult(GOOD_RESULT).logTailCut).toBe(false);
   });
 
+  it('a deferred update result carries when the install window opens, normalised to UTC', async () => {
+    const { readUpdateResult } = await import('./update-result.js');
+    const deferred = { ...GOOD_RESULT, outcome: 'deferred', deferredUntil: '2026-12-03T22:00:00+01:00' };
+    expect(readUpdateResult(deferred).body.deferredUntil).toBe('2026-12-03T21:00:00.000Z');
+    expect(() => readUpdateResult({ ...deferred, deferredUntil: 'tonight' })).toThrow(expect.objectContaining({ field: 'deferredUntil' }));
+    expect(() => readUpdateResult({ ...GOOD_RESULT, outcome: 'deferred' })).toThrow(expect.objectContaining({ field: 'deferredUntil' }));
+  });
+
   it('keeps hostile text inside an unchecked field as data (not refused, not altered)', () => {
     const reading = { ...GOOD_READING, sources: { total: { profile: '\x1b[31mred', oids: [] } } };
     const { readings } = decodeBody('counter-report', { status: 'ok', readings: [reading] }, NOW);

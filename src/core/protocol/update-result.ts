@@ -1,6 +1,8 @@
 /**
  * update-result (agent → host): how an update ended (installed, already-installed,
- * rolled-back, refused), with the version report the agent runs afterwards and, when the
+ * rolled-back, refused) or that it waits (deferred: verified and staged, held for the agent's
+ * install window until `deferredUntil`; a failed health check is `rolled-back` with reasonCode
+ * HEALTH_CHECK_FAILED), with the version report the agent runs afterwards and, when the
  * install script ran, the tail of its log (docs/protocol.md). The host cuts a log tail over
  * its limits (and records that it had to) instead of refusing the result. Extra fields are
  * ignored.
@@ -11,7 +13,7 @@ import { decodeReportFields } from './version-report.js';
 
 export const UPDATE_RESULT = 'update-result';
 
-export const UPDATE_OUTCOMES = ['installed', 'already-installed', 'rolled-back', 'refused'] as const;
+export const UPDATE_OUTCOMES = ['installed', 'already-installed', 'rolled-back', 'refused', 'deferred'] as const;
 export type UpdateOutcome = (typeof UPDATE_OUTCOMES)[number];
 
 export interface UpdateResultBody {
@@ -23,6 +25,8 @@ export interface UpdateResultBody {
   reason?: string;
   reasonCode?: string;
   logTail?: string;
+  /** outcome 'deferred': when the agent's install window opens (ISO-8601 UTC). */
+  deferredUntil?: string;
 }
 
 export function encodeUpdateResult(body: UpdateResultBody): Record<string, unknown> {
@@ -35,6 +39,7 @@ export function encodeUpdateResult(body: UpdateResultBody): Record<string, unkno
     ...(body.reason === undefined ? {} : { reason: body.reason }),
     ...(body.reasonCode === undefined ? {} : { reasonCode: body.reasonCode }),
     ...(body.logTail === undefined ? {} : { logTail: body.logTail }),
+    ...(body.deferredUntil === undefined ? {} : { deferredUntil: body.deferredUntil }),
   };
 }
 
@@ -47,6 +52,8 @@ export function readUpdateResult(value: unknown): { body: UpdateResultBody; logT
   const lacks = 'update result lacks rolloutId/outcome';
   if (typeof b.rolloutId !== 'string') d.refuse('rolloutId', lacks);
   if (!isOutcome(b.outcome)) d.refuse('outcome', lacks);
+  if (b.outcome === 'deferred' && (typeof b.deferredUntil !== 'string' || Number.isNaN(Date.parse(b.deferredUntil))))
+    d.refuse('deferredUntil', 'a deferred update result lacks a valid deferredUntil time');
   const report = decodeReportFields(b);
   let log: ReturnType<typeof boundLogTail> | undefined;
   if (b.logTail !== undefined && b.logTail !== null) {
@@ -61,6 +68,7 @@ export function readUpdateResult(value: unknown): { body: UpdateResultBody; logT
     ...(typeof b.reason === 'string' ? { reason: b.reason } : {}),
     ...(typeof b.reasonCode === 'string' ? { reasonCode: b.reasonCode } : {}),
     ...(log ? { logTail: log.text } : {}),
+    ...(b.outcome === 'deferred' ? { deferredUntil: new Date(b.deferredUntil as string).toISOString() } : {}),
   };
   return { body, logTailCut: log?.truncated ?? false };
 }
