@@ -8,6 +8,7 @@ import { command, type Entry, group } from './define.js';
 import * as fleet from './fleet.js';
 import * as host from './host.js';
 import * as queues from './queues.js';
+import { report } from './report.js';
 import * as shared from './shared.js';
 
 export const PROGRAM = {
@@ -55,6 +56,7 @@ export const COMMANDS: readonly Entry[] = [
   command(host.requestVersions, async () => (await import('../request-versions.js')).run),
   command(host.verify, async () => (await import('../verify.js')).run),
   command(host.rollouts, async () => (await import('../rollouts.js')).run),
+  command(report, async () => (await import('../report.js')).run),
   command(host.inbox, async () => (await import('../inbox.js')).run),
   command(host.requestCounters, async () => (await import('../request-counters.js')).run),
   group('faults', 'host: fault events received from agents', [
