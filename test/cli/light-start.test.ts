@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { BIN, cleanEnv, ensureBuilt, ROOT, tempDir } from '../support/cli.js';
 
 const RECORDER = path.join(ROOT, 'test', 'support', 'record-imports.mjs');
-const HEAVY = ['openpgp', 'imapflow', 'net-snmp', 'better-sqlite3', 'nodemailer'];
+const HEAVY = ['openpgp', 'imapflow', 'net-snmp', 'better-sqlite3', 'nodemailer', 'echarts'];
 
 /** Run node with the import recorder; return every resolved specifier and the exit code. */
 function imports(args: string[]): { code: number | null; lines: string[] } {
@@ -33,8 +33,8 @@ describe('start-up cost', () => {
     expect(heavyIn(r.lines).length).toBeGreaterThan(0);
   });
 
-  it.each(['--version', '--help', 'agents --help', 'push-all --help'])(
-    'rds %s loads none of openpgp, imapflow, net-snmp, better-sqlite3, nodemailer',
+  it.each(['--version', '--help', 'agents --help', 'push-all --help', 'report --help'])(
+    'rds %s loads none of openpgp, imapflow, net-snmp, better-sqlite3, nodemailer, echarts',
     (line) => {
       const r = imports([BIN, ...line.split(' ')]);
       expect(r.code).toBe(0);
