@@ -1,14 +1,13 @@
 /**
  * What the fleet report shows, gathered from the host store by the functions the commands
  * use already: the verify table (host/verify.ts), the rollout section (rollout.ts, the one
- * adapter), silence (last heard), open faults and host events (service/alerts.ts), supplies
+ * adapter), silence (last heard), open faults (host_faults) and host events, supplies
  * at or below low (service/supplies.ts) and page counts (service/meter-export.ts).
  */
 import { listAgents } from '../host/registry.js';
 import { findRollout } from '../host/rollout-store.js';
 import { type VerifyRow, verifyFleet } from '../host/verify.js';
-import { eventsSince } from '../service/alerts.js';
-import { lastHeard, latestSupplies, supplyHistory } from '../service/host-events.js';
+import { lastHeard, latestSupplies, listHostEvents, supplyHistory } from '../service/host-events.js';
 import { SEVERITIES, type ServiceSettings, thresholdsFor } from '../service/settings.js';
 import { type Forecast, forecastEmpty, supplyState } from '../service/supplies.js';
 import type { Db } from '../store/db.js';
@@ -119,21 +118,46 @@ const severityRank = (s: string) => {
   return i < 0 ? SEVERITIES.length : i;
 };
 
-/** Open agent faults and host events, by severity (critical first), then the oldest first. */
+/** Open agent faults and host events, by severity (critical first), then the oldest first; age from when it was raised. */
 export function openFaults(db: Db, now: Date): OpenFault[] {
-  return eventsSince(db, null)
-    .filter((e) => e.clearedAt === null)
-    .map((e) => ({
-      source: e.source,
+  const fromAgents = db
+    .prepare(
+      `SELECT agent_id, device_id, code, subunit, severity, raised_at, received_at FROM host_faults
+       WHERE cleared_at IS NULL ORDER BY raised_at, agent_id`,
+    )
+    .all() as {
+    agent_id: string;
+    device_id: string;
+    code: string;
+    subunit: string;
+    severity: string;
+    raised_at: string;
+    received_at: string;
+  }[];
+  const faults = [
+    ...fromAgents.map((f) => ({
+      source: 'agent' as const,
+      severity: f.severity,
+      kind: f.code,
+      agentId: f.agent_id,
+      deviceId: f.device_id,
+      subject: f.subunit,
+      detail: `received ${f.received_at}`,
+      at: f.raised_at,
+    })),
+    ...listHostEvents(db, { open: true }).map((e) => ({
+      source: 'host' as const,
       severity: e.severity,
       kind: e.kind,
       agentId: e.agentId,
       deviceId: e.deviceId,
       subject: e.subject,
       detail: e.detail,
-      at: e.at,
-      ageMs: Math.max(0, now.getTime() - Date.parse(e.at)),
-    }))
+      at: e.raisedAt,
+    })),
+  ];
+  return faults
+    .map((f) => ({ ...f, ageMs: Math.max(0, now.getTime() - Date.parse(f.at)) }))
     .sort((a, b) => severityRank(a.severity) - severityRank(b.severity) || b.ageMs - a.ageMs);
 }
 
