@@ -40,7 +40,7 @@ export async function run(options: OptionsOf<typeof report>, globals: GlobalOpti
     };
     const text = [
       `wrote ${file} (mode ${REPORT_MODE.toString(8).padStart(4, '0')})`,
-      `  ${summary.agents} agents${summary.target ? `, update to ${summary.target}: ${summary.failed} failed` : ''}; ${summary.silent} silent; ${summary.openFaults} open faults; ${summary.lowSupplies} supplies low; ${summary.devices} devices charted`,
+      `  ${summary.agents} agents${summary.target ? `, update to ${summary.target}: ${summary.failed} failed` : ''}; silent: ${summary.silent}; open faults: ${summary.openFaults}; supplies low: ${summary.lowSupplies}; devices charted: ${summary.devices}`,
     ].join('\n');
     return { data: { file, ...summary }, text };
   } finally {

@@ -94,5 +94,6 @@ export function deviceUsage(db: Db, since: string | null, now: Date): DeviceUsag
       serial: h.serial,
       points: dailyPoints(h, sinceMs),
       months: monthlyUsage(h, sinceMs, now),
-    }));
+    }))
+    .filter((d) => d.points.length > 0);
 }
