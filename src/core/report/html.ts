@@ -65,7 +65,8 @@ h1{font-size:22px;margin:0 0 4px}h2{font-size:18px;margin:28px 0 8px;border-bott
 h3{font-size:15px;margin:18px 0 4px}.meta,.muted,.empty{color:#555}
 table{border-collapse:collapse;width:100%;margin:6px 0 10px}
 th,td{border:1px solid #ccc;padding:3px 6px;text-align:left;vertical-align:top;overflow-wrap:break-word}
-th{background:#eef1f8;cursor:default}tbody tr:nth-child(even){background:#fafafa}
+th{background:#eef1f8;cursor:default}
+#rollout-states,table[id^=wave-]{width:auto;min-width:22em}tbody tr:nth-child(even){background:#fafafa}
 td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 td.fail{color:#b00020;font-weight:600}td.ok{color:#1b7f3b}
 td.sev-critical{color:#b00020;font-weight:600}td.sev-warning{color:#a15c00}
