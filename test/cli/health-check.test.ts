@@ -123,6 +123,22 @@ describe('a failing health check', () => {
   });
 });
 
+describe('kill -9 around the health check (the real binary, test/support/rds-crash-after.mjs)', () => {
+  it.each([
+    ['health-check', '1.0.00-1'],
+    ['healthy', '1.0.02-0'],
+  ])("killed right after '%s' was journaled: the next `rds versions` ends on %s, current agreeing", async (step, after) => {
+    const agent = await initAgent(root, host, { id: `AGENT00CRASH${step === 'healthy' ? 'B' : 'A'}` });
+    const file = await wrapForAgent(host, pkg, agent.publicKeyFile);
+    const crashed = await rds(['--config', agent.config, 'apply-update', file], { cwd: root, env: { RDS_FAULT_CRASH_AFTER: step } });
+    expect(crashed.signal, `${crashed.code}\n${crashed.stderr}`).toBe('SIGKILL');
+    expect(releaseVersion(currentRelease(agent))).toBe('1.0.02-0'); // the switch was done
+    expect((await run(agent, 0, 'versions')).stdout).toMatch(new RegExp(`^Software Version\t${after.replaceAll('.', '\\.')}$`, 'm'));
+    expect(releaseVersion(currentRelease(agent))).toBe(after);
+    expect(fs.readdirSync(path.join(agent.installRoot, 'releases')).map(releaseVersion)).toContain(after);
+  });
+});
+
 describe('pack-update --health-check', () => {
   it('a health check that is not a file: exit 2, one line naming the flag and the path', async () => {
     const missing = path.join(root, 'no-such-check.sh');
