@@ -118,11 +118,18 @@ describe('an update outside the window is deferred, then installed when the wind
     ]);
   });
 
-  it('a later pass still outside the window leaves it staged (a new process: the stage survived)', async () => {
+  it('a later pass still outside the window leaves it staged (a new process: the stage survived); doctor shows it', async () => {
     const polled = await run(agent, 0, ['poll-mail']);
     expect(polled.stdout).toBe('no mail\n');
     expect(stagedFiles(agent)).toHaveLength(1);
     expect(await version(agent)).toBe('1.0.00-1');
+    const doctor = await run(agent, 0, ['--json', 'doctor']);
+    const checks = (JSON.parse(doctor.stdout) as { checks: { name: string; detail: string }[] }).checks;
+    expect(checks.find((c) => c.name === 'install window')?.detail).toMatch(
+      new RegExp(
+        `^22:00-06:00 local time: closed, opens ${tonightAt22(closed.offset)}; update 1\\.0\\.02-0 \\(package [0-9a-f-]{36}\\) is staged: `,
+      ),
+    );
   });
 
   it('the same package again is not staged twice: one staged file, the new rollout answered deferred', async () => {
