@@ -5,7 +5,7 @@ import type { Clock } from '../clock.js';
 import type { AgentConfig } from '../config/schema.js';
 import { diskFullError, REFUSAL, SecurityError } from '../errors.js';
 import { mkdirNoFollow, replaceFileSafely } from '../fs/trust.js';
-import { applyUpdate } from '../install/apply.js';
+import { type ApplyResult, applyUpdate } from '../install/apply.js';
 import { installLayout } from '../install/layout.js';
 import { currentVersionReport } from '../install/recover.js';
 import type { Logger } from '../logger.js';
@@ -32,6 +32,8 @@ export interface AgentHandlerContext {
   clock: Clock;
   ttlMs: number;
   logger: Logger;
+  /** sees what the update handler's install did (apply-update of an exported file prints it) */
+  onApplied?: (result: ApplyResult) => void;
 }
 
 /**
@@ -72,6 +74,7 @@ const handleUpdate = (ctx: AgentHandlerContext): Handler =>
         commandId: payload.id,
         expectedVersion: update.softwareVersion,
       });
+      ctx.onApplied?.(result);
       body = resultBody(ctx, update.rolloutId, result);
     } catch (error) {
       if (!(error instanceof SecurityError)) throw error;
