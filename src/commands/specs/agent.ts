@@ -54,10 +54,17 @@ export const devicesAdd = defineCommand({
     { flags: '--v3-context <name>', description: 'snmp v3: context name' },
     { flags: '--timeout <ms>', description: 'snmp, ipp: timeout per request in ms' },
     { flags: '--retries <n>', description: 'snmp: retries per request' },
+    {
+      flags: '--kind <kind>',
+      description: 'snmp: printer (Printer-MIB) or host (a PC or server: HOST-RESOURCES-MIB)',
+      choices: ['printer', 'host'],
+    },
+    { flags: '--disk-threshold <percent>', description: 'host: a disk this full is a fault (default 90)' },
+    { flags: '--memory-threshold <percent>', description: 'host: memory this full is a fault (default 95)' },
     { flags: '--file <file>', description: 'simulated: the JSON file describing the printers' },
     { flags: '--name <name>', description: 'simulated: the device name in that file (default: the id)' },
   ],
-  help: '\nExamples:\n  rds devices add --id mfp-1 --driver snmp --address 192.0.2.10 --community public\n  rds devices add --id mfp-2 --driver snmp --address 192.0.2.11 --snmp-version 3 --v3-user rds --v3-auth-key … --v3-priv-key …\n  rds devices add --id lp-3 --driver ipp --address ipp://192.0.2.20:631/ipp/print\n  rds devices add --id sim-1 --driver simulated --file printers.json',
+  help: '\nExamples:\n  rds devices add --id mfp-1 --driver snmp --address 192.0.2.10 --community public\n  rds devices add --id mfp-2 --driver snmp --address 192.0.2.11 --snmp-version 3 --v3-user rds --v3-auth-key … --v3-priv-key …\n  rds devices add --id pc1 --driver snmp --kind host --address 192.0.2.30 --disk-threshold 85\n  rds devices add --id lp-3 --driver ipp --address ipp://192.0.2.20:631/ipp/print\n  rds devices add --id sim-1 --driver simulated --file printers.json',
 });
 
 export const devicesList = defineCommand({
