@@ -1,0 +1,53 @@
+// `devices add --kind host` through the real binary: a PC or server read through
+// HOST-RESOURCES-MIB, with its fault thresholds; wrong thresholds are refused (exit 2, one
+// line naming the option, nothing added).
+import fs from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type AgentNode, ensureBuilt, initAgent, initHost, rds, rdsExpect, tempDir } from '../support/cli.js';
+
+let root: string;
+let A: AgentNode;
+
+beforeAll(async () => {
+  ensureBuilt();
+  root = tempDir('rds-cli-hosts-');
+  A = await initAgent(root, await initHost(root), { id: 'AGENTH', register: false });
+}, 120_000);
+afterAll(() => {
+  if (root) fs.rmSync(root, { recursive: true, force: true });
+});
+
+const devices = async () =>
+  (
+    JSON.parse((await rdsExpect(0, ['--json', '--config', A.config, 'devices', 'list'], { cwd: root })).stdout) as {
+      devices: Array<{ id: string; config: Record<string, unknown> }>;
+    }
+  ).devices;
+
+describe('devices add --kind host', () => {
+  it('adds a host with its thresholds', async () => {
+    await rdsExpect(
+      0,
+      ['--config', A.config, 'devices', 'add', '--id', 'pc1', '--kind', 'host', '--address', '192.0.2.30', '--disk-threshold', '85'],
+      {
+        cwd: root,
+      },
+    );
+    expect((await devices()).find((d) => d.id === 'pc1')?.config).toMatchObject({ kind: 'host', thresholds: { diskPercent: 85 } });
+  });
+
+  it.each([
+    ['a threshold for a printer', ['--disk-threshold', '80'], 'add --kind host'],
+    ['a threshold over 100', ['--kind', 'host', '--memory-threshold', '150'], 'memory threshold'],
+    ['a threshold that is no number', ['--kind', 'host', '--disk-threshold', 'full'], 'disk threshold'],
+  ])('%s → exit 2, one line, nothing added', async (_what, extra, named) => {
+    const r = await rds(['--json', '--config', A.config, 'devices', 'add', '--id', 'pc-bad', '--address', '192.0.2.31', ...extra], {
+      cwd: root,
+    });
+    expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(2);
+    expect(JSON.parse(r.stdout).error.code).toBe('DEVICE_CONFIG_INVALID');
+    expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(r.stderr).toContain(named);
+    expect((await devices()).map((d) => d.id)).not.toContain('pc-bad');
+  });
+});
