@@ -192,8 +192,8 @@ export interface HostSnmpd {
 }
 
 /** Start it on a free UDP port of every given 127.x address; stop it in afterAll. */
-export async function startHostSnmpd(dir: string, addresses: readonly string[] = [LOOPBACK]): Promise<HostSnmpd> {
-  const port = await freeUdpPort(addresses);
+export async function startHostSnmpd(dir: string, addresses: readonly string[] = [LOOPBACK], udpPort?: number): Promise<HostSnmpd> {
+  const port = udpPort ?? (await freeUdpPort(addresses));
   const state = path.join(dir, 'snmp-host');
   execFileSync(path.join(SCRIPTS_DIR, 'start-snmp-host.sh'), [state], {
     env: { ...process.env, SNMP_PORT: String(port), SNMP_ADDRESSES: addresses.join(',') },
@@ -208,7 +208,7 @@ export async function startHostSnmpd(dir: string, addresses: readonly string[] =
 }
 
 /** A UDP port free on every one of the addresses (bound and released, then handed to snmpd). */
-async function freeUdpPort(addresses: readonly string[]): Promise<number> {
+export async function freeUdpPort(addresses: readonly string[]): Promise<number> {
   for (let attempt = 0; attempt < 20; attempt++) {
     const first = dgram.createSocket('udp4');
     await new Promise<void>((resolve) => first.bind(0, addresses[0], resolve));

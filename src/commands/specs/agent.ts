@@ -73,6 +73,20 @@ export const devicesList = defineCommand({
   help: '\nExample:\n  rds devices list --json',
 });
 
+export const devicesDiscover = defineCommand({
+  name: 'discover',
+  description: 'find SNMP printers, MFPs and hosts and IPP printers; list them (watched already?); add them with --add',
+  args: [{ name: '<target>', description: 'ADDRESS, CIDR (192.0.2.0/24) or RANGE (192.0.2.10-50); at most a /16' }],
+  flags: [
+    { flags: '--port <port>', description: 'SNMP UDP port', default: '161' },
+    { flags: '--community <c>', description: 'SNMP v2c community', default: 'public' },
+    { flags: '--ipp-port <port>', description: 'IPP TCP port', default: '631' },
+    { flags: '--timeout <ms>', description: 'per address and protocol', default: '1000' },
+    { flags: '--add', description: 'add what is new; a known serial at a new address updates that device' },
+  ],
+  help: '\nExamples:\n  rds devices discover 192.0.2.0/24\n  rds devices discover 192.0.2.10-192.0.2.60 --community office --add',
+});
+
 export const devicesRemove = defineCommand({
   name: 'remove',
   description: 'stop watching a device',

@@ -11,6 +11,7 @@
  *   faults/    canonical fault codes, the per-device state machine, its store, the report and
  *              ack bookkeeping, and the watch-faults pass
  *   counters/  counter figures, readings, their store, and the collect-counters pass
+ *   discovery/ what `devices discover` scans, how one address is probed, matching and adding
  * Shared at the root: types, device config and store, the passes' options, the concurrency
  * limiter, test support.
  * The pure decoders and the SNMP session are exported too: the hostile and fuzz tests drive them.
@@ -34,7 +35,26 @@ export { HR, HRH, PRT, PWG_IC, SHARP, SYS } from './decoders/oids.js';
 export { formatSnmprec, loadSnmprec, parseSnmprec } from './decoders/snmprec.js';
 export { decodeSnmpString, type Walk, type WalkValue } from './decoders/walk.js';
 export { parseDeviceAddress, validateDeviceConfig } from './device-config.js';
-export { type AddDeviceInput, addDevice, getDevice, listDevices, redactDeviceConfig, removeDevice } from './device-store.js';
+export {
+  type AddDeviceInput,
+  addDevice,
+  changeDeviceAddress,
+  deviceSerials,
+  getDevice,
+  listDevices,
+  redactDeviceConfig,
+  removeDevice,
+} from './device-store.js';
+export {
+  addDiscovered,
+  type Discovered,
+  type DiscoveredStatus,
+  type DiscoverOptions,
+  matchFound,
+  scanAddresses,
+} from './discovery/discover.js';
+export type { FoundDevice, FoundKind } from './discovery/probe.js';
+export { MAX_SCAN_ADDRESSES, parseScanTargets, type ScanTargets } from './discovery/targets.js';
 export { createDriverRegistry } from './drivers/registry.js';
 export {
   createSimulatedDriver,
