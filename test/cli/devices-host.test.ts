@@ -1,6 +1,6 @@
 // `devices add --kind host` through the real binary: a PC or server read through
 // HOST-RESOURCES-MIB, with its fault thresholds; wrong thresholds are refused (exit 2, one
-// line naming the option, nothing added).
+// line naming the option, nothing added); `devices discover` refuses more than a /16 before it sends anything.
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AgentNode, ensureBuilt, initAgent, initHost, rds, rdsExpect, tempDir } from '../support/cli.js';
@@ -49,5 +49,19 @@ describe('devices add --kind host', () => {
     expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
     expect(r.stderr).toContain(named);
     expect((await devices()).map((d) => d.id)).not.toContain('pc-bad');
+  });
+});
+
+describe('devices discover refuses a target bigger than a /16', () => {
+  it.each([
+    ['10.0.0.0/8', 'is 16777216 addresses; at most a /16'],
+    ['10.0.0.0-10.1.0.0', 'is 65537 addresses; at most a /16'],
+    ['printers.example', 'is not an IPv4 address, CIDR block or range'],
+  ])('%s → exit 2, one line saying why, nothing scanned', async (target, why) => {
+    const r = await rds(['--json', '--config', A.config, 'devices', 'discover', target], { cwd: root });
+    expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(2);
+    expect(JSON.parse(r.stdout).error.code).toBe('BAD_TARGET');
+    expect(r.stderr.trimEnd().split('\n')).toEqual([expect.stringContaining(why)]);
+    expect(r.stderr).not.toContain('scanning');
   });
 });
