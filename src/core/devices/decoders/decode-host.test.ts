@@ -46,6 +46,27 @@ describe('decodeHost over a real net-snmp walk', () => {
   });
 });
 
+describe('hostile text from a host', () => {
+  it('process and disk names reach the figures with no control or bidi character', () => {
+    const walk: Walk = new Map([
+      [`${HRH.swRunName}.1`, { type: 4, value: Buffer.from('evil\u001b]0;pwned\u0007\u202e') }],
+      [`${HRH.storageType}.2`, { type: 6, value: HRH.typeFixedDisk }],
+      [`${HRH.storageDescr}.2`, { type: 4, value: Buffer.from('/data\u001b[2J\r\nfake line') }],
+      [`${HRH.storageAllocationUnits}.2`, { type: 2, value: 4096 }],
+      [`${HRH.storageSize}.2`, { type: 2, value: 100 }],
+      [`${HRH.storageUsed}.2`, { type: 2, value: 99 }],
+    ]);
+    const host = decodeHost(walk);
+    const texts = [
+      host.topApplications[0]?.name ?? '',
+      host.disks[0]?.description ?? '',
+      ...hostFaults(host, undefined, {}).map((f) => f.subunit),
+    ];
+    expect(texts).toHaveLength(3);
+    for (const text of texts) expect(text).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
+  });
+});
+
 describe('restarts', () => {
   it('is a restart when the uptime went back, not when it grew or wrapped', () => {
     expect(restartedBetween(500_000, 1_200)).toBe(true);
