@@ -64,4 +64,11 @@ describe('devices discover refuses a target bigger than a /16', () => {
     expect(r.stderr.trimEnd().split('\n')).toEqual([expect.stringContaining(why)]);
     expect(r.stderr).not.toContain('scanning');
   });
+
+  it('a bad --port → exit 2 BAD_OPTION naming it, nothing scanned', async () => {
+    const r = await rds(['--json', '--config', A.config, 'devices', 'discover', '127.0.0.1', '--port', '99999'], { cwd: root });
+    expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(2);
+    expect(JSON.parse(r.stdout).error.code).toBe('BAD_OPTION');
+    expect(r.stderr.trimEnd().split('\n')).toEqual([expect.stringContaining("--port '99999' is not a port")]);
+  });
 });
