@@ -82,11 +82,11 @@ describe('restarts', () => {
 });
 
 describe('decodeHost on arbitrary storage rows', () => {
-  it('keeps every percentage within 0..100 and never throws', () => {
+  it('keeps every percentage within 0..100 and every byte count a safe integer, and never throws', () => {
     let reached = 0;
     const row = fc.record({
       type: fc.constantFrom(HRH.typeRam, HRH.typeFixedDisk, '1.3.6.1.2.1.25.2.1.1'),
-      units: fc.integer({ min: -5, max: 65536 }),
+      units: fc.oneof(fc.integer({ min: -5, max: 65536 }), fc.integer({ min: 0, max: 2 ** 31 - 1 })),
       size: fc.integer({ min: -5, max: 2 ** 31 - 1 }),
       used: fc.integer({ min: -5, max: 2 ** 31 - 1 }),
       descr: fc.string({ maxLength: 300 }),
@@ -107,8 +107,10 @@ describe('decodeHost on arbitrary storage rows', () => {
           expect(d.usedPercent).toBeGreaterThanOrEqual(0);
           expect(d.usedPercent).toBeLessThanOrEqual(100);
           expect(d.description.length).toBeLessThanOrEqual(128);
+          expect(Number.isSafeInteger(d.sizeBytes) && Number.isSafeInteger(d.usedBytes)).toBe(true);
         }
         if (host.memoryUsedPercent !== undefined) expect(host.memoryUsedPercent).toBeLessThanOrEqual(100);
+        if (host.memorySizeBytes !== undefined) expect(Number.isSafeInteger(host.memorySizeBytes)).toBe(true);
         hostFaults(host, HOST_THRESHOLDS, {});
       }),
       { numRuns: 300 },

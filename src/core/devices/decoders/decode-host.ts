@@ -39,6 +39,8 @@ function storageRows(walk: Walk): StorageRow[] {
     const used = at(HRH.storageUsed);
     // a row without its units, size or use (or a negative one) says nothing usable
     if (units === undefined || size === undefined || used === undefined || units <= 0 || size < 0 || used < 0) continue;
+    // bytes past 2^53 are no real disk, and would not survive the report's count checks
+    if (!Number.isSafeInteger(size * units) || !Number.isSafeInteger(used * units)) continue;
     const description = (getString(walk, `${HRH.storageDescr}.${index}`) ?? `storage ${index}`).slice(0, 128);
     rows.push({ index, type: value.value, description, size: size * units, used: used * units });
   }
@@ -51,6 +53,7 @@ function memory(rows: readonly StorageRow[]): { usedPercent?: number; sizeBytes?
   const ram = rows.filter((r) => r.type === HRH.typeRam && r.size > 0);
   if (ram.length === 0) return {};
   const size = ram.reduce((n, r) => n + r.size, 0);
+  if (!Number.isSafeInteger(size)) return {};
   const reclaimable = rows.filter((r) => r.type === HR_STORAGE_OTHER && RECLAIMABLE.test(r.description)).reduce((n, r) => n + r.used, 0);
   const used = Math.max(0, ram.reduce((n, r) => n + r.used, 0) - reclaimable);
   return { usedPercent: percent(Math.min(used, size), size), sizeBytes: size };
