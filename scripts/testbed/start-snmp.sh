@@ -6,7 +6,8 @@
 # it changes (rewrite it to change values at run time; use write+rename).
 #
 #   usage: start-snmp.sh [STATE_DIR] [DATAFILE]   (needs: apt install snmpd)
-#   env:   SNMP_PORT (default 1161), SNMP_COMMUNITY (default public)
+#   env:   SNMP_PORT (default 1161), SNMP_COMMUNITY (default public),
+#          SNMP_ADDRESSES (default 127.0.0.1; comma list of 127.x addresses only)
 # Prints the snmpd PID; stop with stop-snmp.sh STATE_DIR.
 # Pitfalls: without "-I -hr_device,..." snmpd's own host-resources modules hide
 # the printer values; set SNMP_PERSISTENT_DIR (else it writes /var/lib/snmp);
@@ -26,14 +27,20 @@ DATA=${2:-$D/printer.snmprec}
 DATA=$(cd "$(dirname "$DATA")" && pwd)/$(basename "$DATA")
 PORT=${SNMP_PORT:-1161}
 COMMUNITY=${SNMP_COMMUNITY:-public}
+ADDRESSES=${SNMP_ADDRESSES:-127.0.0.1}
+listen=""
+for a in ${ADDRESSES//,/ }; do
+  case "$a" in 127.*) ;; *) echo "start-snmp.sh: $a is not a loopback address" >&2; exit 2;; esac
+  listen="${listen:+$listen,}udp:$a:$PORT"
+done
 NODE=$(command -v node)
 PP="$NODE $HERE/snmp-pass-persist.mjs $DATA"
 
 sysval() { grep -E "^1\.3\.6\.1\.2\.1\.1\.$1\.0\|" "$DATA" | head -n1 | cut -d'|' -f3-; }
 
 cat > "$D/snmpd.conf" <<EOF
-agentAddress udp:127.0.0.1:$PORT
-rocommunity $COMMUNITY 127.0.0.1
+agentAddress $listen
+rocommunity $COMMUNITY 127.0.0.0/8
 sysDescr    $(sysval 1)
 sysName     $(sysval 5)
 sysObjectID .$(sysval 2)
@@ -60,4 +67,4 @@ SNMP_PERSISTENT_DIR="$D/persist" MIBS= \
 
 for i in $(seq 1 400); do [ -s "$D/snmpd.pid" ] && break; sleep 0.05; done
 [ -s "$D/snmpd.pid" ] || { echo "snmpd did not start:" >&2; cat "$D/snmpd.log" >&2; exit 1; }
-echo "snmpd pid $(cat "$D/snmpd.pid") on udp:127.0.0.1:$PORT community $COMMUNITY data $DATA"
+echo "snmpd pid $(cat "$D/snmpd.pid") on $listen community $COMMUNITY data $DATA"

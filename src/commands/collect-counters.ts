@@ -14,7 +14,8 @@ export async function run(options: OptionsOf<typeof collectCounters>, globals: G
       const devices = listDevices(ctx.db);
       const pass = await collectCountersPass(ctx.db, devices, { drivers, clock: ctx.clock, logger: ctx.logger });
       const lines = pass.readings.map(
-        (r) => `${r.deviceId}: total ${r.total ?? '-'}${r.flags.length > 0 ? ` [${r.flags.join(', ')}]` : ''}`,
+        (r) =>
+          `${r.deviceId}: ${r.host ? `cpu ${r.host.cpuLoadPercent ?? '-'}%, memory ${r.host.memoryUsedPercent ?? '-'}%, restarts ${r.host.restarts}` : `total ${r.total ?? '-'}`}${r.flags.length > 0 ? ` [${r.flags.join(', ')}]` : ''}`,
       );
       for (const f of pass.failures) lines.push(`${f.deviceId}: ${f.message}`);
       const exitCode = devices.length > 0 && pass.failures.length === devices.length ? EXIT.TRANSIENT : EXIT.OK;

@@ -1,6 +1,6 @@
 import { writeCsv } from '../core/csv/csv.js';
 import { UsageError } from '../core/errors.js';
-import { counterReadings } from '../core/service/counter-readings.js';
+import { counterReadings, HOST_COLUMNS } from '../core/service/counter-readings.js';
 import { openContext } from './context.js';
 import { runMeterExport } from './meter-export.js';
 import type { OptionsOf } from './specs/define.js';
@@ -28,10 +28,12 @@ export async function run(options: OptionsOf<typeof countersExport>, globals: Gl
     const services = [...new Set(readings.flatMap((r) => Object.keys(r.byService)))].sort();
     const sizes = [...new Set(readings.flatMap((r) => Object.keys(r.byPaperSize)))].sort();
     if (options.csv) {
+      const hosts = readings.some((r) => r.host !== null) ? HOST_COLUMNS : [];
       const header = [
         ...'agent device serial time total mono colour'.split(' '),
         ...services.map((s) => `service:${s}`),
         ...sizes.map((s) => `paper:${s}`),
+        ...hosts.map((h) => `host:${h}`),
         'flags',
       ];
       const lines = readings.map((r) => [
@@ -44,6 +46,7 @@ export async function run(options: OptionsOf<typeof countersExport>, globals: Gl
         r.colour,
         ...services.map((s) => r.byService[s]),
         ...sizes.map((s) => r.byPaperSize[s]),
+        ...hosts.map((h) => r.host?.[h] ?? null),
         r.flags.join(' '),
       ]);
       return { data: { readings }, text: writeCsv(header, lines) };

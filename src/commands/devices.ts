@@ -49,6 +49,8 @@ function snmpConfig(o: DevicesAddOptions): Record<string, unknown> {
       : {}),
     ...(o.timeout ? { timeoutMs: Number(o.timeout) } : {}),
     ...(o.retries ? { retries: Number(o.retries) } : {}),
+    ...(o.kind ? { kind: o.kind } : {}),
+    ...(o.diskThreshold || o.memoryThreshold ? { thresholds: { diskPercent: o.diskThreshold, memoryPercent: o.memoryThreshold } } : {}),
   };
 }
 

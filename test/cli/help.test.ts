@@ -36,7 +36,7 @@ const TOP_LEVEL = [
   'quarantine',
 ];
 const GROUPS: Record<string, string[]> = {
-  devices: ['add', 'list', 'remove'],
+  devices: ['add', 'list', 'remove', 'discover'],
   agents: ['add', 'list', 'show', 'remove', 'import'],
   faults: ['list'],
   counters: ['export'],

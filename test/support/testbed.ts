@@ -1,8 +1,11 @@
 // Helpers for tests of the `e2e` and `hostile` projects: where the real servers started by
 // test/support/servers.ts listen, and how to change what the SNMP agents report at run time.
 // Call them inside tests or hooks (they use vitest's inject()).
+import { execFileSync } from 'node:child_process';
+import dgram from 'node:dgram';
 import { readFileSync, renameSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ImapFlow } from 'imapflow';
 import { inject } from 'vitest';
 
@@ -175,4 +178,59 @@ export function setSnmpsimValues(community: string, values: Record<string, strin
   const file = snmpsimTestbed().fileFor(community);
   const before = Math.floor(statSync(file).mtimeMs / 1000);
   return setSnmprecValues(file, values, Math.max(before + 1, Math.floor(Date.now() / 1000) + 1));
+}
+
+const SCRIPTS_DIR = fileURLToPath(new URL('../../scripts/testbed/', import.meta.url));
+
+/** An snmpd of a test's own serving this machine's HOST-RESOURCES-MIB (scripts/testbed/start-snmp-host.sh). */
+export interface HostSnmpd {
+  port: number;
+  addresses: string[];
+  /** hrSystem (uptime …) as .snmprec: rewrite with setSnmprecValues to make the host restart. */
+  systemFile: string;
+  stop(): void;
+}
+
+/** Start it on a free UDP port of every given 127.x address; stop it in afterAll. */
+export async function startHostSnmpd(dir: string, addresses: readonly string[] = [LOOPBACK], udpPort?: number): Promise<HostSnmpd> {
+  const port = udpPort ?? (await freeUdpPort(addresses));
+  const state = path.join(dir, 'snmp-host');
+  execFileSync(path.join(SCRIPTS_DIR, 'start-snmp-host.sh'), [state], {
+    env: { ...process.env, SNMP_PORT: String(port), SNMP_ADDRESSES: addresses.join(',') },
+    stdio: 'pipe',
+  });
+  return {
+    port,
+    addresses: [...addresses],
+    systemFile: path.join(state, 'system.snmprec'),
+    stop: () => execFileSync(path.join(SCRIPTS_DIR, 'stop-snmp.sh'), [state], { stdio: 'pipe' }),
+  };
+}
+
+/** A UDP port free on every one of the addresses (bound and released, then handed to snmpd). */
+export async function freeUdpPort(addresses: readonly string[]): Promise<number> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const first = dgram.createSocket('udp4');
+    await new Promise<void>((resolve) => first.bind(0, addresses[0], resolve));
+    const { port } = first.address();
+    const others = addresses.slice(1).map(() => dgram.createSocket('udp4'));
+    const ok = await Promise.all(
+      others.map(
+        (s, i) =>
+          new Promise<boolean>((resolve) => {
+            s.once('error', () => resolve(false));
+            s.bind(port, addresses[i + 1], () => resolve(true));
+          }),
+      ),
+    );
+    for (const s of [first, ...others]) {
+      try {
+        s.close();
+      } catch {
+        // never bound
+      }
+    }
+    if (ok.every(Boolean)) return port;
+  }
+  throw new Error(`no UDP port free on all of ${addresses.join(', ')}`);
 }

@@ -54,16 +54,37 @@ export const devicesAdd = defineCommand({
     { flags: '--v3-context <name>', description: 'snmp v3: context name' },
     { flags: '--timeout <ms>', description: 'snmp, ipp: timeout per request in ms' },
     { flags: '--retries <n>', description: 'snmp: retries per request' },
+    {
+      flags: '--kind <kind>',
+      description: 'snmp: printer (Printer-MIB) or host (a PC or server: HOST-RESOURCES-MIB)',
+      choices: ['printer', 'host'],
+    },
+    { flags: '--disk-threshold <percent>', description: 'host: a disk this full is a fault (default 90)' },
+    { flags: '--memory-threshold <percent>', description: 'host: memory this full is a fault (default 95)' },
     { flags: '--file <file>', description: 'simulated: the JSON file describing the printers' },
     { flags: '--name <name>', description: 'simulated: the device name in that file (default: the id)' },
   ],
-  help: '\nExamples:\n  rds devices add --id mfp-1 --driver snmp --address 192.0.2.10 --community public\n  rds devices add --id mfp-2 --driver snmp --address 192.0.2.11 --snmp-version 3 --v3-user rds --v3-auth-key … --v3-priv-key …\n  rds devices add --id lp-3 --driver ipp --address ipp://192.0.2.20:631/ipp/print\n  rds devices add --id sim-1 --driver simulated --file printers.json',
+  help: '\nExamples:\n  rds devices add --id mfp-1 --driver snmp --address 192.0.2.10 --community public\n  rds devices add --id mfp-2 --driver snmp --address 192.0.2.11 --snmp-version 3 --v3-user rds --v3-auth-key … --v3-priv-key …\n  rds devices add --id pc1 --driver snmp --kind host --address 192.0.2.30 --disk-threshold 85\n  rds devices add --id lp-3 --driver ipp --address ipp://192.0.2.20:631/ipp/print\n  rds devices add --id sim-1 --driver simulated --file printers.json',
 });
 
 export const devicesList = defineCommand({
   name: 'list',
   description: 'list devices: id, driver, address, SNMP version (secrets redacted)',
   help: '\nExample:\n  rds devices list --json',
+});
+
+export const devicesDiscover = defineCommand({
+  name: 'discover',
+  description: 'find SNMP printers, MFPs and hosts and IPP printers; list them (watched already?); add them with --add',
+  args: [{ name: '<target>', description: 'ADDRESS, CIDR (192.0.2.0/24) or RANGE (192.0.2.10-50); at most a /16' }],
+  flags: [
+    { flags: '--port <port>', description: 'SNMP UDP port', default: '161' },
+    { flags: '--community <c>', description: 'SNMP v2c community', default: 'public' },
+    { flags: '--ipp-port <port>', description: 'IPP TCP port', default: '631' },
+    { flags: '--timeout <ms>', description: 'per address and protocol', default: '1000' },
+    { flags: '--add', description: 'add what is new; a known serial at a new address updates that device' },
+  ],
+  help: '\nExamples:\n  rds devices discover 192.0.2.0/24\n  rds devices discover 192.0.2.10-192.0.2.60 --community office --add',
 });
 
 export const devicesRemove = defineCommand({

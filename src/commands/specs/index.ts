@@ -48,6 +48,7 @@ export const COMMANDS: readonly Entry[] = [
     command(agent.devicesAdd, async () => (await import('../devices.js')).runAdd),
     command(agent.devicesList, async () => (await import('../devices.js')).runList),
     command(agent.devicesRemove, async () => (await import('../devices.js')).runRemove),
+    command(agent.devicesDiscover, async () => (await import('../devices-discover.js')).run),
   ]),
   command(agent.pollMail, async () => (await import('../poll-mail.js')).run),
   // ---- host ---------------------------------------------------------------

@@ -32,6 +32,7 @@ export function validateDeviceConfig(driver: string, raw: unknown): Validated {
   if (c.port !== undefined) config.port = integer(c.port, 'port', 1, 65535);
   if (c.timeoutMs !== undefined) config.timeoutMs = integer(c.timeoutMs, 'timeoutMs', 10, 60_000);
   if (c.retries !== undefined) config.retries = integer(c.retries, 'retries', 0, 10);
+  Object.assign(config, validateKind(c.kind, c.thresholds));
   if (version !== '3') {
     if (c.community !== undefined && (typeof c.community !== 'string' || !c.community)) return bad('community must be a non-empty string');
     config.community = (c.community as string | undefined) ?? 'public';
@@ -39,6 +40,20 @@ export function validateDeviceConfig(driver: string, raw: unknown): Validated {
   }
   config.v3 = validateV3(c.v3);
   return { driver, config };
+}
+
+/** `--kind printer|host`, and the host's fault thresholds (percent used), only for a host. */
+function validateKind(kind: unknown, thresholds: unknown): Pick<SnmpDeviceConfig, 'kind' | 'thresholds'> {
+  if (kind !== undefined && kind !== 'printer' && kind !== 'host') return bad(`device kind must be printer or host, not "${String(kind)}"`);
+  const out: Pick<SnmpDeviceConfig, 'kind' | 'thresholds'> = kind === 'host' ? { kind } : {};
+  if (thresholds === undefined || thresholds === null) return out;
+  if (kind !== 'host') return bad('disk and memory thresholds are for a host: add --kind host');
+  if (typeof thresholds !== 'object') return bad('thresholds must be an object');
+  const t = thresholds as Record<string, unknown>;
+  const given: NonNullable<SnmpDeviceConfig['thresholds']> = {};
+  if (t.diskPercent !== undefined) given.diskPercent = integer(t.diskPercent, 'disk threshold (percent used)', 1, 100);
+  if (t.memoryPercent !== undefined) given.memoryPercent = integer(t.memoryPercent, 'memory threshold (percent used)', 1, 100);
+  return Object.keys(given).length > 0 ? { ...out, thresholds: given } : out;
 }
 
 function validateV3(raw: unknown): SnmpV3Config {

@@ -61,6 +61,42 @@ export function removeDevice(db: Db, id: string, clock: Clock = systemClock): bo
     .immediate();
 }
 
+/**
+ * Each device's serial: the one discovery recorded, else the latest counter reading's.
+ * What `devices discover` matches a found device by when its address changed.
+ */
+export function deviceSerials(db: Db): Map<string, string> {
+  const rows = db
+    .prepare(
+      `SELECT d.id, coalesce(d.serial,
+         (SELECT serial FROM counter_readings c WHERE c.device_id = d.id AND serial IS NOT NULL ORDER BY c.id DESC LIMIT 1)) AS serial
+       FROM devices d`,
+    )
+    .all() as Array<{ id: string; serial: string | null }>;
+  return new Map(rows.flatMap((r) => (r.serial ? [[r.id, r.serial] as [string, string]] : [])));
+}
+
+/** Record the serial a device answered with (discovery). */
+export function setDeviceSerial(db: Db, id: string, serial: string): void {
+  db.prepare('UPDATE devices SET serial = ? WHERE id = ?').run(serial, id);
+}
+
+/**
+ * A device found at a new address: its config (checked again) gets the new address (snmp)
+ * or URL (ipp); its id, history and readings stay.
+ */
+export function changeDeviceAddress(db: Db, id: string, change: { address?: string; port?: number; url?: string }): DeviceRecord {
+  const device = getDevice(db, id);
+  if (!device || device.driver === 'simulated') throw new UsageError('UNKNOWN_DEVICE', `no SNMP or IPP device '${id}'`);
+  const config =
+    device.driver === 'snmp'
+      ? { ...device.config, ...(change.address ? { address: change.address } : {}), ...(change.port ? { port: change.port } : {}) }
+      : { ...device.config, ...(change.url ? { url: change.url } : {}) };
+  const checked = validateDeviceConfig(device.driver, config);
+  db.prepare('UPDATE devices SET config = ? WHERE id = ?').run(JSON.stringify(checked.config), id);
+  return { ...device, config: checked.config } as DeviceRecord;
+}
+
 /** The config with secrets replaced by "***", for `devices list` and for logs. */
 export function redactDeviceConfig(device: DeviceRecord): Record<string, unknown> {
   if (device.driver === 'simulated' || device.driver === 'ipp') return { ...device.config };

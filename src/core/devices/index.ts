@@ -5,12 +5,13 @@
  * This file is the folder's public surface: code outside src/core/devices imports from here
  * (test support from ./testing.js), never from a subfolder (test/unit/devices-surface.test.ts
  * checks). Inside, by concept:
- *   drivers/   how a device is asked: snmp (session, fault and counter walks), ipp, simulated
- *   decoders/  what an SNMP walk means: Printer-MIB/HR-MIB status, supplies, counters, vendor
+ *   drivers/   how a device is asked: snmp (session, fault and counter walks, hosts), ipp, simulated
+ *   decoders/  what an SNMP walk means: Printer-MIB/HR-MIB status, supplies, counters, hosts, vendor
  *              counter profiles (PWG, Sharp), the OIDs, the walk and .snmprec formats
  *   faults/    canonical fault codes, the per-device state machine, its store, the report and
  *              ack bookkeeping, and the watch-faults pass
  *   counters/  counter figures, readings, their store, and the collect-counters pass
+ *   discovery/ what `devices discover` scans, how one address is probed, matching and adding
  * Shared at the root: types, device config and store, the passes' options, the concurrency
  * limiter, test support.
  * The pure decoders and the SNMP session are exported too: the hostile and fuzz tests drive them.
@@ -27,13 +28,33 @@ export {
   markCounterReadingsSent,
 } from './counters/counter-store.js';
 export { decodeCounters } from './decoders/decode-counters.js';
+export { decodeHost, HOST_THRESHOLDS, hostFaults, restartedBetween } from './decoders/decode-host.js';
 export { decodeAlerts, decodeErrorState, decodeIdentity, decodePrinterState, findPrinterIndex } from './decoders/decode-status.js';
 export { decodeSubunitLabels, decodeSupplies } from './decoders/decode-supplies.js';
-export { HR, PRT, PWG_IC, SHARP, SYS } from './decoders/oids.js';
+export { HR, HRH, PRT, PWG_IC, SHARP, SYS } from './decoders/oids.js';
 export { formatSnmprec, loadSnmprec, parseSnmprec } from './decoders/snmprec.js';
 export { decodeSnmpString, type Walk, type WalkValue } from './decoders/walk.js';
 export { parseDeviceAddress, validateDeviceConfig } from './device-config.js';
-export { type AddDeviceInput, addDevice, getDevice, listDevices, redactDeviceConfig, removeDevice } from './device-store.js';
+export {
+  type AddDeviceInput,
+  addDevice,
+  changeDeviceAddress,
+  deviceSerials,
+  getDevice,
+  listDevices,
+  redactDeviceConfig,
+  removeDevice,
+} from './device-store.js';
+export {
+  addDiscovered,
+  type Discovered,
+  type DiscoveredStatus,
+  type DiscoverOptions,
+  matchFound,
+  scanAddresses,
+} from './discovery/discover.js';
+export type { FoundDevice, FoundKind } from './discovery/probe.js';
+export { MAX_SCAN_ADDRESSES, parseScanTargets, type ScanTargets } from './discovery/targets.js';
 export { createDriverRegistry } from './drivers/registry.js';
 export {
   createSimulatedDriver,

@@ -21,6 +21,10 @@ export const FAULT_CODES = [
   'service-requested',
   'offline',
   'device-unreachable',
+  // hosts (HOST-RESOURCES-MIB): thresholds in HostThresholds; restarted = uptime went back
+  'disk-nearly-full',
+  'memory-exhausted',
+  'restarted',
 ] as const;
 export type FaultCode = (typeof FAULT_CODES)[number];
 export type Severity = 'critical' | 'warning' | 'info';
@@ -69,12 +73,16 @@ export interface FaultSnapshot {
   /** false when prtAlertTable was not walked because prtAlertAllEvents proved it empty. */
   alertsWalked: boolean;
   faults: ObservedFault[];
+  /** hosts: hrSystemUptime in hundredths of a second, kept to see the next poll's go back */
+  uptime?: number;
 }
 
 /** What the previous poll learnt, so a driver may skip work that cannot change anything. */
 export interface FaultHint {
   alertEvents?: number;
   alertRows?: number;
+  /** hosts: the previous poll's hrSystemUptime (hundredths of a second) */
+  uptime?: number;
 }
 
 export interface FigureSource {
@@ -127,6 +135,42 @@ export interface CounterSnapshot {
   identity: DeviceIdentity;
   figures: CounterFigures;
   supplies: Supply[];
+  /** hosts only: what HOST-RESOURCES-MIB said in this reading */
+  host?: HostFigures;
+}
+
+/** One hrStorageTable row of a host, in bytes (size and used × hrStorageAllocationUnits). */
+export interface HostStorage {
+  index: string;
+  description: string;
+  sizeBytes: number;
+  usedBytes: number;
+  usedPercent: number;
+}
+
+/** A PC or server read through HOST-RESOURCES-MIB (RFC 2790). */
+export interface HostFigures {
+  /** hrSystemUptime in seconds */
+  uptimeSeconds?: number;
+  /** mean hrProcessorLoad over the processors (each a one-minute average, %) */
+  cpuLoadPercent?: number;
+  processors: number;
+  /** RAM in use (buffers and cache not counted when the agent lists them), % */
+  memoryUsedPercent?: number;
+  memorySizeBytes?: number;
+  disks: HostStorage[];
+  /** rows of hrSWInstalledTable */
+  installedSoftware?: number;
+  /** rows of hrSWRunTable */
+  runningProcesses?: number;
+  /** application usage: the running programs using the most memory (hrSWRunName, hrSWRunPerfMem) */
+  topApplications: Array<{ name: string; processes: number; memoryKBytes: number }>;
+}
+
+/** When a host's disk or memory is a fault (percent used); per device, defaults in HOST_THRESHOLDS. */
+export interface HostThresholds {
+  diskPercent: number;
+  memoryPercent: number;
 }
 
 export type SnmpVersion = '1' | '2c' | '3';
@@ -148,7 +192,12 @@ export interface SnmpDeviceConfig {
   v3?: SnmpV3Config;
   timeoutMs?: number;
   retries?: number;
+  /** printer (the default: Printer-MIB) or host (a PC or server: HOST-RESOURCES-MIB) */
+  kind?: DeviceKind;
+  /** hosts: fault thresholds, when not the defaults */
+  thresholds?: Partial<HostThresholds>;
 }
+export type DeviceKind = 'printer' | 'host';
 export interface SimulatedDeviceConfig {
   file: string;
   /** Key of the device in the file; defaults to the device id. */

@@ -6,7 +6,7 @@
  * does not act on (`sources`, `usage`, extra fields) is carried as received: it is data,
  * stored as the reading's JSON and neutralised where it is shown. Extra fields are kept.
  */
-import type { CounterSet, FigureSource, Supply } from '../devices/index.js';
+import type { CounterSet, FigureSource, HostFigures, Supply } from '../devices/index.js';
 import { type BodyCodec, DECODE_LIMITS, Decoder } from './decoder.js';
 
 export const COUNTER_REPORT = 'counter-report';
@@ -39,6 +39,13 @@ export interface CounterReading {
   /** first-reading, no-counters, serial-changed, reset:<figure>, wrap:<figure> */
   flags: string[];
   supplies: Supply[];
+  /** hosts (HOST-RESOURCES-MIB) only; older agents and printers leave it out */
+  host?: HostReading | null;
+}
+
+/** A host's figures in one reading, with the restarts counted since its first reading. */
+export interface HostReading extends HostFigures {
+  restarts: number;
 }
 
 export interface CounterReportBody {
@@ -85,6 +92,35 @@ function supplies(d: Decoder, value: unknown, field: string): void {
   }
 }
 
+/** At most this many disks and applications in one host reading (the agent keeps 64 and 10). */
+const MAX_HOST_ROWS = 64;
+
+function percentField(d: Decoder, value: unknown, field: string): void {
+  if (value === undefined || value === null) return;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > 100) d.badField(field, 'is not a percentage (0 to 100)');
+}
+
+/** A host reading: every figure a count or a percentage, every text plain and short, lists bounded. */
+function hostReading(d: Decoder, value: unknown, at: string): void {
+  const h = d.object(value, at);
+  for (const k of ['uptimeSeconds', 'processors', 'memorySizeBytes', 'installedSoftware', 'runningProcesses', 'restarts'] as const)
+    d.count(h[k], `${at}.${k}`);
+  percentField(d, h.cpuLoadPercent, `${at}.cpuLoadPercent`);
+  percentField(d, h.memoryUsedPercent, `${at}.memoryUsedPercent`);
+  for (const [i, entry] of d.list(h.disks ?? [], `${at}.disks`, MAX_HOST_ROWS).entries()) {
+    const disk = d.object(entry, `${at}.disks[${i}]`);
+    d.text(disk.index, `${at}.disks[${i}].index`, 64);
+    d.text(disk.description, `${at}.disks[${i}].description`, 128);
+    for (const k of ['sizeBytes', 'usedBytes'] as const) d.count(disk[k], `${at}.disks[${i}].${k}`);
+    percentField(d, disk.usedPercent, `${at}.disks[${i}].usedPercent`);
+  }
+  for (const [i, entry] of d.list(h.topApplications ?? [], `${at}.topApplications`, MAX_HOST_ROWS).entries()) {
+    const app = d.object(entry, `${at}.topApplications[${i}]`);
+    d.text(app.name, `${at}.topApplications[${i}].name`, 64);
+    for (const k of ['processes', 'memoryKBytes'] as const) d.count(app[k], `${at}.topApplications[${i}].${k}`);
+  }
+}
+
 function decodeReading(d: Decoder, entry: unknown, at: string): CounterReading {
   const r = d.object(entry, at);
   const size = JSON.stringify(r).length;
@@ -100,6 +136,7 @@ function decodeReading(d: Decoder, entry: unknown, at: string): CounterReading {
   counterSets(d, r.byService, `${at}.byService`);
   counterSets(d, r.byPaperSize, `${at}.byPaperSize`);
   supplies(d, r.supplies, `${at}.supplies`);
+  if (r.host !== undefined && r.host !== null) hostReading(d, r.host, `${at}.host`);
   if (r.flags !== undefined) for (const [j, flag] of d.list(r.flags, `${at}.flags`, 32).entries()) d.text(flag, `${at}.flags[${j}]`, 64);
   // checked field by field above; the rest is carried as received (see the file comment)
   return r as unknown as CounterReading;

@@ -90,3 +90,69 @@ describe('host-side decoding of agent reports', () => {
     expect(decoded).toBeGreaterThan(0);
   });
 });
+
+describe('host readings (HOST-RESOURCES-MIB) in a counter report', () => {
+  const host = {
+    uptimeSeconds: 120,
+    cpuLoadPercent: 12.5,
+    processors: 2,
+    memoryUsedPercent: 40.1,
+    memorySizeBytes: 8 * 2 ** 30,
+    disks: [{ index: '31', description: '/', sizeBytes: 1000, usedBytes: 950, usedPercent: 95 }],
+    installedSoftware: 700,
+    runningProcesses: 250,
+    topApplications: [{ name: 'postgres', processes: 9, memoryKBytes: 400_000 }],
+    restarts: 3,
+  };
+  const report = (h: unknown) => ({
+    status: 'ok',
+    readings: [{ readingId: 'r1', deviceId: 'pc1', readAt: '2026-12-03T09:00:00Z', flags: ['restarted'], host: h }],
+  });
+  const refusal = (h: unknown) => {
+    try {
+      decodeCounterReport(report(h), NOW);
+    } catch (error) {
+      return `${(error as { code: string }).code} ${(error as { field: string }).field}`;
+    }
+    return 'accepted';
+  };
+
+  it('accepts a host reading and keeps it', () => {
+    expect(decodeCounterReport(report(host), NOW).readings[0]?.host).toEqual(host);
+  });
+
+  it('refuses a bad figure, a hostile name, an oversized list, naming the field', () => {
+    expect(refusal({ ...host, cpuLoadPercent: 101 })).toBe('BAD_FIELD readings[0].host.cpuLoadPercent');
+    expect(refusal({ ...host, restarts: -1 })).toBe('BAD_FIELD readings[0].host.restarts');
+    expect(refusal({ ...host, topApplications: [{ name: 'evil\u001b[2J', processes: 1, memoryKBytes: 1 }] })).toBe(
+      'BAD_FIELD readings[0].host.topApplications[0].name',
+    );
+    expect(refusal({ ...host, disks: [{ ...host.disks[0], description: '\u202e/' }] })).toBe(
+      'BAD_FIELD readings[0].host.disks[0].description',
+    );
+    expect(refusal({ ...host, disks: Array.from({ length: 65 }, () => host.disks[0]) })).toBe('BAD_FIELD readings[0].host.disks');
+    expect(refusal({ ...host, disks: 'all' })).toBe('MALFORMED readings[0].host.disks');
+  });
+
+  it('property: a host reading with any field replaced is refused (MALFORMED or BAD_FIELD) or keeps counts and percentages in range', () => {
+    let decoded = 0;
+    fc.assert(
+      fc.property(fc.constantFrom(...Object.keys(host)), anyValue, (field, value) => {
+        try {
+          const h = decodeCounterReport(report({ ...host, [field]: value }), NOW).readings[0]?.host;
+          for (const k of ['restarts', 'processors', 'uptimeSeconds'] as const) {
+            const n = h?.[k];
+            if (n !== null && n !== undefined) expect(Number.isSafeInteger(n) && n >= 0).toBe(true);
+          }
+          for (const p of [h?.cpuLoadPercent, h?.memoryUsedPercent])
+            if (p !== null && p !== undefined) expect(p >= 0 && p <= 100).toBe(true);
+          decoded++;
+        } catch (error) {
+          expect([REFUSAL.MALFORMED, REFUSAL.BAD_FIELD]).toContain((error as { code: string }).code);
+        }
+      }),
+      { numRuns: 2000 },
+    );
+    expect(decoded).toBeGreaterThan(100);
+  });
+});

@@ -21,6 +21,32 @@ interface StoredReading {
   byService?: Record<string, { total?: number }>;
   byPaperSize?: Record<string, { total?: number }>;
   flags?: string[];
+  host?: Record<string, unknown> | null;
+}
+
+/** A host's (HOST-RESOURCES-MIB) figures in one reading, as the export shows them. */
+export interface HostColumns {
+  uptimeSeconds: number | null;
+  cpuLoadPercent: number | null;
+  memoryUsedPercent: number | null;
+  /** the fullest disk's use */
+  diskUsedPercent: number | null;
+  restarts: number | null;
+}
+export const HOST_COLUMNS = ['uptimeSeconds', 'cpuLoadPercent', 'memoryUsedPercent', 'diskUsedPercent', 'restarts'] as const;
+
+function hostColumns(host: StoredReading['host']): HostColumns | null {
+  if (typeof host !== 'object' || host === null) return null;
+  const n = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+  const disks = Array.isArray(host.disks) ? host.disks.map((d) => n((d as { usedPercent?: unknown } | null)?.usedPercent)) : [];
+  const used = disks.filter((d): d is number => d !== null);
+  return {
+    uptimeSeconds: n(host.uptimeSeconds),
+    cpuLoadPercent: n(host.cpuLoadPercent),
+    memoryUsedPercent: n(host.memoryUsedPercent),
+    diskUsedPercent: used.length > 0 ? Math.max(...used) : null,
+    restarts: n(host.restarts),
+  };
 }
 
 /** A row stored by an older rds or damaged in the file must not stop the export: it is flagged. */
@@ -48,6 +74,8 @@ export interface CounterReading {
   byService: Record<string, number | null>;
   byPaperSize: Record<string, number | null>;
   flags: string[];
+  /** hosts only (device kind host); null for printers */
+  host: HostColumns | null;
 }
 
 /** Every reading taken at or after `since` (ISO 8601; null: all), oldest first. */
@@ -68,6 +96,7 @@ export function counterReadings(db: Db, since: string | null): CounterReading[] 
       byService: Object.fromEntries(Object.entries(full.byService ?? {}).map(([k, v]) => [k, v.total ?? null])),
       byPaperSize: Object.fromEntries(Object.entries(full.byPaperSize ?? {}).map(([k, v]) => [k, v.total ?? null])),
       flags: full.flags ?? [],
+      host: hostColumns(full.host),
     };
   });
 }

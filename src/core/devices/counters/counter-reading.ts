@@ -1,4 +1,5 @@
 import { COUNTER_READING_FORMAT, type CounterReading } from '../../protocol/counter-report.js';
+import { restartedBetween } from '../decoders/decode-host.js';
 import type { CounterSnapshot } from '../types.js';
 import { listFigures } from './figures.js';
 
@@ -30,7 +31,13 @@ export function buildCounterReading(previous: CounterReading | undefined, snapsh
     flags: [],
     supplies: snapshot.supplies,
   };
-  if (listFigures(f).length === 0) reading.flags.push('no-counters');
+  if (snapshot.host) {
+    // a host has no page counters; it counts its restarts from reading to reading instead
+    const hundredths = (s: number | undefined) => (s === undefined ? undefined : s * 100);
+    const restarted = restartedBetween(hundredths(previous?.host?.uptimeSeconds), hundredths(snapshot.host.uptimeSeconds));
+    reading.host = { ...snapshot.host, restarts: (previous?.host?.restarts ?? 0) + (restarted ? 1 : 0) };
+    if (restarted) reading.flags.push('restarted');
+  } else if (listFigures(f).length === 0) reading.flags.push('no-counters');
   if (!previous) {
     reading.flags.push('first-reading');
     return reading;

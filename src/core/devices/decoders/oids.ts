@@ -22,6 +22,32 @@ export const HR = {
   typePrinter: '1.3.6.1.2.1.25.3.1.5',
 } as const;
 
+/**
+ * HOST-RESOURCES-MIB (RFC 2790) objects of a PC or server: hrSystem, hrStorage, the
+ * processor table, running software with its performance, installed software.
+ */
+export const HRH = {
+  systemUptime: '1.3.6.1.2.1.25.1.1.0',
+  system: '1.3.6.1.2.1.25.1',
+  memorySize: '1.3.6.1.2.1.25.2.2.0',
+  storageTable: '1.3.6.1.2.1.25.2.3.1',
+  storageType: '1.3.6.1.2.1.25.2.3.1.2',
+  storageDescr: '1.3.6.1.2.1.25.2.3.1.3',
+  storageAllocationUnits: '1.3.6.1.2.1.25.2.3.1.4',
+  storageSize: '1.3.6.1.2.1.25.2.3.1.5',
+  storageUsed: '1.3.6.1.2.1.25.2.3.1.6',
+  /** hrStorageTypes (RFC 2790 §4.2): hrStorageRam, hrStorageFixedDisk */
+  typeRam: '1.3.6.1.2.1.25.2.1.2',
+  typeFixedDisk: '1.3.6.1.2.1.25.2.1.4',
+  processorLoad: '1.3.6.1.2.1.25.3.3.1.2',
+  swRunName: '1.3.6.1.2.1.25.4.2.1.2',
+  /** hrSWRunPerfMem: KBytes of real memory allocated to the process */
+  swRunPerfMem: '1.3.6.1.2.1.25.5.1.1.2',
+  swInstalledName: '1.3.6.1.2.1.25.6.3.1.2',
+  /** hrDeviceType value of a processor row (hrDeviceProcessor) */
+  typeProcessor: '1.3.6.1.2.1.25.3.1.3',
+} as const;
+
 /** Printer-MIB v2 (RFC 3805). */
 export const PRT = {
   // prtGeneralTable 43.5.1.1, indexed by hrDeviceIndex

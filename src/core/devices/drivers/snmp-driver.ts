@@ -1,8 +1,10 @@
 import { decodeIdentity } from '../decoders/decode-status.js';
+import { SYS } from '../decoders/oids.js';
 import { createLimiter } from '../limit.js';
 import type { DeviceDriver, DeviceRecord, SnmpDeviceConfig } from '../types.js';
 import { readBasics, readCounters } from './snmp-counters.js';
 import { pollFaults } from './snmp-faults.js';
+import { hostIdentity, pollHostFaults, readHostCounters } from './snmp-host.js';
 import { openSnmpClient, SNMP_DEFAULTS, type SnmpClient, type SnmpDefaults } from './snmp-session.js';
 
 export { COUNTER_PROBES, COUNTER_SOURCES, COUNTER_WALKS, readCounters, TABLE_REPETITIONS } from './snmp-counters.js';
@@ -30,11 +32,16 @@ export function createSnmpDriver(options: SnmpDriverOptions = {}): DeviceDriver 
       }
     });
 
+  const isHost = (device: DeviceRecord) => snmpConfig(device).kind === 'host';
   return {
-    pollFaults: (device, hint) => withClient(device, (client) => pollFaults(client, hint)),
-    readCounters: (device) => withClient(device, readCounters),
+    pollFaults: (device, hint) =>
+      withClient(device, (client) =>
+        isHost(device) ? pollHostFaults(client, hint, snmpConfig(device).thresholds) : pollFaults(client, hint),
+      ),
+    readCounters: (device) => withClient(device, isHost(device) ? readHostCounters : readCounters),
     identify: (device) =>
       withClient(device, async (client) => {
+        if (isHost(device)) return hostIdentity(await client.get([SYS.descr, SYS.objectId, SYS.name]));
         const { walk, printerIndex } = await readBasics(client);
         return decodeIdentity(walk, printerIndex);
       }),

@@ -103,11 +103,13 @@ export function loadDeviceFaultState(db: Db, deviceId: string): { state: DeviceF
     )
     .all(deviceId) as OpenFault[];
   const poll = db
-    .prepare('SELECT consecutive_failures, alert_events, alert_rows FROM device_poll_state WHERE device_id = ?')
-    .get(deviceId) as { consecutive_failures: number; alert_events: number | null; alert_rows: number | null } | undefined;
+    .prepare('SELECT consecutive_failures, alert_events, alert_rows, uptime FROM device_poll_state WHERE device_id = ?')
+    .get(deviceId) as
+    | { consecutive_failures: number; alert_events: number | null; alert_rows: number | null; uptime: number | null }
+    | undefined;
   return {
     state: { open, consecutiveFailures: poll?.consecutive_failures ?? 0 },
-    hint: { alertEvents: u(poll?.alert_events ?? null), alertRows: u(poll?.alert_rows ?? null) },
+    hint: { alertEvents: u(poll?.alert_events ?? null), alertRows: u(poll?.alert_rows ?? null), uptime: u(poll?.uptime ?? null) },
   };
 }
 
@@ -156,15 +158,16 @@ export function persistFaultStep(db: Db, step: StepResult, ctx: StepContext): Fa
     const ok = snapshot !== undefined;
     statement(
       db,
-      `INSERT INTO device_poll_state (device_id, consecutive_failures, last_poll_at, last_ok_at, last_error, alert_events, alert_rows)
-       VALUES (?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO device_poll_state (device_id, consecutive_failures, last_poll_at, last_ok_at, last_error, alert_events, alert_rows, uptime)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (device_id) DO UPDATE SET
          consecutive_failures = excluded.consecutive_failures,
          last_poll_at = excluded.last_poll_at,
          last_ok_at = coalesce(excluded.last_ok_at, last_ok_at),
          last_error = excluded.last_error,
          alert_events = CASE WHEN ${ok ? 1 : 0} THEN excluded.alert_events ELSE alert_events END,
-         alert_rows = CASE WHEN ${ok ? 1 : 0} AND ${snapshot?.alertsWalked ? 1 : 0} THEN excluded.alert_rows ELSE alert_rows END`,
+         alert_rows = CASE WHEN ${ok ? 1 : 0} AND ${snapshot?.alertsWalked ? 1 : 0} THEN excluded.alert_rows ELSE alert_rows END,
+         uptime = coalesce(excluded.uptime, uptime)`,
     ).run(
       deviceId,
       step.state.consecutiveFailures,
@@ -173,6 +176,7 @@ export function persistFaultStep(db: Db, step: StepResult, ctx: StepContext): Fa
       ok ? null : (ctx.error ?? 'poll failed'),
       snapshot?.alertEvents ?? null,
       snapshot?.alertsWalked ? snapshot.alerts.length : null,
+      snapshot?.uptime ?? null,
     );
   }).immediate();
   const byId = statement(db, 'SELECT * FROM fault_events WHERE event_id = ?');

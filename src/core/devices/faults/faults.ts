@@ -16,6 +16,9 @@ export const FAULT_SEVERITY: Readonly<Record<FaultCode, Severity>> = {
   'service-requested': 'critical',
   offline: 'warning',
   'device-unreachable': 'critical',
+  'disk-nearly-full': 'warning',
+  'memory-exhausted': 'critical',
+  restarted: 'info',
 };
 
 /** RFC 3805 PrtAlertGroupTC values used for subunits. */
