@@ -6,7 +6,7 @@
 // and push-all's rollout status agrees with the outbox whoever sends the mail.
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type AgentNode, ensureBuilt, type HostNode, initAgent, initHost, rds, rdsExpect, tempDir } from '../support/cli.js';
 import { writeInstallScript } from '../support/fleet.js';
 import { type ScriptedSmtp, setSmtp, startImapLookalike, startScriptedSmtp } from '../support/scripted-smtp.js';
@@ -41,21 +41,41 @@ const accept = () => {
   smtp.mode.rcpt = () => undefined;
 };
 
-beforeAll(async () => {
-  ensureBuilt();
+beforeAll(() => ensureBuilt());
+
+/**
+ * Every test starts from its own world (order does not matter, --sequence.shuffle): a host
+ * with `agents` registered agents (AGENT0000001, AGENT0000002) and an empty outbox, sending
+ * through its own scripted SMTP server, which accepts everything.
+ */
+async function world(agents: 0 | 2): Promise<void> {
   root = tempDir('i10x-outbox-');
   host = await initHost(root);
-  a1 = await initAgent(root, host, { id: 'AGENT0000001' });
-  a2 = await initAgent(root, host, { id: 'AGENT0000002' });
+  if (agents === 2) {
+    a1 = await initAgent(root, host, { id: 'AGENT0000001' });
+    a2 = await initAgent(root, host, { id: 'AGENT0000002' });
+  }
   smtp = await startScriptedSmtp(path.join(root, 'mail'), PASSWORD);
   setSmtp(host.config, smtp.url('rds'));
-}, 120_000);
+}
+const withAgents = () => beforeEach(() => world(2), 120_000);
 
-afterAll(async () => {
+afterEach(async () => {
   await smtp?.close();
+  if (root) fs.rmSync(root, { recursive: true, force: true });
 });
 
+/** request-versions with AGENT0000002's address refused for good (550): its item ends failed. */
+async function failForGood(): Promise<Entry> {
+  const dead = `${a2.id.toLowerCase()}@example.com`;
+  smtp.mode.rcpt = (to) => (to === dead ? { code: 550, text: `5.1.1 <${to}>: Recipient address rejected` } : undefined);
+  await run(host, 1, ['request-versions']);
+  return (await outbox(host)).find((i) => i.state === 'failed') as Entry;
+}
+
 describe('a mail that did not go out is never success', () => {
+  withAgents();
+
   it('a refused login (535) is exit 2: the requests stay queued, the line says why', async () => {
     accept();
     const r = await rds(['--config', host.config, 'request-versions'], { cwd: root, env: env('wrong-pw') });
@@ -77,10 +97,10 @@ describe('a mail that did not go out is never success', () => {
     const r = await rds(['--config', host.config, '--json', 'request-counters'], { cwd: root, env: env() });
     expect(r.code, r.stdout + r.stderr).toBe(3);
     const data = JSON.parse(r.stdout);
-    expect(data.mail).toMatchObject({ sent: 0, queued: 4, failed: [], stopped: { code: 'SMTP_DEFERRED', exitCode: 3 } });
+    expect(data.mail).toMatchObject({ sent: 0, queued: 2, failed: [], stopped: { code: 'SMTP_DEFERRED', exitCode: 3 } });
     accept();
     const later = await run(host, 0, ['inbox']);
-    expect(later.stdout).toMatch(/^mail: 4 sent$/m);
+    expect(later.stdout).toMatch(/^mail: 2 sent$/m);
     expect(await unsent(host)).toEqual([]);
   });
 
@@ -102,6 +122,8 @@ describe('a mail that did not go out is never success', () => {
 });
 
 describe('a mail refused for good (550) ends, with its reason', () => {
+  withAgents();
+
   it('request-versions exits 1, the item is failed and later commands do not try it again', async () => {
     const dead = `${a2.id.toLowerCase()}@example.com`;
     smtp.mode.rcpt = (to) => (to === dead ? { code: 550, text: `5.1.1 <${to}>: Recipient address rejected` } : undefined);
@@ -121,8 +143,8 @@ describe('a mail refused for good (550) ends, with its reason', () => {
   });
 
   it('rds outbox retry ID sends it once the address exists; a sent item cannot be retried (exit 2)', async () => {
+    const { seq } = await failForGood();
     accept();
-    const seq = (await outbox(host)).find((i) => i.state === 'failed')?.seq as number;
     const r = await run(host, 0, ['outbox', 'retry', String(seq)]);
     expect(r.stdout).toMatch(new RegExp(`^sent #${seq} version-request to agent0000002@example\\.com`, 'm'));
     expect(r.stdout).toMatch(/^mail: 1 sent$/m);
@@ -143,6 +165,10 @@ describe('a mail refused for good (550) ends, with its reason', () => {
     expect(smtp.delivered('agent0000001@example.com')).toBe(before);
     expect((await outbox(host)).find((i) => i.seq === queued.seq)).toMatchObject({ state: 'dropped', attempts: 1 });
   });
+});
+
+describe('outbox retry/drop with a bad id', () => {
+  beforeEach(() => world(0), 120_000);
 
   it.each([['nosuch'], ['0'], ['-1'], ['<nobody@example.com>']])('outbox retry/drop %s: one line, exit 2', async (id) => {
     for (const verb of ['retry', 'drop']) {
@@ -156,7 +182,8 @@ describe('a mail refused for good (550) ends, with its reason', () => {
 
 describe('push-all status and the outbox agree', () => {
   const pkgFile = () => path.join(root, 'up.rdsu');
-  beforeAll(async () => {
+  withAgents();
+  beforeEach(async () => {
     fs.writeFileSync(path.join(root, 'main.cgi'), 'main 1.0.02\n');
     await run(host, 0, [
       'pack-update',
@@ -205,6 +232,8 @@ describe('push-all status and the outbox agree', () => {
 });
 
 describe('a removed agent', () => {
+  withAgents();
+
   it('its queued mail ends (dropped, with the reason) and is not retried', async () => {
     smtp.mode.rcpt = () => ({ code: 451, text: '4.3.0 Try again later' });
     await run(host, 3, ['request-versions', '--agents', a2.id]);
@@ -221,6 +250,8 @@ describe('a removed agent', () => {
 });
 
 describe('the agent side', () => {
+  withAgents();
+
   it('poll-mail with a refused SMTP login is exit 2 and its reply stays queued (rds outbox list on the agent)', async () => {
     accept();
     await run(host, 0, ['request-versions', '--agents', a1.id]);

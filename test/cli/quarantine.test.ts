@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type * as openpgp from 'openpgp';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { dropMail, maildirCounts, payload, privateKeyOf, rawMail, sign, tamperedSignature } from '../hostile/helpers.js';
 import { type AgentNode, ensureBuilt, type HostNode, initAgent, initHost, rdsExpect, tempDir } from '../support/cli.js';
 
@@ -25,9 +25,13 @@ const report = () =>
   payload({ type: 'version-report', from: late.id, to: ['HOST'], body: { softwareVersion: '1.0.00-1', versionText: VERSION_TEXT } });
 const mailOf = (payloadAsc: string) =>
   rawMail({ from: 'agent0000009@example.com', to: HOST_ADDRESS, subject: '[rds] version report', payloadAsc });
+const register = () => run(host, 0, 'agents', 'add', '--id', late.id, '--address', 'agent0000009@example.com', '--key', late.publicKeyFile);
 
-beforeAll(async () => {
-  ensureBuilt();
+beforeAll(() => ensureBuilt());
+
+// Every test starts from its own world (order does not matter, --sequence.shuffle): a host,
+// and a report from an agent it does not know yet, quarantined as record 1.
+beforeEach(async () => {
   root = tempDir('i10s-quarantine-');
   host = await initHost(root);
   late = await initAgent(root, host, { id: 'AGENT0000009', register: false });
@@ -35,6 +39,10 @@ beforeAll(async () => {
   dropMail(path.join(root, 'mail'), HOST_ADDRESS, mailOf(await sign(report(), key)));
   await run(host, 4, 'inbox');
 }, 120_000);
+
+afterEach(() => {
+  if (root) fs.rmSync(root, { recursive: true, force: true });
+});
 
 describe('rds quarantine', () => {
   it('list --json: the record, why, and that a release could help', async () => {
@@ -83,7 +91,7 @@ describe('rds quarantine', () => {
   });
 
   it('after registering: release moves it to the inbox and rds inbox takes it in through every check', async () => {
-    await run(host, 0, 'agents', 'add', '--id', late.id, '--address', 'agent0000009@example.com', '--key', late.publicKeyFile);
+    await register();
     const before = counts();
     const r = await run(host, 0, 'quarantine', 'release', '1');
     expect(r.stdout.trim()).toBe(
@@ -100,11 +108,14 @@ describe('rds quarantine', () => {
   });
 
   it('a second release of the same record: exit 2', async () => {
+    await register();
+    await run(host, 0, 'quarantine', 'release', '1');
     const r = await run(host, 2, 'quarantine', 'release', '1');
     expect(r.stderr).toMatch(/^rds: quarantined mail 1 was released already \(.+\)\n$/);
   });
 
   it('a bad signature is never released: exit 2 naming the code, the mail stays in quarantine', async () => {
+    await register(); // a known sender: the signature is what is checked
     dropMail(path.join(root, 'mail'), HOST_ADDRESS, mailOf(await tamperedSignature(report(), key, '1.0.00-1', '1.0.00-2')));
     await run(host, 4, 'inbox');
     const { quarantine } = JSON.parse((await run(host, 0, '--json', 'quarantine', 'list')).stdout);

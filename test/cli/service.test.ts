@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { simpleParser } from 'mailparser';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { mailboxDir } from '../../src/core/mail/maildir-layout.js';
 import { levelHistory, sharpSupplies } from '../../src/core/service/testing.js';
 import { deliverCounterReport, deliverFromAgent, type HistoryReading } from '../support/agent-reports.js';
@@ -95,8 +95,14 @@ function sharpHistory(): HistoryReading[] {
   }));
 }
 
-beforeAll(async () => {
-  ensureBuilt();
+beforeAll(() => ensureBuilt());
+
+/**
+ * Every test starts from its own world (order does not matter, --sequence.shuffle): a host
+ * with the service block, and the agents the test needs (AGENT0000002 watching a device
+ * that does not answer, mfp-quiet), then the steps of the story it builds on (below).
+ */
+async function world(...agents: (1 | 2 | 3)[]): Promise<void> {
   root = tempDir('rds-service-');
   host = await initHost(root);
   const config = JSON.parse(fs.readFileSync(host.config, 'utf8'));
@@ -105,27 +111,64 @@ beforeAll(async () => {
     silence: { agent: '2d', device: '2d' },
   };
   fs.writeFileSync(host.config, JSON.stringify(config, null, 2), { mode: 0o600 });
-  a1 = await initAgent(root, host, { id: 'AGENT0000001' });
-  a2 = await initAgent(root, host, { id: 'AGENT0000002' });
-  a3 = await initAgent(root, host, { id: 'AGENT0000003' });
-  const sim = path.join(root, 'quiet.json');
-  fs.writeFileSync(
-    sim,
-    JSON.stringify({ format: 'rds-simulated-devices/1', devices: { 'mfp-quiet': { model: 'Sim', serial: 'Q-1', reachable: false } } }),
-  );
-  await run(a2, 0, 'devices', 'add', '--id', 'mfp-quiet', '--driver', 'simulated', '--file', sim);
-}, 120_000);
+  if (agents.includes(1)) a1 = await initAgent(root, host, { id: 'AGENT0000001' });
+  if (agents.includes(2)) a2 = await initAgent(root, host, { id: 'AGENT0000002' });
+  if (agents.includes(3)) a3 = await initAgent(root, host, { id: 'AGENT0000003' });
+  if (agents.includes(2)) {
+    const sim = path.join(root, 'quiet.json');
+    fs.writeFileSync(
+      sim,
+      JSON.stringify({ format: 'rds-simulated-devices/1', devices: { 'mfp-quiet': { model: 'Sim', serial: 'Q-1', reachable: false } } }),
+    );
+    await run(a2, 0, 'devices', 'add', '--id', 'mfp-quiet', '--driver', 'simulated', '--file', sim);
+  }
+}
 
-afterAll(() => {
+afterEach(() => {
   if (root) fs.rmSync(root, { recursive: true, force: true });
 });
 
+// ---- steps of the story, each test runs the ones it builds on ----------------------------
+
+const magentaOf = (r: HistoryReading) =>
+  (r.supplies as { description: string; percent: number }[]).find((s) => s.description === 'Magenta Toner')?.percent as number;
+
+/** The Sharp's 40 days of readings, in two reports: above 20 %, then down to 19 % (supply-low, one mail to the desk). */
+async function tonerGoesLow(): Promise<void> {
+  const history = sharpHistory();
+  const firstLow = history.findIndex((r) => magentaOf(r) <= 20);
+  await deliverCounterReport(root, a1, history.slice(0, firstLow));
+  await run(host, 0, 'inbox');
+  await deliverCounterReport(root, a1, history.slice(firstLow));
+  await run(host, 0, 'inbox');
+}
+
+/** AGENT0000002 and AGENT0000003 send a heartbeat; the host takes them in. */
+async function heartbeats(): Promise<void> {
+  await run(a2, 0, 'heartbeat');
+  await run(a3, 0, 'heartbeat');
+  await run(host, 0, 'inbox');
+}
+
+/** Both were last heard three days ago (the stored time moved back), as if the host's clock had moved on. */
+function threeDaysQuiet(): string {
+  const threeDaysAgo = iso(now - 3 * DAY);
+  hostDb((db) => db.prepare('UPDATE host_heard SET last_heard_at = ? WHERE agent_id IN (?, ?)').run(threeDaysAgo, a2.id, a3.id));
+  return threeDaysAgo;
+}
+
+/** heartbeats, three days of quiet, and a host pass that raises agent-silent for both. */
+async function bothSilent(): Promise<void> {
+  await heartbeats();
+  threeDaysQuiet();
+  await run(host, 0, 'inbox');
+}
+
 describe('supplies: a toner goes low, is forecast, is shipped, is replaced', () => {
   it('weeks of readings above 20 %: no event; the last ones at the walk’s 19 %: supply-low, and the desk gets one mail', async () => {
+    await world(1);
     const history = sharpHistory();
-    const magenta = (r: HistoryReading) =>
-      (r.supplies as { description: string; percent: number }[]).find((s) => s.description === 'Magenta Toner')?.percent as number;
-    const firstLow = history.findIndex((r) => magenta(r) <= 20);
+    const firstLow = history.findIndex((r) => magentaOf(r) <= 20);
     expect(firstLow).toBeGreaterThan(40);
     await deliverCounterReport(root, a1, history.slice(0, firstLow));
     const first = await run(host, 0, 'inbox');
@@ -164,6 +207,8 @@ describe('supplies: a toner goes low, is forecast, is shipped, is replaced', () 
   });
 
   it('supplies list: latest level, when read, and the forecast date; --due 14d lists only what runs out in time', async () => {
+    await world(1);
+    await tonerGoesLow();
     const { supplies } = await json(host, 'supplies', 'list');
     const magenta = supplies.find((s: { name: string }) => s.name === 'Magenta Toner');
     expect(magenta).toMatchObject({ agentId: a1.id, deviceId: 'mfp-sharp', kind: 'toner', level: 19, state: 'low', readAt: iso(now) });
@@ -185,6 +230,8 @@ describe('supplies: a toner goes low, is forecast, is shipped, is replaced', () 
   });
 
   it('a new cartridge (a jump up) clears supply-low as replaced; its forecast needs history again', async () => {
+    await world(1);
+    await tonerGoesLow();
     const supplies = sharpSupplies().map((s) => (s.description === 'Magenta Toner' ? { ...s, percent: 100 } : s));
     await deliverCounterReport(root, a1, [{ deviceId: 'mfp-sharp', readAt: iso(now + 1000), total: 150_000, supplies }]);
     const r = await run(host, 0, 'inbox');
@@ -198,6 +245,7 @@ describe('supplies: a toner goes low, is forecast, is shipped, is replaced', () 
   });
 
   it('bad --due: exit 2, one line naming it', async () => {
+    await world();
     const r = await rds(['--config', host.config, 'supplies', 'list', '--due', 'soon'], { cwd: root });
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^rds: --due: 'soon' is not a duration/)]);
@@ -206,12 +254,12 @@ describe('supplies: a toner goes low, is forecast, is shipped, is replaced', () 
 
 describe('silence', () => {
   it('a heartbeat is a signed message the host takes in; it names the devices and counts as heard', async () => {
+    await world(2, 3);
     expect((await run(a2, 0, 'heartbeat')).stdout).toContain('heartbeat sent to the host (1 device(s))');
     expect((await run(a3, 0, 'heartbeat')).stdout).toContain('heartbeat sent to the host (0 device(s))');
     expect((await run(host, 0, 'inbox')).stdout).toContain('2 heartbeat');
     const heard = hostDb((db) => db.prepare('SELECT agent_id, last_type FROM host_heard ORDER BY agent_id').all());
     expect(heard).toEqual([
-      { agent_id: a1.id, last_type: 'counter-report' },
       { agent_id: a2.id, last_type: 'heartbeat' },
       { agent_id: a3.id, last_type: 'heartbeat' },
     ]);
@@ -222,8 +270,9 @@ describe('silence', () => {
   });
 
   it('three days without a word: agents list --silent names them with Last heard; faults list shows agent-silent', async () => {
-    const threeDaysAgo = iso(now - 3 * DAY);
-    hostDb((db) => db.prepare('UPDATE host_heard SET last_heard_at = ? WHERE agent_id IN (?, ?)').run(threeDaysAgo, a2.id, a3.id));
+    await world(2, 3);
+    await heartbeats();
+    const threeDaysAgo = threeDaysQuiet();
     const listed = await json(host, 'agents', 'list', '--silent', '2d');
     expect(listed.agents.map((a: { id: string; lastHeardAt: string }) => [a.id, a.lastHeardAt])).toEqual([
       [a2.id, threeDaysAgo],
@@ -244,6 +293,10 @@ describe('silence', () => {
   });
 
   it('alert mail is batched: inside the interval nothing more goes out; after it, one mail holds both events', async () => {
+    await world(1, 2, 3);
+    await tonerGoesLow(); // the desk's first alert mail: the interval starts
+    await heartbeats();
+    threeDaysQuiet();
     const held = await run(host, 0, 'inbox');
     expect(held.stdout).not.toContain('alert mail');
     expect(mailsTo(DESK)).toHaveLength(1);
@@ -260,13 +313,17 @@ describe('silence', () => {
   });
 
   it('speaking again clears it: a heartbeat from AGENT0000002', async () => {
+    await world(2, 3);
+    await bothSilent();
     await run(a2, 0, 'heartbeat');
     expect((await run(host, 0, 'inbox')).stdout).toContain('cleared agent-silent on AGENT0000002');
     const open = (await json(host, 'faults', 'list', '--open')).faults.map((f: { agentId: string }) => f.agentId);
     expect(open).toEqual([a3.id]);
   });
 
-  it('a malformed heartbeat is refused with its reason and quarantined', async () => {
+  it('a malformed heartbeat is refused with its reason and quarantined; it does not count as heard', async () => {
+    await world(2, 3);
+    await bothSilent();
     await deliverFromAgent(root, a3, 'heartbeat', { devices: [{ deviceId: 'bad id with spaces' }] });
     const r = await run(host, 4, 'inbox');
     expect(r.stdout).toContain('quarantined BAD_FIELD: heartbeat: devices[0].deviceId');
@@ -274,10 +331,13 @@ describe('silence', () => {
     expect(
       fs.readdirSync(path.join(box, '.rds-quarantine', 'cur')).length + fs.readdirSync(path.join(box, '.rds-quarantine', 'new')).length,
     ).toBe(1);
-    expect((await json(host, 'faults', 'list', '--open')).faults.map((f: { agentId: string }) => f.agentId)).toEqual([a3.id]);
+    expect((await json(host, 'faults', 'list', '--open')).faults.map((f: { agentId: string }) => f.agentId)).toEqual([a2.id, a3.id]);
   });
 
   it('alerts feed --json gives every event for a ticket system; alerts test sends a sample', async () => {
+    await world(1, 2, 3);
+    await tonerGoesLow();
+    await bothSilent();
     const feed = await json(host, 'alerts', 'feed', '--since', iso(now - DAY));
     expect(feed.events.map((e: { kind: string; agentId: string }) => `${e.kind}:${e.agentId}`)).toEqual([
       `supply-low:${a1.id}`,
@@ -301,6 +361,7 @@ describe('silence', () => {
 
 describe('service config', () => {
   it('a bad service block: exit 2, one line naming the field; no stack', async () => {
+    await world();
     const config = JSON.parse(fs.readFileSync(host.config, 'utf8'));
     config.service = { alerts: { routes: [{ to: ['desk at service.example'] }] } };
     const file = path.join(root, 'bad-service.json');
@@ -315,7 +376,11 @@ describe('meter reads by billing date', () => {
   const billing = new Date(now - 5 * DAY).toISOString().slice(0, 10);
   const billingEnd = Date.parse(`${billing}T23:59:59.999Z`);
 
-  beforeAll(async () => {
+  /** the whole fleet's readings: the Sharp's 40 days, mfp-quiet known from a heartbeat, and AGENT0000003's gap and swap */
+  async function readings(): Promise<void> {
+    await world(1, 2, 3);
+    await tonerGoesLow();
+    await heartbeats();
     await deliverCounterReport(root, a3, [
       { deviceId: 'mfp-gap', readAt: iso(now - 15 * DAY), total: 10_000 },
       { deviceId: 'mfp-gap', readAt: iso(now), total: 13_000 },
@@ -323,9 +388,10 @@ describe('meter reads by billing date', () => {
       { deviceId: 'mfp-swap', readAt: iso(now - 6 * DAY), total: 120 },
     ]);
     await run(host, 0, 'inbox');
-  });
+  }
 
   it('--on DATE: one row per device — read, estimated with its basis, reset, missing', async () => {
+    await readings();
     const { reads } = await json(host, 'counters', 'export', '--on', billing);
     const by = (device: string) => reads.find((r: { deviceId: string }) => r.deviceId === device);
     expect(reads.map((r: { deviceId: string }) => r.deviceId).sort()).toEqual(['mfp-gap', 'mfp-quiet', 'mfp-sharp', 'mfp-swap']);
@@ -353,6 +419,7 @@ describe('meter reads by billing date', () => {
   });
 
   it('--cycle monthly --day N: start read, end read and pages per device; a device without readings is listed as missing', async () => {
+    await readings();
     const day = new Date(billingEnd).getUTCDate();
     const cycle = await json(host, 'counters', 'export', '--cycle', 'monthly', '--day', String(day));
     expect(cycle.periodEnd).toBe(new Date(billingEnd).toISOString());
@@ -373,6 +440,7 @@ describe('meter reads by billing date', () => {
   });
 
   it('a bad date or cycle: exit 2, one line', async () => {
+    await world();
     for (const args of [
       ['--on', '2026-13-45'],
       ['--cycle', 'weekly'],

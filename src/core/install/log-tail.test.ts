@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { caseTally } from '../testing.js';
 import { boundLogTail, LOG_TAIL_MAX_BYTES, LOG_TAIL_MAX_LINES, lastLogLine } from './log-tail.js';
 
 describe('boundLogTail', () => {
@@ -23,8 +24,16 @@ describe('boundLogTail', () => {
   });
 
   it('property: within both limits, a suffix of the input, and untouched when it already fits', () => {
+    // short logs that fit, and logs over the line or the byte limit (40 lines, 4 KiB)
+    const logLines = fc.oneof(
+      fc.array(fc.string({ unit: 'grapheme', maxLength: 300 }), { maxLength: 80 }),
+      fc.array(fc.string({ unit: 'grapheme', maxLength: 20 }), { minLength: 30, maxLength: 60 }),
+      fc.array(fc.string({ unit: 'grapheme', minLength: 100, maxLength: 400 }), { minLength: 5, maxLength: 30 }),
+    );
+    const t = caseTally<'whole' | 'truncated'>();
+    const numRuns = 300;
     fc.assert(
-      fc.property(fc.array(fc.string({ unit: 'grapheme', maxLength: 300 }), { maxLength: 80 }), (lines) => {
+      fc.property(logLines, (lines) => {
         const input = lines.join('\n');
         const { text, truncated } = boundLogTail(input);
         expect(Buffer.byteLength(text, 'utf8')).toBeLessThanOrEqual(LOG_TAIL_MAX_BYTES);
@@ -33,14 +42,18 @@ describe('boundLogTail', () => {
         expect(trimmed.endsWith(text)).toBe(true);
         if (Buffer.byteLength(trimmed) <= LOG_TAIL_MAX_BYTES && trimmed.split('\n').length <= LOG_TAIL_MAX_LINES) {
           expect({ text, truncated }).toEqual({ text: trimmed, truncated: false });
+          t.count('whole');
         } else {
           expect(truncated).toBe(true);
+          t.count('truncated');
         }
         // never a lone surrogate at the cut
         expect(text).toBe(Buffer.from(text, 'utf8').toString('utf8'));
       }),
-      { seed: 1010, numRuns: 300 },
+      { seed: 1010, numRuns },
     );
+    t.atLeast('whole', 0.1, numRuns);
+    t.atLeast('truncated', 0.1, numRuns);
   });
 });
 

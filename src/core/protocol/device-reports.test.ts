@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isRdsError, REFUSAL } from '../errors.js';
+import { caseTally } from '../testing.js';
 import { isPlainText } from '../text/show.js';
 import { decodeCounterReport } from './counter-report.js';
 import { decodeFaultReport } from './fault-report.js';
@@ -44,50 +45,142 @@ describe('host-side decoding of agent reports', () => {
     expect(r.readings[0]?.total).toBe(5);
   });
 
-  it('property: a fault with any field replaced is refused with MALFORMED or BAD_FIELD, or decoded to plain text', () => {
-    let decoded = 0;
-    fc.assert(
-      fc.property(fc.constantFrom(...Object.keys(good)), anyValue, (field, value) => {
-        const body = { reports: [{ ...good, [field]: value }] };
-        try {
-          const [f] = decodeFaultReport(body, NOW).reports;
-          for (const v of [f?.eventId, f?.deviceId, f?.code, f?.subunit, f?.severity, f?.source ?? ''])
-            expect(isPlainText(v ?? '')).toBe(true);
-          expect(Number.isNaN(Date.parse(f?.raisedAt ?? ''))).toBe(false);
-          decoded++;
-        } catch (error) {
-          expect(isRdsError(error)).toBe(true);
-          expect([REFUSAL.MALFORMED, REFUSAL.BAD_FIELD]).toContain((error as { code: string }).code);
-        }
-      }),
-      { numRuns: 3000 },
+  // One field replaced at a time. The decoder gives MALFORMED for a wrong shape (not a
+  // string, a missing required field, a kind that is not raised/cleared) and BAD_FIELD for
+  // a string outside its charset, length or range (and for any severity not in the list):
+  // the generators are split along that line so each case asserts the one code it must give.
+  const FAULT_STRINGS = ['eventId', 'deviceId', 'code', 'subunit', 'raisedAt'] as const;
+  const FAULT_OPTIONAL = ['source', 'clearedAt'] as const;
+  const notAString = fc.oneof(
+    fc.double(),
+    fc.integer(),
+    fc.boolean(),
+    fc.array(fc.integer(), { maxLength: 3 }),
+    fc.dictionary(fc.string({ maxLength: 5 }), fc.integer(), { maxKeys: 3 }),
+  );
+  const someString = fc.oneof(
+    fc.string({ unit: 'binary', maxLength: 40 }),
+    fc.constantFrom('jam', 'mfp-1', 'toner-low', 'tray 1', '2026-12-03T09:00:00Z', '1999-12-31T23:59:59Z', 'critical', '', 'x'.repeat(300)),
+  );
+  const refusedAs = (run: () => unknown, code: string, field: string) => {
+    let error: unknown;
+    try {
+      run();
+    } catch (e) {
+      error = e;
+    }
+    expect(isRdsError(error), String(error)).toBe(true);
+    expect(error).toMatchObject({ code, field });
+  };
+
+  it('property: a fault field of the wrong shape is refused with MALFORMED, naming the field', () => {
+    const t = caseTally();
+    const numRuns = 1500;
+    const wrongShape = fc.oneof(
+      fc.tuple(fc.constantFrom<string>(...FAULT_STRINGS, ...FAULT_OPTIONAL), notAString),
+      fc.tuple(fc.constantFrom<string>(...FAULT_STRINGS), fc.constantFrom(null, undefined)),
+      fc.tuple(
+        fc.constant('kind'),
+        anyValue.filter((v) => v !== 'raised' && v !== 'cleared'),
+      ),
     );
-    expect(decoded).toBeGreaterThan(0);
+    fc.assert(
+      fc.property(wrongShape, ([field, value]) => {
+        refusedAs(() => decodeFaultReport({ reports: [{ ...good, [field]: value }] }, NOW), REFUSAL.MALFORMED, `reports[0].${field}`);
+        t.refused();
+      }),
+      { numRuns },
+    );
+    t.atLeast('refused', 1, numRuns);
   });
 
-  it('property: a reading with any figure replaced never decodes to a negative, fractional or unsafe count', () => {
-    let decoded = 0;
-    fc.assert(
-      fc.property(
-        fc.constantFrom('total', 'mono', 'colour', 'readAt', 'serial', 'deviceId', 'byService', 'supplies'),
-        anyValue,
-        (field, value) => {
-          const body = { status: 'ok', readings: [{ readingId: 'r1', deviceId: 'mfp-1', readAt: '2026-12-03T09:00:00Z', [field]: value }] };
-          try {
-            const { readings } = decodeCounterReport(body, NOW);
-            for (const n of [readings[0]?.total, readings[0]?.mono, readings[0]?.colour]) {
-              if (n !== null && n !== undefined) expect(Number.isSafeInteger(n) && n >= 0).toBe(true);
-            }
-            decoded++;
-          } catch (error) {
-            expect(isRdsError(error)).toBe(true);
-            expect([REFUSAL.MALFORMED, REFUSAL.BAD_FIELD]).toContain((error as { code: string }).code);
-          }
-        },
-      ),
-      { numRuns: 3000 },
+  it('property: a fault text field holding any string is decoded to plain text or refused with BAD_FIELD, naming the field', () => {
+    const t = caseTally();
+    const numRuns = 3000;
+    const anyText = fc.oneof(
+      fc.tuple(fc.constantFrom<string>(...FAULT_STRINGS, ...FAULT_OPTIONAL, 'severity'), someString),
+      fc.tuple(fc.constant('severity'), notAString), // not in the list: BAD_FIELD whatever its type
     );
-    expect(decoded).toBeGreaterThan(0);
+    fc.assert(
+      fc.property(anyText, ([field, value]) => {
+        const body = { reports: [{ ...good, [field]: value }] };
+        let f: ReturnType<typeof decodeFaultReport>['reports'][number] | undefined;
+        try {
+          [f] = decodeFaultReport(body, NOW).reports;
+        } catch {
+          refusedAs(() => decodeFaultReport(body, NOW), REFUSAL.BAD_FIELD, `reports[0].${field}`);
+          t.refused();
+          return;
+        }
+        for (const v of [f?.eventId, f?.deviceId, f?.code, f?.subunit, f?.severity, f?.source ?? ''])
+          expect(isPlainText(v ?? '')).toBe(true);
+        expect(Number.isNaN(Date.parse(f?.raisedAt ?? ''))).toBe(false);
+        t.decoded();
+      }),
+      { numRuns },
+    );
+    t.atLeast('decoded', 0.1, numRuns);
+    t.atLeast('refused', 0.3, numRuns);
+  });
+
+  // The same split for a counter reading: ids, times and texts are MALFORMED when not a
+  // string; counts are BAD_FIELD for anything but a safe non-negative integer (or null);
+  // counter sets and supplies are MALFORMED when not an object / a list.
+  const READING_IDS = ['readingId', 'deviceId', 'readAt'] as const;
+  const reading = (field: string, value: unknown) => ({
+    status: 'ok',
+    readings: [{ readingId: 'r1', deviceId: 'mfp-1', readAt: '2026-12-03T09:00:00Z', [field]: value }],
+  });
+
+  it('property: a reading field of the wrong shape is refused with MALFORMED, naming the field', () => {
+    const t = caseTally();
+    const numRuns = 1500;
+    const wrongShape = fc.oneof(
+      fc.tuple(fc.constantFrom<string>(...READING_IDS), fc.oneof(notAString, fc.constantFrom(null, undefined))),
+      fc.tuple(fc.constantFrom('serial', 'model', 'unit', 'paperSizeUnit'), notAString),
+      fc.tuple(
+        fc.constantFrom('byService', 'byPaperSize'),
+        fc.oneof(fc.double(), fc.integer(), fc.boolean(), someString, fc.array(fc.integer())),
+      ),
+      fc.tuple(
+        fc.constantFrom('supplies', 'flags'),
+        fc.oneof(fc.double(), fc.integer(), fc.boolean(), someString, fc.dictionary(fc.string(), fc.integer())),
+      ),
+    );
+    fc.assert(
+      fc.property(wrongShape, ([field, value]) => {
+        refusedAs(() => decodeCounterReport(reading(field, value), NOW), REFUSAL.MALFORMED, `readings[0].${field}`);
+        t.refused();
+      }),
+      { numRuns },
+    );
+    t.atLeast('refused', 1, numRuns);
+  });
+
+  it('property: a reading figure replaced by anything never decodes to a negative, fractional or unsafe count; else BAD_FIELD', () => {
+    const t = caseTally();
+    const numRuns = 3000;
+    const figure = fc.oneof(anyValue, fc.nat(), fc.constantFrom(-1, 0.5, 2 ** 53, Number.MAX_SAFE_INTEGER, Number.NaN, Infinity, '3'));
+    fc.assert(
+      fc.property(fc.constantFrom('total', 'mono', 'colour'), figure, (field, value) => {
+        const body = reading(field, value);
+        let readings: ReturnType<typeof decodeCounterReport>['readings'];
+        try {
+          ({ readings } = decodeCounterReport(body, NOW));
+        } catch {
+          refusedAs(() => decodeCounterReport(body, NOW), REFUSAL.BAD_FIELD, `readings[0].${field}`);
+          t.refused();
+          return;
+        }
+        for (const n of [readings[0]?.total, readings[0]?.mono, readings[0]?.colour]) {
+          if (n !== null && n !== undefined) expect(Number.isSafeInteger(n) && n >= 0).toBe(true);
+        }
+        t.decoded();
+      }),
+      { numRuns },
+    );
+    t.atLeast('decoded', 0.1, numRuns);
+    t.atLeast('refused', 0.3, numRuns);
   });
 });
 

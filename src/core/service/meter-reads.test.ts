@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { caseTally } from '../testing.js';
 import { type MeterReading, meterReadOn, monthlyCycle, pagesBetween } from './meter-reads.js';
 
 const DAY = 86_400_000;
@@ -46,46 +47,76 @@ describe('meter read on a billing date', () => {
 });
 
 const historyArb = fc
-  .array(fc.record({ dt: fc.integer({ min: 1, max: 10 * DAY }), pages: fc.integer({ min: 0, max: 5_000 }), reset: fc.boolean() }), {
-    minLength: 0,
-    maxLength: 30,
-  })
+  .array(
+    fc.record({
+      dt: fc.oneof(fc.integer({ min: 1, max: 10 * DAY }), fc.integer({ min: 4 * DAY, max: 20 * DAY })),
+      pages: fc.integer({ min: 0, max: 5_000 }),
+      reset: fc.nat(9),
+    }),
+    {
+      minLength: 0,
+      maxLength: 30,
+    },
+  )
   .map((steps) => {
     let at = T0;
     let total = 1_000;
     return steps.map((s) => {
       at += s.dt;
-      total = s.reset && Math.random() < 0.2 ? s.pages : total + s.pages;
+      total = s.reset === 0 ? s.pages : total + s.pages; // one step in ten a counter reset
       return { at, total };
     });
   });
 
+// a date anywhere in 200 days, or up to 12 days after one of the readings (where reads and estimates are)
+const billingDate = fc.oneof(
+  { weight: 1, arbitrary: fc.integer({ min: 0, max: 200 * DAY }).map((offset) => ({ offset })) },
+  { weight: 3, arbitrary: fc.record({ reading: fc.nat(), after: fc.integer({ min: 0, max: 12 * DAY }) }) },
+);
+const dateIn = (history: MeterReading[], when: { offset: number } | { reading: number; after: number }) =>
+  'offset' in when || history.length === 0
+    ? T0 + ('offset' in when ? when.offset : when.after)
+    : (history[when.reading % history.length] as MeterReading).at + when.after;
+
 describe('meter reads: properties', () => {
   it('never negative, an estimate lies between its neighbours, and a device without readings is missing', () => {
+    const t = caseTally<'read' | 'interpolated'>();
+    const numRuns = 500;
     fc.assert(
-      fc.property(historyArb, fc.integer({ min: 0, max: 200 * DAY }), fc.boolean(), (history, offset, extrapolate) => {
-        const date = T0 + offset;
+      fc.property(historyArb, billingDate, fc.boolean(), (history, when, extrapolate) => {
+        const date = dateIn(history, when);
         const r = meterReadOn(history, date, { ...opts, extrapolate });
         if (history.length === 0) expect(r.status).toBe('missing');
-        if (r.status === 'missing') return;
+        if (r.status === 'missing') return void t.refused();
         expect(r.total).toBeGreaterThanOrEqual(0);
+        t.decoded();
         if (r.status === 'estimated' && r.method === 'interpolated') {
+          t.count('interpolated');
           const [a, b] = r.basis;
           expect(r.total).toBeGreaterThanOrEqual(a.total);
           expect(r.total).toBeLessThanOrEqual(b.total);
           expect(a.at).toBeLessThanOrEqual(date);
           expect(b.at).toBeGreaterThan(date);
         }
-        if (r.status === 'read') expect(date - r.at).toBeLessThanOrEqual(opts.toleranceMs);
+        if (r.status === 'read') {
+          expect(date - r.at).toBeLessThanOrEqual(opts.toleranceMs);
+          t.count('read');
+        }
       }),
-      { numRuns: 500 },
+      { numRuns },
     );
+    t.atLeast('decoded', 0.2, numRuns);
+    t.atLeast('interpolated', 0.05, numRuns);
+    t.atLeast('read', 0.05, numRuns);
   });
 
   it('pages between two reads are never negative; a step down flags a reset', () => {
+    const t = caseTally<'reset'>();
+    const numRuns = 100;
     fc.assert(
       fc.property(historyArb, (history) => {
         fc.pre(history.length >= 2);
+        t.decoded();
         const start = history[0] as MeterReading;
         const end = history.at(-1) as MeterReading;
         const used = pagesBetween(history, start, end);
@@ -93,8 +124,12 @@ describe('meter reads: properties', () => {
         const wentDown = history.some((r, i) => i > 0 && r.total < (history[i - 1] as MeterReading).total);
         expect(used.reset).toBe(wentDown);
         if (!wentDown) expect(used.pages).toBe(end.total - start.total);
+        else t.count('reset');
       }),
+      { numRuns },
     );
+    t.atLeast('decoded', 1, numRuns);
+    t.atLeast('reset', 0.1, numRuns); // ~35% today
   });
 });
 

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { caseTally } from '../testing.js';
 import { DEFAULT_THRESHOLDS } from './settings.js';
 import {
   classifySupply,
@@ -128,6 +129,8 @@ describe('forecast', () => {
     const starts = sharpSupplies()
       .map((s) => s.percent)
       .filter((p): p is number => typeof p === 'number' && p > 30);
+    const t = caseTally();
+    const numRuns = 500;
     fc.assert(
       fc.property(
         fc.constantFrom(...starts),
@@ -145,11 +148,13 @@ describe('forecast', () => {
           // line fitted over the life so far grows with the whole life, not only what is left
           const bound = Math.max(3, (0.25 * (truth - T0)) / DAY_MS);
           if (f.status === 'forecast') expect(Math.abs(Date.parse(f.emptyAt) - truth) / DAY_MS).toBeLessThan(bound);
+          t.decoded();
         },
       ),
       // a fixed seed: the same 500 histories every run (CI must not go red on a rare draw);
       // change the seed to explore, as fast-check prints it with any counterexample
-      { numRuns: 500, seed: 20261203 },
+      { numRuns, seed: 20261203 },
     );
+    t.atLeast('decoded', 1, numRuns); // every run past fc.pre checked a forecast
   });
 });

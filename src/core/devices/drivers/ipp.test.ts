@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { caseTally } from '../../testing.js';
 import { decodeResponse, encodeRequest, encodeResponse, IPP_OPERATION, IppParseError, printerAttributes, TAG } from './ipp-codec.js';
 import { countersFromAttributes, faultsFromAttributes, identityFromAttributes, suppliesFromAttributes } from './ipp-decode.js';
 
@@ -41,26 +42,38 @@ describe('IPP encoding (RFC 8010)', () => {
     );
   });
 
-  it('random or cut bytes: a result or an IppParseError, never anything else', () => {
+  it('random, cut or flipped bytes: a result or an IppParseError, never anything else', () => {
     const honest = encodeResponse(0, 7, [
       { tag: TAG.keyword, name: 'printer-state-reasons', values: ['media-jam-error', 'toner-low-warning'] },
     ]);
+    const t = caseTally();
+    const numRuns = 500;
     fc.assert(
       fc.property(
         fc.oneof(
           fc.uint8Array({ maxLength: 200 }).map((b) => Buffer.from(b)),
           fc.nat(honest.length).map((n) => honest.subarray(0, n)),
+          // the honest response with a byte flipped: most flips land in names or values and still decode
+          fc.tuple(fc.nat(honest.length - 1), fc.integer({ min: 1, max: 255 })).map(([at, x]) => {
+            const bytes = Buffer.from(honest);
+            bytes[at] = (bytes[at] as number) ^ x;
+            return bytes;
+          }),
         ),
         (bytes) => {
           try {
             decodeResponse(bytes);
+            t.decoded();
           } catch (error) {
             expect(error).toBeInstanceOf(IppParseError);
+            t.refused();
           }
         },
       ),
-      { numRuns: 500 },
+      { numRuns },
     );
+    t.atLeast('decoded', 0.05, numRuns);
+    t.atLeast('refused', 0.4, numRuns);
   });
 
   it('a request carries the operation, the id and every requested attribute', () => {

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { caseTally } from '../../testing.js';
 import type { FaultCode, ObservedFault } from '../types.js';
 import { type DeviceFaultState, faultKey, type PollOutcome, stepFaultState } from './fault-state.js';
 import { FAULT_SEVERITY } from './faults.js';
@@ -65,8 +66,11 @@ describe('fault state machine properties', () => {
   );
 
   it('never two open events with the same key; a failed poll never clears; clears need two clean polls', () => {
+    const tally = caseTally<'cleared'>();
+    const numRuns = 500;
     fc.assert(
       fc.property(fc.array(outcome, { maxLength: 40 }), (outcomes) => {
+        let clearChecked = false;
         let state = initial;
         const absentOkPolls = new Map<string, number>(); // per open key: successful polls without it
         for (const o of outcomes) {
@@ -82,6 +86,7 @@ describe('fault state machine properties', () => {
               const key = faultKey(t);
               expect(seenNow.has(key)).toBe(false);
               expect((absentOkPolls.get(key) ?? 0) + 1).toBeGreaterThanOrEqual(2);
+              clearChecked = true;
             }
             for (const e of state.open) {
               const key = faultKey(e);
@@ -95,9 +100,12 @@ describe('fault state machine properties', () => {
           expect(next.open.length).toBe(state.open.length + raised - cleared);
           state = next;
         }
+        tally.count(clearChecked ? 'cleared' : 'decoded');
       }),
-      { numRuns: 500 },
+      { numRuns },
     );
+    // sequences in which a fault was cleared: the two-clean-polls rule was checked
+    tally.atLeast('cleared', 0.2, numRuns);
   });
 
   it('device-unreachable is open exactly when the last three or more polls failed since it was raised', () => {
