@@ -34,6 +34,7 @@ export { formatSnmprec, loadSnmprec, parseSnmprec } from './decoders/snmprec.js'
 export { decodeSnmpString, type Walk, type WalkValue } from './decoders/walk.js';
 export { parseDeviceAddress, validateDeviceConfig } from './device-config.js';
 export { type AddDeviceInput, addDevice, getDevice, listDevices, redactDeviceConfig, removeDevice } from './device-store.js';
+export { deviceTable, redactedDevices } from './device-view.js';
 export { createDriverRegistry } from './drivers/registry.js';
 export {
   createSimulatedDriver,
