@@ -5,9 +5,9 @@
  * the item `dropped`.
  */
 import { UsageError } from '../core/errors.js';
-import { dropItem, listOutbox, pendingOutbox, requeueItem } from '../core/outbox/outbox.js';
+import { dropItem, listOutbox, type OutboxEntry, pendingOutbox, requeueItem } from '../core/outbox/outbox.js';
 import { describeEntry, entryNow, oneLine, outboxTable, RECENT_MS, unsentEntry } from '../core/outbox/view.js';
-import { openContext } from './context.js';
+import { type Context, openContext } from './context.js';
 import { mailExitCode, mailLine, sendNow, summariseMail } from './mail-context.js';
 import type { OptionsOf } from './specs/define.js';
 import type { outboxDrop, outboxList, outboxRetry } from './specs/queues.js';
@@ -25,11 +25,25 @@ export async function runList(options: OptionsOf<typeof outboxList>, globals: Gl
   }
 }
 
+/** retry and drop: the unsent item the argument names, under the `outbox` lock, the context closed after `fn`. */
+async function withUnsent(
+  globals: GlobalOptions,
+  command: string,
+  arg: string | undefined,
+  sentNote: string,
+  fn: (ctx: Context, entry: OutboxEntry) => Promise<CommandResult>,
+): Promise<CommandResult> {
+  const ctx = await openContext(globals, command, { lock: ['outbox'] });
+  try {
+    return await fn(ctx, unsentEntry(ctx.db, arg, sentNote));
+  } finally {
+    ctx.close();
+  }
+}
+
 /** A failed or dropped item back to the queue, then tried at once (only this one). */
 export async function runRetry(options: OptionsOf<typeof outboxRetry>, globals: GlobalOptions): Promise<CommandResult> {
-  const ctx = await openContext(globals, 'outbox retry', { lock: ['outbox'] });
-  try {
-    const entry = unsentEntry(ctx.db, options.args[0], 'nothing to retry');
+  return withUnsent(globals, 'outbox retry', options.args[0], 'nothing to retry', async (ctx, entry) => {
     if (entry.state !== 'queued') requeueItem(ctx.db, entry.seq);
     const item = pendingOutbox(ctx.db).find((i) => i.seq === entry.seq);
     if (!item) throw new UsageError('UNKNOWN_OUTBOX_ITEM', `outbox item #${entry.seq} is not queued any more`);
@@ -42,22 +56,16 @@ export async function runRetry(options: OptionsOf<typeof outboxRetry>, globals: 
           ? `refused again for good: ${describeEntry(after)}: ${after.endedReason ?? ''}`
           : `still queued: ${describeEntry(after)}`;
     return { exitCode: mailExitCode(0, mail), data: { item: after, mail }, text: `${head}\n${mailLine(mail)}` };
-  } finally {
-    ctx.close();
-  }
+  });
 }
 
 /** Mark an unsent item dropped (never deleted): it is not tried again. */
 export async function runDrop(options: OptionsOf<typeof outboxDrop>, globals: GlobalOptions): Promise<CommandResult> {
-  const ctx = await openContext(globals, 'outbox drop', { lock: ['outbox'] });
-  try {
-    const entry = unsentEntry(ctx.db, options.args[0], 'it cannot be dropped');
+  return withUnsent(globals, 'outbox drop', options.args[0], 'it cannot be dropped', async (ctx, entry) => {
     if (entry.state === 'dropped') throw new UsageError('OUTBOX_ALREADY_DROPPED', `outbox item ${describeEntry(entry)} is dropped already`);
     const reason = `dropped by rds outbox drop${entry.state === 'failed' ? ` (had failed: ${oneLine(entry.endedReason)})` : ''}`;
     dropItem(ctx.db, entry.seq, reason, ctx.clock.now());
     const after = entryNow(ctx.db, entry.seq);
     return { data: { dropped: after }, text: `dropped ${describeEntry(after)}; it is kept in the store, never sent` };
-  } finally {
-    ctx.close();
-  }
+  });
 }
