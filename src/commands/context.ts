@@ -1,4 +1,3 @@
-import path from 'node:path';
 import type * as openpgp from 'openpgp';
 import { type Clock, systemClock } from '../core/clock.js';
 import { loadConfig, readSecret, requireRole, resolveConfigPath } from '../core/config/config.js';
@@ -8,9 +7,11 @@ import { parseDuration } from '../core/duration.js';
 import { checkTrusted, ensureOwnDir } from '../core/fs/trust.js';
 import { createLogger, type Logger } from '../core/logger.js';
 import type { Db } from '../core/store/db.js';
-import { acquireLocks, type CommandLock, type Resource, tryLock } from '../core/store/lock.js';
+import { type ContextLocks, contextLocks, type LockPlan } from './context-locks.js';
 import { stderrIsJournal } from './journal.js';
 import type { GlobalOptions } from './types.js';
+
+export type { ContextLocks, LockPlan } from './context-locks.js';
 
 /**
  * What every command starts from: the resolved config, the state database, a logger and
@@ -30,33 +31,6 @@ export interface Context<C extends RdsConfig = RdsConfig> {
   /** the resource locks of this command (docs/locks.md) */
   locks: ContextLocks;
   close(): void;
-}
-
-/**
- * `hold`: taken at open for the whole command (busy: COMMAND_LOCKED, exit 3). `perPass`:
- * taken around each use (one take-in, one flush) so a loop (`--every`, `--wait`) never
- * holds them for good; busy then means that pass skips the work, which the holder does.
- * A plain list is `hold`.
- */
-export type LockPlan = readonly Resource[] | { hold?: readonly Resource[]; perPass: readonly Resource[] };
-
-export interface ContextLocks {
-  /** held for the whole command: use it freely */
-  holds(resource: Resource): boolean;
-  /** for one use: a release (a no-op when held for the whole command), or undefined when busy */
-  take(resource: Resource): CommandLock | undefined;
-}
-
-async function contextLocks(
-  stateDir: string,
-  command: string,
-  plan: LockPlan | undefined,
-): Promise<{ locks: ContextLocks; whole?: CommandLock }> {
-  const hold = plan === undefined ? [] : Array.isArray(plan) ? (plan as readonly Resource[]) : ((plan as { hold?: Resource[] }).hold ?? []);
-  const whole = hold.length > 0 ? await acquireLocks(stateDir, hold, command) : undefined;
-  const holds = (r: Resource) => hold.includes(r);
-  const locks = { holds, take: (r: Resource) => (holds(r) ? { release: () => {} } : tryLock(stateDir, r, command)) };
-  return whole ? { locks, whole } : { locks };
 }
 
 export function loggerFor(globals: GlobalOptions, level = 'info'): Logger {
@@ -116,8 +90,4 @@ export async function openContext<R extends RdsConfig['role']>(
       lock?.release();
     },
   };
-}
-
-export function nodeFile(dir: string, ...parts: string[]): string {
-  return path.join(path.resolve(dir), ...parts);
 }

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { EXIT, UsageError } from '../core/errors.js';
-import { writeText } from './output.js';
+import { stepRecorder } from './demo-steps.js';
 import type { OptionsOf } from './specs/define.js';
 import type { demo } from './specs/shared.js';
 import type { CommandResult, GlobalOptions } from './types.js';
@@ -35,13 +35,6 @@ const CUSTOMERS = [
 
 export type DemoOptions = OptionsOf<typeof demo>;
 
-interface Step {
-  title: string;
-  lines: string[];
-  /** the `rds` command lines shown in this step (the lines starting with `$ `) */
-  commands: string[];
-}
-
 export async function run(options: DemoOptions, globals: GlobalOptions): Promise<CommandResult> {
   const count = Number(options.agents ?? 17);
   if (!Number.isInteger(count) || count < 3 || count > 500)
@@ -52,18 +45,7 @@ export async function run(options: DemoOptions, globals: GlobalOptions): Promise
       throw new UsageError('DEMO_DIR_NOT_EMPTY', `--keep ${root}: the folder must be empty or new`);
     fs.mkdirSync(root, { recursive: true, mode: 0o700 });
   }
-  const live = !globals.json && !globals.quiet;
-  const steps: Step[] = [];
-  const say = (title: string) => {
-    const step: Step = { title, lines: [], commands: [] };
-    steps.push(step);
-    if (live) process.stdout.write(`\n== ${title} ==\n`);
-    return (line: string) => {
-      step.lines.push(line);
-      if (line.startsWith('$ ')) step.commands.push(line.slice(2));
-      if (live) writeText(line);
-    };
-  };
+  const { steps, say } = stepRecorder(!globals.json && !globals.quiet);
   const { startMailListener } = await import('../core/mail/index.js');
   const mailRoot = path.join(root, 'mail');
   fs.mkdirSync(mailRoot, { recursive: true, mode: 0o700 });

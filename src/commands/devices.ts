@@ -1,9 +1,16 @@
-import { addDevice, listDevices, parseDeviceAddress, redactDeviceConfig, removeDevice } from '../core/devices/index.js';
+import {
+  addDevice,
+  deviceTable,
+  listDevices,
+  parseDeviceAddress,
+  redactDeviceConfig,
+  redactedDevices,
+  removeDevice,
+} from '../core/devices/index.js';
 import { UsageError } from '../core/errors.js';
 import { openContext } from './context.js';
 import type { devicesAdd, devicesRemove } from './specs/agent.js';
 import type { OptionsOf } from './specs/define.js';
-import { formatTable } from './table.js';
 import type { CommandResult, GlobalOptions } from './types.js';
 
 export type DevicesAddOptions = OptionsOf<typeof devicesAdd>;
@@ -73,26 +80,8 @@ export async function runAdd(options: DevicesAddOptions, globals: GlobalOptions)
 export async function runList(_options: unknown, globals: GlobalOptions): Promise<CommandResult> {
   const ctx = await openContext(globals, 'devices list', { role: 'agent' });
   try {
-    const devices = listDevices(ctx.db).map((d) => ({ ...d, config: redactDeviceConfig(d) })) as Record<string, unknown>[];
-    const where = (d: Record<string, unknown>) => {
-      const c = d.config as Record<string, unknown>;
-      return d.driver === 'snmp' ? `${c.address}${c.port ? `:${c.port}` : ''}` : String(c.url ?? c.file ?? '');
-    };
-    const snmp = (d: Record<string, unknown>) => {
-      if (d.driver !== 'snmp') return '-';
-      const c = d.config as { version?: string; v3?: { level?: string } };
-      return c.version === '3' ? `v3 ${c.v3?.level ?? ''}`.trim() : `v${c.version ?? '2c'}`;
-    };
-    return {
-      data: { devices },
-      text:
-        devices.length === 0
-          ? 'no devices'
-          : formatTable(
-              ['Device', 'Driver', 'Where', 'SNMP'],
-              devices.map((d) => [String(d.id), String(d.driver), where(d), snmp(d)]),
-            ),
-    };
+    const devices = redactedDevices(listDevices(ctx.db));
+    return { data: { devices }, text: deviceTable(devices) };
   } finally {
     ctx.close();
   }

@@ -6,15 +6,34 @@ import { selectAgents } from '../core/host/registry.js';
 import { answeredRequests, queueRequests, type RequestType } from '../core/host/requests.js';
 import { findRollout } from '../core/host/rollout-store.js';
 import { VERSION_REQUEST } from '../core/protocol/version-request.js';
-import type { Context } from './context.js';
+import { type Context, openContext } from './context.js';
 import { takeInMail } from './host-inbox.js';
 import { flushAll, mailExitCode, mailLine, summariseMail } from './mail-context.js';
 import type { OptionsOf } from './specs/define.js';
 import type { requestCounters, requestVersions } from './specs/host.js';
-import type { CommandResult } from './types.js';
+import type { CommandResult, GlobalOptions } from './types.js';
 
 /** the flags request-versions and request-counters share (they declare the same ones) */
 export type RequestOptions = OptionsOf<typeof requestVersions> | OptionsOf<typeof requestCounters>;
+
+/**
+ * The run of request-versions and request-counters: the same command for another request
+ * type, reading the mailbox and flushing the outbox pass by pass (docs/locks.md).
+ */
+export function requestCommand(
+  command: string,
+  type: RequestType,
+  what: string,
+): (options: RequestOptions, globals: GlobalOptions) => Promise<CommandResult> {
+  return async (options, globals) => {
+    const ctx = await openContext(globals, command, { role: 'host', lock: { perPass: ['mailbox', 'outbox'] } });
+    try {
+      return await requestAndWait(ctx, type, what, options);
+    } finally {
+      ctx.close();
+    }
+  };
+}
 
 /**
  * request-versions and request-counters: one signed request per selected agent, sent;

@@ -1,13 +1,5 @@
 import { COUNTER_REQUEST } from '../core/protocol/counter-request.js';
-import { openContext } from './context.js';
-import { type RequestOptions, requestAndWait } from './host-requests.js';
-import type { CommandResult, GlobalOptions } from './types.js';
+import { requestCommand } from './host-requests.js';
 
-export async function run(options: RequestOptions, globals: GlobalOptions): Promise<CommandResult> {
-  const ctx = await openContext(globals, 'request-counters', { role: 'host', lock: { perPass: ['mailbox', 'outbox'] } });
-  try {
-    return await requestAndWait(ctx, COUNTER_REQUEST, 'counters', options);
-  } finally {
-    ctx.close();
-  }
-}
+/** `rds request-counters`: a counter-request to each selected agent; with --wait, their readings taken in. */
+export const run = requestCommand('request-counters', COUNTER_REQUEST, 'counters');

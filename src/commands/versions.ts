@@ -1,5 +1,4 @@
-import { installLayout } from '../core/install/layout.js';
-import { currentVersionReport } from '../core/install/recover.js';
+import { agentVersionReport } from '../core/install/agent-node.js';
 import { formatVersionText, formatVersionTextAligned } from '../core/version/version-text.js';
 import { openContext } from './context.js';
 import type { versions } from './specs/agent.js';
@@ -9,13 +8,7 @@ import type { CommandResult, GlobalOptions } from './types.js';
 export async function run(options: OptionsOf<typeof versions>, globals: GlobalOptions): Promise<CommandResult> {
   const ctx = await openContext(globals, 'versions', { role: 'agent' });
   try {
-    const report = currentVersionReport({
-      db: ctx.db,
-      layout: installLayout(ctx.config.installRoot),
-      stateDir: ctx.config.stateDir,
-      clock: ctx.clock,
-      logger: ctx.logger,
-    });
+    const report = agentVersionReport(ctx);
     return { data: report, text: options.aligned ? formatVersionTextAligned(report) : formatVersionText(report) };
   } finally {
     ctx.close();

@@ -5,9 +5,8 @@ import type { Clock } from '../clock.js';
 import type { AgentConfig } from '../config/schema.js';
 import { diskFullError, REFUSAL, SecurityError } from '../errors.js';
 import { mkdirNoFollow, replaceFileSafely } from '../fs/trust.js';
-import { type ApplyResult, applyUpdate } from '../install/apply.js';
-import { installLayout } from '../install/layout.js';
-import { currentVersionReport } from '../install/recover.js';
+import { agentVersionReport, installOnAgent } from '../install/agent-node.js';
+import type { ApplyResult } from '../install/apply.js';
 import type { Logger } from '../logger.js';
 import type { Handler, HandlerRegistry } from '../message/inbound.js';
 import { PACKAGE_ATTACHMENT } from '../message/mail.js';
@@ -62,18 +61,12 @@ const handleUpdate = (ctx: AgentHandlerContext): Handler =>
     const lock = acquireCommandLock(ctx.config.stateDir, 'install');
     let body: UpdateResultBody;
     try {
-      const result = await applyUpdate({
-        db: ctx.db,
-        layout: installLayout(ctx.config.installRoot),
-        stateDir: ctx.config.stateDir,
+      const result = await installOnAgent(
+        ctx,
         file,
-        agentKey: ctx.self.key,
-        hostKey: ctx.hostKey,
-        clock: ctx.clock,
-        logger: ctx.logger,
-        commandId: payload.id,
-        expectedVersion: update.softwareVersion,
-      });
+        { agentKey: ctx.self.key, hostKey: ctx.hostKey },
+        { commandId: payload.id, expectedVersion: update.softwareVersion },
+      );
       ctx.onApplied?.(result);
       body = resultBody(ctx, update.rolloutId, result);
     } catch (error) {
@@ -97,13 +90,7 @@ const handleUpdate = (ctx: AgentHandlerContext): Handler =>
 
 const handleVersionRequest = (ctx: AgentHandlerContext): Handler =>
   bodyHandler(VERSION_REQUEST, ctx.clock, async (_request, { accepted }) => {
-    const report = currentVersionReport({
-      db: ctx.db,
-      layout: installLayout(ctx.config.installRoot),
-      stateDir: ctx.config.stateDir,
-      clock: ctx.clock,
-      logger: ctx.logger,
-    });
+    const report = agentVersionReport(ctx);
     await reply(
       ctx,
       VERSION_REPORT,

@@ -117,6 +117,18 @@ export function readSecret(envValue: string | undefined, file: string | undefine
   }
 }
 
+/** The private CA the config names (`tlsCa`), or a one-line error (exit 2) when it cannot be read. */
+export function readTlsCa(file: string): Buffer {
+  try {
+    return fs.readFileSync(file);
+  } catch (error) {
+    throw new UsageError(
+      'TLS_CA_UNREADABLE',
+      `TLS CA ${file} (tlsCa in the config) cannot be read (${(error as NodeJS.ErrnoException).code})`,
+    );
+  }
+}
+
 export function requireRole<R extends RdsConfig['role']>(config: RdsConfig, role: R, command: string): Extract<RdsConfig, { role: R }> {
   if (config.role !== role) {
     throw new UsageError('WRONG_ROLE', `'rds ${command}' is a ${role} command, but this config is for the ${config.role} '${config.id}'`);

@@ -45,6 +45,7 @@ export {
   redactDeviceConfig,
   removeDevice,
 } from './device-store.js';
+export { deviceTable, redactedDevices } from './device-view.js';
 export {
   addDiscovered,
   type Discovered,

@@ -157,6 +157,19 @@ export function endItem(db: Db, seq: number, state: 'failed' | 'dropped', reason
   return info.changes > 0;
 }
 
+/**
+ * `rds outbox drop`: an unsent item, queued or failed, marked dropped (never deleted) with
+ * the reason; false when it was sent or is dropped already.
+ */
+export function dropItem(db: Db, seq: number, reason: string, now: Date): boolean {
+  const info = db
+    .prepare(
+      "UPDATE outbox SET state = 'dropped', ended_at = ?, ended_reason = ? WHERE seq = ? AND sent_at IS NULL AND (state IS NULL OR state = 'failed')",
+    )
+    .run(now.toISOString(), reason, seq);
+  return info.changes > 0;
+}
+
 /** An ended item (failed or dropped) back to the queue; false when it is not ended. */
 export function requeueItem(db: Db, seq: number): boolean {
   return (

@@ -117,3 +117,17 @@ export interface BodyCodec<T> {
   /** an untrusted payload body → the typed body, or a DecodeError naming the field */
   decode(value: unknown, now: Date): T;
 }
+
+/** The body of a request that carries nothing (version-request, counter-request). */
+export type EmptyBody = Record<string, never>;
+
+/** The codec of an empty body: `{}` out; in, an object (extra fields ignored), or a DecodeError. */
+export function emptyBodyCodec(what: string): BodyCodec<EmptyBody> {
+  return {
+    encode: () => ({}),
+    decode: (value) => {
+      new Decoder(what).object(value, 'body');
+      return {};
+    },
+  };
+}

@@ -3,19 +3,10 @@
  * agent answers with a version-report naming this request in `inReplyTo`
  * (docs/protocol.md). Extra fields are ignored.
  */
-import { type BodyCodec, Decoder } from './decoder.js';
+import { type BodyCodec, type EmptyBody, emptyBodyCodec } from './decoder.js';
 
 export const VERSION_REQUEST = 'version-request';
 
-export type VersionRequestBody = Record<string, never>;
+export type VersionRequestBody = EmptyBody;
 
-export function encodeVersionRequest(_body: VersionRequestBody): Record<string, unknown> {
-  return {};
-}
-
-export function decodeVersionRequest(value: unknown): VersionRequestBody {
-  new Decoder('version request').object(value, 'body');
-  return {};
-}
-
-export const versionRequest: BodyCodec<VersionRequestBody> = { encode: encodeVersionRequest, decode: decodeVersionRequest };
+export const versionRequest: BodyCodec<VersionRequestBody> = emptyBodyCodec('version request');

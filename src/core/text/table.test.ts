@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import stringWidth from 'string-width';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { caseTally } from '../core/testing.js';
+import { caseTally } from '../testing.js';
 import { displayWidth, formatDay, formatTable, formatTime, formatTimeZoned, timeColumn, timeZoneName } from './table.js';
 
 const savedTz = process.env.TZ;
