@@ -3,8 +3,8 @@ import path from 'node:path';
 import type { AgentConfig } from '../core/config/schema.js';
 import { readPublicKeyFile } from '../core/crypto/keys.js';
 import { EXIT, FailedError, UsageError } from '../core/errors.js';
-import { type ApplyResult, applyUpdate } from '../core/install/apply.js';
-import { installLayout } from '../core/install/layout.js';
+import { installOnAgent } from '../core/install/agent-node.js';
+import type { ApplyResult } from '../core/install/apply.js';
 import { isExportFile, readHead } from '../core/package/export-file.js';
 import { agentAcceptPolicy, agentHandlerContext } from './agent-handler-context.js';
 import { type Context, openContext } from './context.js';
@@ -22,15 +22,9 @@ export async function run(options: OptionsOf<typeof applyUpdateSpec>, globals: G
   const ctx = await openContext(globals, 'apply-update', { role: 'agent', lock: exported ? [] : ['install'] });
   try {
     if (exported) return await applyExported(ctx, file);
-    const result = await applyUpdate({
-      db: ctx.db,
-      layout: installLayout(ctx.config.installRoot),
-      stateDir: ctx.config.stateDir,
-      file,
+    const result = await installOnAgent(ctx, file, {
       agentKey: await ctx.privateKey(),
       hostKey: await readPublicKeyFile(ctx.config.hostKeyFile),
-      clock: ctx.clock,
-      logger: ctx.logger,
     });
     return applied(result, {});
   } finally {
