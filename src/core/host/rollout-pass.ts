@@ -78,7 +78,7 @@ async function advanceOne(ctx: PassContext, r: RolloutRecord): Promise<RolloutMo
       agents: passAgents(ctx.db, r.id),
     });
     applyDecision(ctx.db, r.id, decision);
-    if (decision.halt) holdRolloutMail(ctx.db, r.id, true); // nothing more goes out
+    if (decision.halt) holdRolloutMail(ctx.db, r.id, true, ctx.clock.now()); // nothing more goes out
     return decision;
   });
   const decision = decide.immediate();
