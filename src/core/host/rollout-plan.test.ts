@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../errors.js';
 import {
+  DEFAULT_BUDGET,
   decidePass,
   FINAL_STATES,
   type PassAgent,
@@ -204,6 +205,7 @@ describe('decidePass', () => {
   });
 
   it('the canary failed: halts with the default budget 0, naming it', () => {
+    expect(resolveBudget(DEFAULT_BUDGET, 1000)).toBe(0);
     expect(decidePass(base([a('C', 1, 'failed'), a('B', 2, 'pending', 0, null)]))).toEqual({
       resend: [],
       timeOut: [],
