@@ -15,6 +15,7 @@ export function moveLine(m: RolloutMove): string | undefined {
   if (m.state === 'halted') {
     return `rollout ${id} halted: ${showText(m.haltReason ?? '')}; nothing more is sent (rds rollout resume ${id} or rds rollout abort ${id})`;
   }
+  if (m.error) return `rollout ${id}: nothing sent: ${showText(m.error)}`;
   const parts: string[] = [];
   if (m.opened !== undefined) parts.push(`wave ${m.opened} of ${m.waves} opened`);
   if (m.queued.length > 0) parts.push(`${m.queued.length} update mail${m.queued.length === 1 ? '' : 's'} queued`);
@@ -45,7 +46,7 @@ export async function run(options: OptionsOf<typeof rolloutAdvance>, globals: Gl
       });
       if (!pass.extra) pass.lines.push('outbox busy (another pass sends): the rollouts move on the next pass');
       const moves = pass.extra ?? [];
-      const halted = moves.filter((m) => m.state === 'halted');
+      const halted = moves.filter((m) => m.state === 'halted' || m.error);
       const lines = [...pass.lines, ...moves.map(moveLine).filter((l): l is string => l !== undefined)];
       const line = mailLine(pass.mail);
       if (line) lines.push(line);

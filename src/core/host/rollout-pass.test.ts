@@ -151,6 +151,34 @@ describe('rollout advance, pass by pass', () => {
     expect((await pass())[0]?.resent).toEqual(['A1']);
   });
 
+  it('a package gone: that rollout says so and queues nothing, the pass goes on', async () => {
+    const copy = path.join(dir, 'copy.rdsu');
+    fs.copyFileSync(pkg, copy);
+    const result = await pushAll({
+      db,
+      self,
+      file: copy,
+      agents: listAgents(db).slice(0, 2),
+      dryRun: false,
+      clock,
+      ttlMs: 3_600_000,
+      maxMessageSize: 10_000_000,
+      logger: silentLogger,
+      plan: { shares: [{ count: 1 }, { percent: 100 }], canary: [], settings: { ...DEFAULT_SETTINGS, waves: 2 } },
+    });
+    recordResultState(db, {
+      rolloutId: result.rolloutId as string,
+      agentId: 'A1',
+      outcome: 'installed',
+      version: '1.0.02-0',
+      at: clock.now().toISOString(),
+    });
+    fs.rmSync(copy);
+    const [move] = await pass();
+    expect(move).toMatchObject({ opened: 2, queued: [], state: 'running' });
+    expect(move?.error).toMatch(new RegExp(`^rollout ${result.rolloutId}: its package .*copy\\.rdsu cannot be used`));
+  });
+
   it('the last result in: done; a failed agent over budget: halted and its queued mail held', async () => {
     const id = await push(2, {});
     recordResultState(db, { rolloutId: id, agentId: 'A1', outcome: 'installed', version: '1.0.02-0', at: clock.now().toISOString() });

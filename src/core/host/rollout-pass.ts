@@ -55,6 +55,8 @@ export interface RolloutMove {
   halt?: Halt;
   /** why a halted rollout stands (from an earlier pass too) */
   haltReason?: string;
+  /** its mails could not be made (the package file gone or unreadable): nothing queued, the rest goes on */
+  error?: string;
 }
 
 /** Every running rollout (or ONLY, whatever its state), one after the other. */
@@ -85,7 +87,13 @@ async function advanceOne(ctx: PassContext, r: RolloutRecord): Promise<RolloutMo
   move.timedOut = decision.timeOut;
   if (decision.halt) move.halt = decision.halt;
   if (decision.openWave !== undefined) move.opened = decision.openWave;
-  if (!decision.halt) await queueDue(ctx, r, decision.resend, move);
+  try {
+    if (!decision.halt) await queueDue(ctx, r, decision.resend, move);
+  } catch (error) {
+    if (!(error instanceof UsageError) || error.code !== 'ROLLOUT_PACKAGE') throw error;
+    ctx.logger.warn('rollout not moved: its package cannot be used', { rollout: r.id, error: error.message });
+    move.error = error.message;
+  }
   return withState(ctx.db, move);
 }
 
