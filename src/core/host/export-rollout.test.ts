@@ -61,7 +61,11 @@ describe('exportRollout', () => {
 
 describe('recordExport', () => {
   it('a new rollout: created, the agent sent at that time with the message id', () => {
-    recordExport(db, rollout('R1', 'P', '2026-11-01T10:00:00.000Z'), 'A1', '2026-11-01T10:00:01.000Z', '<id@example.com>');
+    recordExport(db, rollout('R1', 'P', '2026-11-01T10:00:00.000Z'), 'A1', {
+      sentAt: '2026-11-01T10:00:01.000Z',
+      messageId: '<id@example.com>',
+      deadline: '2026-12-01T10:00:01.000Z',
+    });
     const rows = db.prepare('SELECT * FROM rollout_agents').all();
     expect(rows).toEqual([
       expect.objectContaining({
@@ -71,6 +75,11 @@ describe('recordExport', () => {
         sent_at: '2026-11-01T10:00:01.000Z',
         message_id: '<id@example.com>',
         error: null,
+        state: 'sent',
+        attempts: 1,
+        deadline: '2026-12-01T10:00:01.000Z',
+        wave: 1,
+        position: 0,
       }),
     ]);
   });
@@ -90,10 +99,16 @@ describe('recordExport', () => {
       log: null,
       logNote: null,
     });
-    recordExport(db, r, 'A1', '2026-11-02T10:00:00.000Z', '<new@example.com>');
+    recordExport(db, r, 'A1', { sentAt: '2026-11-02T10:00:00.000Z', messageId: '<new@example.com>', deadline: '2026-12-02T10:00:00.000Z' });
     expect(agentRollouts(db, 'A1')).toEqual([
       expect.objectContaining({ rolloutId: 'R1', status: 'sent', sentAt: '2026-11-02T10:00:00.000Z', error: null, result: 'refused' }),
     ]);
+    expect(db.prepare('SELECT state, reason, attempts, deadline FROM rollout_agents').get()).toEqual({
+      state: 'sent',
+      reason: null,
+      attempts: 1,
+      deadline: '2026-12-02T10:00:00.000Z',
+    });
     expect(db.prepare('SELECT COUNT(*) AS n FROM rollouts').get()).toEqual({ n: 1 });
   });
 });

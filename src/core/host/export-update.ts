@@ -82,7 +82,12 @@ export async function exportUpdate(input: ExportInput): Promise<ExportResult> {
   const output = path.resolve(input.output ?? exportFileName(manifest.softwareVersion, agent.id));
   writeExport(output, bytes, input.force);
   const domain = self.address.split('@')[1] ?? 'rds.invalid';
-  recordExport(db, rollout, agent.id, now.toISOString(), `<${recipe.payloadId}@${domain}>`);
+  recordExport(db, rollout, agent.id, {
+    sentAt: now.toISOString(),
+    messageId: `<${recipe.payloadId}@${domain}>`,
+    // the rollout waits for this agent as long as the file is valid: a USB stick travels slower than mail
+    deadline: new Date(now.getTime() + input.validForMs).toISOString(),
+  });
   return {
     file: output,
     bytes: bytes.length,

@@ -16,7 +16,7 @@ export type OutboxCounts = Record<OutboxEntry['state'], number>;
 
 /** The table of `rds outbox list` and how many items are in each state. */
 export function outboxTable(items: OutboxEntry[], all: boolean): { counts: OutboxCounts; text: string } {
-  const counts: OutboxCounts = { queued: 0, failed: 0, dropped: 0, sent: 0 };
+  const counts: OutboxCounts = { queued: 0, failed: 0, dropped: 0, sent: 0, held: 0 };
   for (const i of items) counts[i.state]++;
   const text =
     items.length === 0

@@ -71,7 +71,7 @@ function dataWith(s: string): ReportData {
         counts: [{ state: s, count: 2 }],
         waves: [{ name: s, counts: [] }],
       },
-      history: [{ id: s, packageId: s, targetVersion: s, createdAt: s, agents: 2, sent: 2, installed: 1, failed: 1, pending: 0 }],
+      history: [{ id: s, packageId: s, targetVersion: s, createdAt: s, state: s, agents: 2, sent: 2, installed: 1, failed: 1, pending: 0 }],
     },
     silent: [{ agentId: s, address: s, note: s, lastHeardAt: null, addedAt: s, silentMs: 3 * DAY }],
     faults: [{ source: 'agent', severity: 'critical', kind: s, agentId: s, deviceId: s, subject: s, detail: s, at: s, ageMs: DAY }],

@@ -7,6 +7,7 @@ import { logTailQuarantine } from './migrations/006-log-tail-quarantine.js';
 import { pop3 } from './migrations/007-pop3.js';
 import { ippDriver } from './migrations/008-ipp-driver.js';
 import { outboxRollout } from './migrations/009-outbox-rollout.js';
+import { rolloutWaves } from './migrations/010-rollout-waves.js';
 import { stagedUpdate } from './migrations/011-staged-update.js';
 import { hostUptime } from './migrations/013-host-uptime.js';
 
@@ -27,6 +28,7 @@ export const MIGRATIONS: readonly Migration[] = [
   pop3,
   ippDriver,
   outboxRollout,
+  rolloutWaves,
   stagedUpdate,
   hostUptime,
 ];
