@@ -45,7 +45,10 @@ async function withUnsent(
 export async function runRetry(options: OptionsOf<typeof outboxRetry>, globals: GlobalOptions): Promise<CommandResult> {
   return withUnsent(globals, 'outbox retry', options.args[0], 'nothing to retry', async (ctx, entry) => {
     if (entry.state === 'held') {
-      throw new UsageError('OUTBOX_HELD', `outbox item ${describeEntry(entry)} is held: its rollout is paused or halted (rds rollout resume)`);
+      throw new UsageError(
+        'OUTBOX_HELD',
+        `outbox item ${describeEntry(entry)} is held: its rollout is paused or halted (rds rollout resume)`,
+      );
     }
     if (entry.state !== 'queued') requeueItem(ctx.db, entry.seq);
     const item = pendingOutbox(ctx.db).find((i) => i.seq === entry.seq);

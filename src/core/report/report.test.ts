@@ -67,6 +67,8 @@ function dataWith(s: string): ReportData {
         packageId: s,
         targetVersion: s,
         createdAt: s,
+        state: s,
+        haltReason: s,
         agents: 2,
         counts: [{ state: s, count: 2 }],
         waves: [{ name: s, counts: [] }],
@@ -186,12 +188,13 @@ describe('buildReport: the page', () => {
 });
 
 describe('the data behind the sections', () => {
-  it('countStates: per state, in the order of a rollout', () => {
-    expect(countStates(['queued', 'installed', 'rolled-back', 'installed', 'sent, no result yet'])).toEqual([
+  it('countStates: per state, in the order of a rollout (pending, sent, deferred, installed, failed, timed-out, skipped)', () => {
+    expect(countStates(['timed-out', 'installed', 'failed (rolled-back)', 'installed', 'sent', 'pending'])).toEqual([
+      { state: 'pending', count: 1 },
+      { state: 'sent', count: 1 },
       { state: 'installed', count: 2 },
-      { state: 'rolled-back', count: 1 },
-      { state: 'sent, no result yet', count: 1 },
-      { state: 'queued', count: 1 },
+      { state: 'failed (rolled-back)', count: 1 },
+      { state: 'timed-out', count: 1 },
     ]);
   });
 

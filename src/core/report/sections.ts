@@ -48,9 +48,10 @@ export function rolloutHtml(r: RolloutSection): string {
     const cur = r.current;
     parts.push(
       p(
-        `rollout ${cur.id}: package ${cur.packageId}, update to ${cur.targetVersion}, created ${fmtTime(cur.createdAt)}, ${cur.agents} agents`,
+        `rollout ${cur.id}: package ${cur.packageId}, update to ${cur.targetVersion}, created ${fmtTime(cur.createdAt)}, ${cur.agents} agents, ${cur.state}`,
       ),
     );
+    if (cur.haltReason !== null) parts.push(p(`halted: ${cur.haltReason}`, 'fail'));
     parts.push(
       table(
         'rollout-states',
@@ -77,6 +78,7 @@ export function rolloutHtml(r: RolloutSection): string {
     c(h.packageId),
     c(h.targetVersion),
     c(fmtTime(h.createdAt), undefined, h.createdAt),
+    c(h.state),
     c(h.agents, 'num'),
     c(h.sent, 'num'),
     c(h.installed, 'num'),
@@ -86,7 +88,7 @@ export function rolloutHtml(r: RolloutSection): string {
   parts.push(
     table(
       'rollouts',
-      ['Rollout', 'Package', 'Target', 'Created', 'Agents', 'Sent', 'Installed', 'Failed', 'Pending'],
+      ['Rollout', 'Package', 'Target', 'Created', 'State', 'Agents', 'Sent', 'Installed', 'Failed', 'Pending'],
       history,
       'no rollouts',
     ),
