@@ -20,7 +20,7 @@ export async function runList(options: OptionsOf<typeof outboxList>, globals: Gl
   try {
     const since = options.all ? undefined : new Date(ctx.clock.now().getTime() - RECENT_MS);
     const items = listOutbox(ctx.db, since);
-    const counts = { queued: 0, failed: 0, dropped: 0, sent: 0 };
+    const counts = { queued: 0, failed: 0, dropped: 0, sent: 0, held: 0 };
     for (const i of items) counts[i.state]++;
     const text =
       items.length === 0
@@ -71,6 +71,9 @@ export async function runRetry(options: OptionsOf<typeof outboxRetry>, globals: 
         `outbox item ${describe(entry)} was sent at ${formatTime(entry.sentAt)}; nothing to retry`,
       );
     }
+    if (entry.state === 'held') {
+      throw new UsageError('OUTBOX_HELD', `outbox item ${describe(entry)} is held: its rollout is paused or halted (rds rollout resume)`);
+    }
     if (entry.state !== 'queued') requeueItem(ctx.db, entry.seq);
     const item = pendingOutbox(ctx.db).find((i) => i.seq === entry.seq);
     if (!item) throw new UsageError('UNKNOWN_OUTBOX_ITEM', `outbox item #${entry.seq} is not queued any more`);
@@ -114,7 +117,7 @@ export async function runDrop(options: OptionsOf<typeof outboxDrop>, globals: Gl
     }
     if (entry.state === 'dropped') throw new UsageError('OUTBOX_ALREADY_DROPPED', `outbox item ${describe(entry)} is dropped already`);
     const reason = `dropped by rds outbox drop${entry.state === 'failed' ? ` (had failed: ${oneLine(entry.endedReason)})` : ''}`;
-    if (entry.state === 'failed') {
+    if (entry.state === 'failed' || entry.state === 'held') {
       ctx.db
         .prepare("UPDATE outbox SET state = 'dropped', ended_at = ?, ended_reason = ? WHERE seq = ?")
         .run(ctx.clock.now().toISOString(), reason, entry.seq);

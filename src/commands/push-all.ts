@@ -6,6 +6,7 @@ import { findRollout, rolloutAgents } from '../core/host/rollout-store.js';
 import { openContext } from './context.js';
 import { openMailSender } from './mail-context.js';
 import { progress } from './progress.js';
+import { planLines, pushData, pushPlan } from './push-plan.js';
 import type { OptionsOf } from './specs/define.js';
 import type { pushAll as pushAllSpec } from './specs/host.js';
 import { formatTable } from './table.js';
@@ -35,6 +36,7 @@ export async function run(options: PushOptions, globals: GlobalOptions): Promise
     if (options.retryFailed && agents.length === 0) {
       return { data: { rolloutId: options.retryFailed, agents: [] }, text: `rollout ${options.retryFailed}: no failed agents to retry` };
     }
+    const plan = pushPlan(options);
     const bar = progress(globals, `pushing to ${agents.length} agents`);
     const result = await pushAll({
       db: ctx.db,
@@ -47,30 +49,32 @@ export async function run(options: PushOptions, globals: GlobalOptions): Promise
       maxMessageSize: ctx.config.maxMessageSize,
       logger: ctx.logger,
       sender: () => openMailSender(ctx),
-      ...(options.retryFailed ? { retryRollout: options.retryFailed } : {}),
+      ...(options.retryFailed ? { retryRollout: options.retryFailed } : { plan }),
       onProgress: (done, total, agentId, error) => bar.update(`${done}/${total} ${agentId}${error ? ' failed' : ''}`),
     });
     bar.stop();
-    const failed = result.agents.filter((a) => a.status !== 'sent' && a.status !== 'would-send');
+    const failed = result.agents.filter((a) => a.status !== 'sent' && a.status !== 'would-send' && a.status !== 'pending');
+    const waves = result.waves > 1;
     const exitCode = result.stopped ? result.stopped.exitCode : failed.length > 0 ? EXIT.FAILED : EXIT.OK;
     const table = formatTable(
-      ['Agent ID', 'Mail address', 'Status', 'Error'],
-      result.agents.map((a) => [a.agentId, a.address, a.status, a.error ?? '']),
+      ['Agent ID', 'Mail address', ...(waves ? ['Wave'] : []), 'Status', 'Error'],
+      result.agents.map((a) => [a.agentId, a.address, ...(waves ? [String(a.wave)] : []), a.status, a.error ?? '']),
     );
-    const sent = result.agents.length - failed.length;
+    const sent = result.agents.filter((a) => a.status === 'sent').length;
+    const pending = result.agents.filter((a) => a.status === 'pending').length;
     const head = result.dryRun
       ? `dry run: would push ${result.target} (package ${result.packageId}) to ${result.agents.length} agents`
-      : `rollout ${result.rolloutId}: ${result.target} sent to ${sent} of ${result.agents.length} agents`;
+      : `rollout ${result.rolloutId}: ${waves ? `wave 1 of ${result.waves}: ` : ''}${result.target} sent to ${sent} of ${result.agents.length} agents${pending > 0 ? '; the rest: rds rollout advance' : ''}`;
     const queued = result.agents.filter((a) => a.status === 'queued').length;
     const ended = result.agents.filter((a) => a.status === 'send-failed').length;
     const tail = result.dryRun
-      ? ''
+      ? `\n${planLines(result).join('\n')}`
       : result.stopped
         ? `\nmail: ${sent} sent, ${queued} still queued: ${result.stopped.message}${result.stopped.exitCode === EXIT.USAGE ? '; fix the config, then' : ';'} rds push-all --retry-failed ${result.rolloutId}`
         : failed.length > 0
           ? `\nmail: ${sent} sent, ${ended} failed${queued > 0 ? `, ${queued} still queued` : ''}; retry with: rds push-all --retry-failed ${result.rolloutId}`
           : '';
-    return { exitCode, data: result, text: `${head}\n${table}${tail}` };
+    return { exitCode, data: pushData(result), text: `${head}\n${table}${tail}` };
   } finally {
     ctx.close();
   }

@@ -25,7 +25,11 @@ export function formatVerifyTable(report: VerifyReport): string {
       const last = lastLogLine(a.logTail);
       return `${showText(a.agentId)}: ${showText(a.detail ?? a.reason ?? '')}${last ? ` (log: ${showText(last)})` : ''}`;
     });
-  return [`update to: ${report.target}`, table, `${report.failed} of ${report.agents.length} agents failed`, ...why].join('\n');
+  const pending =
+    report.pending > 0
+      ? [`${report.pending} agent${report.pending === 1 ? '' : 's'} still pending (not sent yet: rds rollout status)`]
+      : [];
+  return [`update to: ${report.target}`, table, `${report.failed} of ${report.agents.length} agents failed`, ...pending, ...why].join('\n');
 }
 
 export async function run(options: OptionsOf<typeof verify>, globals: GlobalOptions): Promise<CommandResult> {
@@ -65,6 +69,7 @@ export async function run(options: OptionsOf<typeof verify>, globals: GlobalOpti
         logTail: a.logTail,
       })),
       failed: report.failed,
+      pending: report.pending,
       ...(mail ? { mail } : {}),
     };
     const line = mail ? mailLine(mail) : '';

@@ -25,8 +25,25 @@ export const pushAll = defineCommand({
     ...AGENT_SELECTION,
     { flags: '--dry-run', description: 'check the package and show who would get it; send nothing' },
     { flags: '--retry-failed <rollout>', description: 're-send to the agents of ROLLOUT whose send failed' },
+    {
+      flags: '--waves <list>',
+      description:
+        'cumulative share of the agents reached by the end of each wave: counts or percents, the last 100% (default 100%: one batch)',
+    },
+    { flags: '--canary <ids>', description: 'these agents (comma-separated) make up the first wave' },
+    {
+      flags: '--max-failures <n>',
+      description: 'install failures allowed in the whole rollout before it halts: N or P% of its agents, rounded down (default 0)',
+    },
+    { flags: '--max-timeouts <n>', description: 'agents allowed to time out before the rollout halts: N or P% (default 0)' },
+    { flags: '--timeout <duration>', description: 'how long an agent may stay silent after its update mail (default 2h)' },
+    {
+      flags: '--retries <n>',
+      description: 're-sends (each after a version request) to a silent agent before it counts as timed out (default 1)',
+    },
+    { flags: '--rate <n/unit>', description: 'at most N update mails per minute or hour: N/m, N/h (SMTP quotas)' },
   ],
-  help: '\nExamples:\n  rds push-all update-1.0.02-0.rdsu\n  rds push-all update.rdsu --exclude AGENT0000007 --dry-run\n  rds push-all --retry-failed R20261124201500-1a2b3c4d',
+  help: '\nWith several waves push-all sends the first and returns; rds rollout advance sends the rest (docs/rollouts.md).\n\nExamples:\n  rds push-all update-1.0.02-0.rdsu\n  rds push-all update.rdsu --exclude AGENT0000007 --dry-run\n  rds push-all update.rdsu --canary AGENT0000001 --waves 10%,50%,100% --max-failures 2% --rate 300/h\n  rds push-all --retry-failed R20261124201500-1a2b3c4d',
 });
 
 export const requestVersions = defineCommand({
@@ -52,6 +69,45 @@ export const rollouts = defineCommand({
   name: 'rollouts',
   description: 'host: every rollout, newest first: package, target, and how many agents were sent, installed, failed, pending',
   help: '\nFailed: the send failed, or the agent rolled back or refused. Pending: not sent yet, or no result yet.\n\nExamples:\n  rds rollouts\n  rds rollouts --json   # {"rollouts": [{"id", "packageId", "targetVersion", "createdAt", "agents", "sent", "installed", "failed", "pending"}]}',
+});
+
+const ROLLOUT_ID = { name: '<id>', description: 'the rollout (rds rollouts lists them)' } as const;
+
+export const rolloutAdvance = defineCommand({
+  name: 'advance',
+  description:
+    'one pass: take in mail, then move every running rollout on (next wave, re-sends, timeouts) or halt it; exit 1 when one is halted',
+  args: [{ name: '[id]', description: 'only this rollout' }],
+  flags: [every('5m')],
+  help: '\nExit: 0 moved or nothing to do, 1 a rollout is halted (the line names the budget and the agents), 2 usage, 3 mail server or lock busy.\n\nExamples:\n  rds rollout advance\n  rds rollout advance --every 5m   # as a service\n  rds --json rollout advance R20261124201500-1a2b3c4d',
+});
+
+export const rolloutStatus = defineCommand({
+  name: 'status',
+  description: 'where a rollout stands (default: the latest): per wave and per agent, and the counts',
+  args: [{ name: '[id]', description: 'the rollout (default: the latest)' }],
+  help: '\nExamples:\n  rds rollout status\n  rds rollout status R20261124201500-1a2b3c4d --json   # {"rollout", "target", "state", "waves": [{"wave", "agents", "state"}], "counts", "agents": [{"agentId", "wave", "state", "reason", "attempts", "sentAt", "reportedAt"}]}',
+});
+
+export const rolloutPause = defineCommand({
+  name: 'pause',
+  description: 'stop sending for a running rollout (results are still taken in); its queued mails are held',
+  args: [ROLLOUT_ID],
+  help: '\nExample:\n  rds rollout pause R20261124201500-1a2b3c4d',
+});
+
+export const rolloutResume = defineCommand({
+  name: 'resume',
+  description: 'continue a paused or halted rollout; the budgets count from the failures and timeouts so far',
+  args: [ROLLOUT_ID],
+  help: '\nExample:\n  rds rollout resume R20261124201500-1a2b3c4d && rds rollout advance',
+});
+
+export const rolloutAbort = defineCommand({
+  name: 'abort',
+  description: 'end a rollout: agents not sent yet are skipped, its unsent mails dropped',
+  args: [ROLLOUT_ID],
+  help: '\nExample:\n  rds rollout abort R20261124201500-1a2b3c4d',
 });
 
 export const inbox = defineCommand({

@@ -55,6 +55,13 @@ export const COMMANDS: readonly Entry[] = [
   command(host.requestVersions, async () => (await import('../request-versions.js')).run),
   command(host.verify, async () => (await import('../verify.js')).run),
   command(host.rollouts, async () => (await import('../rollouts.js')).run),
+  group('rollout', 'host: a rollout in waves: advance it, see where it stands, pause, resume or abort it', [
+    command(host.rolloutAdvance, async () => (await import('../rollout-advance.js')).run),
+    command(host.rolloutStatus, async () => (await import('../rollout-status.js')).run),
+    command(host.rolloutPause, async () => (await import('../rollout-move.js')).runPause),
+    command(host.rolloutResume, async () => (await import('../rollout-move.js')).runResume),
+    command(host.rolloutAbort, async () => (await import('../rollout-move.js')).runAbort),
+  ]),
   command(host.inbox, async () => (await import('../inbox.js')).run),
   command(host.requestCounters, async () => (await import('../request-counters.js')).run),
   group('faults', 'host: fault events received from agents', [

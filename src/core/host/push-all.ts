@@ -27,7 +27,9 @@ import { readPackageFile, recoverSessionKey, splitPackage, wrapSessionKey } from
 import { encodeUpdate, UPDATE } from '../protocol/update.js';
 import type { Db } from '../store/db.js';
 import type { AgentRecord } from './registry.js';
+import { type PlannedAgent, planWaves, type Share, waveCount } from './rollout-plan.js';
 import { addAgents, createRollout, markSendFailed, rolloutAgents } from './rollout-store.js';
+import { DEFAULT_SETTINGS, type RolloutSettings, recordPlan } from './rollout-waves-store.js';
 
 export type { UpdateRecipe } from '../outbox/update-mail.js';
 
@@ -48,13 +50,17 @@ export interface PushInput {
   logger: Logger;
   sender?: () => Promise<MailSender>;
   retryRollout?: string;
+  /** the waves and budgets (docs/rollouts.md); default: one wave of every agent, the default budgets */
+  plan?: { shares: Share[]; canary: string[]; settings: RolloutSettings; rate?: { count: number } };
   onProgress?: (done: number, total: number, agentId: string, error?: string) => void;
 }
 
 export interface PushAgentStatus {
   agentId: string;
   address: string;
-  status: 'sent' | 'send-failed' | 'queued' | 'would-send';
+  /** pending: in a later wave (or over --rate), sent by `rds rollout advance` */
+  status: 'sent' | 'send-failed' | 'queued' | 'would-send' | 'pending';
+  wave: number;
   error?: string;
 }
 
@@ -64,6 +70,10 @@ export interface PushResult {
   target: string;
   dryRun: boolean;
   agents: PushAgentStatus[];
+  /** how many waves the plan has */
+  waves: number;
+  /** --dry-run: each wave's agents, its update mails and their bytes */
+  plan?: { wave: number; agents: string[]; mails: number; bytes: number }[];
   /** the flush stopped early (server unreachable, 4xx, login/TLS/URL wrong): the rest stays queued */
   stopped?: { code: string; message: string; exitCode: number };
 }
@@ -80,18 +90,17 @@ export async function pushAll(input: PushInput): Promise<PushResult> {
     );
   }
   if (input.agents.length === 0) throw new UsageError('NO_AGENTS', 'no agents selected');
-  if (input.dryRun) {
-    return {
-      rolloutId: null,
-      packageId: manifest.packageId,
-      target: manifest.softwareVersion,
-      dryRun: true,
-      agents: input.agents.map((a) => ({ agentId: a.id, address: a.address, status: 'would-send' })),
-    };
-  }
+  const plan = input.retryRollout
+    ? []
+    : planWaves(
+        input.agents.map((a) => a.id),
+        input.plan?.shares ?? [{ percent: 100 }],
+        input.plan?.canary,
+      );
+  if (input.dryRun) return dryRun(input.agents, plan, manifest, size);
   const split = splitPackage(bytes);
   const sessionKey = await recoverSessionKey(split.prefix, input.self.key);
-  const { rolloutId, fresh, leftovers } = startRollout(input, manifest);
+  const { rolloutId, fresh, leftovers } = startRollout(input, manifest, plan);
   // The first mails go out while the next agents' session keys are wrapped and payloads
   // signed (~10 ms of CPU per agent, 10 s for 1,000 agents before the first mail otherwise);
   // every mail is in the outbox before it is sent, and whatever the flush did not take
@@ -108,6 +117,29 @@ export async function pushAll(input: PushInput): Promise<PushResult> {
   return summarise(db, rolloutId, manifest.packageId, manifest.softwareVersion, input.agents, flush);
 }
 
+function dryRun(
+  agents: AgentRecord[],
+  plan: PlannedAgent[],
+  manifest: { packageId: string; softwareVersion: string },
+  mailBytes: number,
+): PushResult {
+  const waves = waveCount(plan);
+  const wave = new Map(plan.map((p) => [p.agentId, p.wave]));
+  const ordered = [...agents].sort((a, b) => (wave.get(a.id) ?? 1) - (wave.get(b.id) ?? 1));
+  return {
+    rolloutId: null,
+    packageId: manifest.packageId,
+    target: manifest.softwareVersion,
+    dryRun: true,
+    waves,
+    agents: ordered.map((a) => ({ agentId: a.id, address: a.address, status: 'would-send', wave: wave.get(a.id) ?? 1 })),
+    plan: Array.from({ length: waves }, (_, i) => {
+      const ids = plan.filter((p) => p.wave === i + 1).map((p) => p.agentId);
+      return { wave: i + 1, agents: ids, mails: ids.length, bytes: ids.length * mailBytes };
+    }),
+  };
+}
+
 /**
  * The rollout and its agents recorded; which agents get a fresh mail, and the mail an
  * earlier attempt left queued. A retry (--retry-failed) must not queue a second mail next
@@ -116,7 +148,7 @@ export async function pushAll(input: PushInput): Promise<PushResult> {
  * inbox`) already sent: that gave an agent two update mails (found by
  * test/hostile/faults-injection.test.ts). A sent mail already marked its agent sent.
  */
-function startRollout(input: PushInput, manifest: { packageId: string; softwareVersion: string }) {
+function startRollout(input: PushInput, manifest: { packageId: string; softwareVersion: string }, plan: PlannedAgent[]) {
   const { db, clock } = input;
   const rolloutId = input.retryRollout ?? `R${clock.now().toISOString().replace(/\D/g, '').slice(0, 14)}-${randomUUID().slice(0, 8)}`;
   const fresh: AgentRecord[] = [];
@@ -129,6 +161,14 @@ function startRollout(input: PushInput, manifest: { packageId: string; softwareV
       createdAt: clock.now().toISOString(),
     });
     const mailed = rolloutMail(db, rolloutId);
+    if (!input.retryRollout) {
+      // the whole plan, every agent pending in its wave; wave 1 goes now (at most --rate of it)
+      recordPlan(db, rolloutId, { ...DEFAULT_SETTINGS, ...input.plan?.settings, waves: waveCount(plan) }, plan);
+      const byId = new Map(input.agents.map((a) => [a.id, a]));
+      const now = plan.filter((p) => p.wave === 1).map((p) => byId.get(p.agentId) as AgentRecord);
+      fresh.push(...now.slice(0, input.plan?.rate?.count ?? now.length));
+      return;
+    }
     addAgents(
       db,
       rolloutId,
@@ -175,26 +215,32 @@ async function* queueUpdates(
   sessionKey: Awaited<ReturnType<typeof recoverSessionKey>>,
 ): AsyncGenerator<OutboxItem, void, undefined> {
   yield* leftovers;
-  const domain = input.self.address.split('@')[1] ?? 'rds.invalid';
   for (const agent of fresh) {
     const recipe = await prepareUpdateMail(input, agent, rolloutId, manifest, sessionKey);
-    const item = {
-      messageId: `<${recipe.payloadId}@${domain}>`,
-      kind: UPDATE,
-      ref: `${rolloutId}:${agent.id}`,
-      rolloutId,
-      agentId: agent.id,
-      envelope: { from: input.self.address, to: [agent.address] },
-      compose: recipe,
-    };
+    const item = updateItem(input.self.address, recipe, rolloutId, agent);
     const seq = enqueue(input.db, item, input.clock.now());
     if (seq === undefined) continue; // a payload id seen before: cannot happen with random ids
     yield { ...item, seq, raw: null, compose: JSON.stringify(recipe), attempts: 0 };
   }
 }
 
-async function prepareUpdateMail(
-  input: PushInput,
+/** The outbox item of one agent's update mail (its recipe, built when sent). */
+export function updateItem(selfAddress: string, recipe: UpdateRecipe, rolloutId: string, agent: { id: string; address: string }) {
+  const domain = selfAddress.split('@')[1] ?? 'rds.invalid';
+  return {
+    messageId: `<${recipe.payloadId}@${domain}>`,
+    kind: UPDATE,
+    ref: `${rolloutId}:${agent.id}`,
+    rolloutId,
+    agentId: agent.id,
+    envelope: { from: selfAddress, to: [agent.address] },
+    compose: recipe,
+  };
+}
+
+/** One agent's update mail as a recipe: its wrapped session key and a fresh signed payload. */
+export async function prepareUpdateMail(
+  input: Pick<PushInput, 'self' | 'ttlMs' | 'clock' | 'file'>,
   agent: AgentRecord,
   rolloutId: string,
   manifest: { packageId: string; softwareVersion: string },
@@ -261,14 +307,18 @@ function summarise(
   flush: FlushResult | undefined,
 ): PushResult {
   const byId = new Map(rolloutAgents(db, rolloutId).map((r) => [r.agentId, r]));
+  const waveOf = (id: string) => byId.get(id)?.wave ?? 1;
+  const ordered = [...agents].sort((a, b) => waveOf(a.id) - waveOf(b.id));
   return {
     rolloutId,
     packageId,
     target,
     dryRun: false,
-    agents: agents.map((a) => {
+    waves: Math.max(1, ...agents.map((a) => waveOf(a.id))),
+    agents: ordered.map((a) => {
       const row = byId.get(a.id);
-      return { agentId: a.id, address: a.address, status: row?.status ?? 'queued', ...(row?.error ? { error: row.error } : {}) };
+      const status = row?.state === 'pending' && row.attempts === 0 ? 'pending' : (row?.status ?? 'queued');
+      return { agentId: a.id, address: a.address, status, wave: waveOf(a.id), ...(row?.error ? { error: row.error } : {}) };
     }),
     ...(flush?.stopped ? { stopped: { code: flush.stopped.code, message: flush.stopped.message, exitCode: flush.stopped.exitCode } } : {}),
   };

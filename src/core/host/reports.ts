@@ -9,6 +9,7 @@ import type { Db } from '../store/db.js';
 import { recordAgentVersion } from './registry.js';
 import { markAnswered } from './requests.js';
 import { recordResult } from './rollout-store.js';
+import { recordResultState } from './rollout-waves-store.js';
 
 export interface HostHandlerContext {
   db: Db;
@@ -57,6 +58,16 @@ const handleUpdateResult =
         at: payload.issuedAt,
         log: body.logTail ?? null,
         logNote: logTailCut ? LOG_TAIL_TRUNCATED : null,
+      });
+      // the agent's state in the rollout (docs/rollouts.md#agent-states)
+      recordResultState(ctx.db, {
+        rolloutId: body.rolloutId,
+        agentId: payload.from,
+        outcome: body.outcome,
+        reasonCode: body.reasonCode,
+        version: body.softwareVersion,
+        at: payload.issuedAt,
+        deferredUntil: body.deferredUntil,
       });
     })();
     return body.outcome;

@@ -53,6 +53,7 @@ describe('listRollouts', () => {
         installed: 1,
         failed: 3,
         pending: 2,
+        state: 'running',
       },
       {
         id: 'R1',
@@ -64,6 +65,7 @@ describe('listRollouts', () => {
         installed: 1,
         failed: 0,
         pending: 0,
+        state: 'running',
       },
       {
         id: 'R0',
@@ -75,6 +77,7 @@ describe('listRollouts', () => {
         installed: 0,
         failed: 0,
         pending: 0,
+        state: 'running',
       },
     ]);
   });

@@ -7,6 +7,7 @@
  */
 import { UsageError } from '../errors.js';
 import type { Db } from '../store/db.js';
+import type { AgentState } from './rollout-plan.js';
 
 export interface Rollout {
   id: string;
@@ -101,6 +102,10 @@ export function findRollout(db: Db, id?: string): Rollout | undefined {
 export interface RolloutAgent {
   agentId: string;
   status: SendStatus;
+  /** the rollout state (docs/rollouts.md), its wave and how many update mails were queued */
+  state: AgentState;
+  wave: number;
+  attempts: number;
   error: string | null;
   result: string | null;
   detail: string | null;
@@ -110,10 +115,15 @@ export interface RolloutAgent {
 /** The agents of a rollout with their send state and result. */
 export function rolloutAgents(db: Db, rolloutId: string): RolloutAgent[] {
   const rows = db
-    .prepare('SELECT agent_id, status, error, result, result_detail, result_log FROM rollout_agents WHERE rollout_id = ?')
+    .prepare(
+      'SELECT agent_id, status, state, wave, attempts, error, result, result_detail, result_log FROM rollout_agents WHERE rollout_id = ? ORDER BY position, rowid',
+    )
     .all(rolloutId) as {
     agent_id: string;
     status: SendStatus;
+    state: AgentState;
+    wave: number;
+    attempts: number;
     error: string | null;
     result: string | null;
     result_detail: string | null;
@@ -122,6 +132,9 @@ export function rolloutAgents(db: Db, rolloutId: string): RolloutAgent[] {
   return rows.map((r) => ({
     agentId: r.agent_id,
     status: r.status,
+    state: r.state,
+    wave: r.wave,
+    attempts: r.attempts,
     error: r.error,
     result: r.result,
     detail: r.result_detail,
@@ -187,6 +200,8 @@ export interface RolloutSummary {
   installed: number;
   failed: number;
   pending: number;
+  /** running | paused | halted | aborted | done (docs/rollouts.md) */
+  state: string;
 }
 
 interface SummaryRow {
@@ -198,12 +213,13 @@ interface SummaryRow {
   sent: number;
   installed: number;
   failed: number;
+  state: string;
 }
 
 export function listRollouts(db: Db): RolloutSummary[] {
   const rows = db
     .prepare(
-      `SELECT r.id, r.package_id, r.target_version, r.created_at,
+      `SELECT r.id, r.package_id, r.target_version, r.created_at, r.state,
               COUNT(a.agent_id) AS agents,
               COALESCE(SUM(a.status = 'sent'), 0) AS sent,
               COALESCE(SUM(a.result = 'installed'), 0) AS installed,
@@ -223,5 +239,6 @@ export function listRollouts(db: Db): RolloutSummary[] {
     installed: r.installed,
     failed: r.failed,
     pending: r.agents - r.installed - r.failed,
+    state: r.state,
   }));
 }

@@ -8,6 +8,7 @@ import { UsageError } from '../errors.js';
 import type { Db } from '../store/db.js';
 import { listAgents } from './registry.js';
 import { findRollout, rolloutAgents } from './rollout-store.js';
+import { unsentAgents } from './rollout-waves-store.js';
 
 export type FailReason = 'no-reply' | 'wrong-version' | 'rolled-back' | 'refused';
 
@@ -31,6 +32,8 @@ export interface VerifyReport {
   since: string | null;
   agents: VerifyRow[];
   failed: number;
+  /** agents of the rollout not sent their update yet (a later wave, or over --rate): not judged (docs/rollouts.md#verify) */
+  pending: number;
 }
 
 export function verifyFleet(db: Db, options: { target?: string; rolloutId?: string; agentIds?: string[] }): VerifyReport {
@@ -43,7 +46,11 @@ export function verifyFleet(db: Db, options: { target?: string; rolloutId?: stri
   const since = rollout?.createdAt ?? null;
   let agents = listAgents(db);
   const results = new Map(rollout ? rolloutAgents(db, rollout.id).map((r) => [r.agentId, r]) : []);
+  // a rollout in waves: judge the agents sent so far; the rest are still pending (or skipped)
+  const unsent = rollout ? unsentAgents(db, rollout.id) : new Set<string>();
   if (rollout) agents = agents.filter((a) => results.has(a.id));
+  const pending = agents.filter((a) => unsent.has(a.id) && results.get(a.id)?.state === 'pending').length;
+  agents = agents.filter((a) => !unsent.has(a.id));
   if (options.agentIds) agents = agents.filter((a) => options.agentIds?.includes(a.id));
   const latest = db.prepare(
     `SELECT software_version, issued_at FROM version_reports
@@ -67,7 +74,7 @@ export function verifyFleet(db: Db, options: { target?: string; rolloutId?: stri
     const reason: FailReason = outcome === 'rolled-back' ? 'rolled-back' : outcome === 'refused' ? 'refused' : 'wrong-version';
     return { ...base, failed: true, reason };
   });
-  return { target, rolloutId: rollout?.id ?? null, since, agents: rows, failed: rows.filter((r) => r.failed).length };
+  return { target, rolloutId: rollout?.id ?? null, since, agents: rows, failed: rows.filter((r) => r.failed).length, pending };
 }
 
 export function allReplied(report: VerifyReport): boolean {

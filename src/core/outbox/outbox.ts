@@ -149,6 +149,40 @@ export function requeueRolloutMail(db: Db, rolloutId: string, agentId: string): 
   ).run(rolloutId, agentId);
 }
 
+/**
+ * A rollout's unsent update mails held while it is paused or halted (state `held`: no
+ * flush takes them, nothing ended them), or put back in the queue when it resumes.
+ */
+export function holdRolloutMail(db: Db, rolloutId: string, hold: boolean): number {
+  const sql = hold
+    ? "UPDATE outbox SET state = 'held' WHERE rollout_id = ? AND sent_at IS NULL AND state IS NULL"
+    : "UPDATE outbox SET state = NULL WHERE rollout_id = ? AND sent_at IS NULL AND state = 'held'";
+  return db.prepare(sql).run(rolloutId).changes;
+}
+
+/** An aborted rollout's unsent update mails (queued or held) end as dropped. */
+export function dropRolloutMail(db: Db, rolloutId: string, reason: string, now: Date): number {
+  return db
+    .prepare(
+      "UPDATE outbox SET state = 'dropped', ended_at = ?, ended_reason = ? WHERE rollout_id = ? AND sent_at IS NULL AND (state IS NULL OR state = 'held')",
+    )
+    .run(now.toISOString(), reason, rolloutId).changes;
+}
+
+/**
+ * `--rate`: a rollout's update mails that count against its window: sent since `since`, or
+ * queued and not sent yet (they go out within the window they were queued in, or later).
+ */
+export function rolloutMailInWindow(db: Db, rolloutId: string, since: Date): number {
+  return (
+    db
+      .prepare(
+        "SELECT count(*) AS n FROM outbox WHERE rollout_id = ? AND (sent_at >= ? OR (sent_at IS NULL AND (state IS NULL OR state = 'held')))",
+      )
+      .get(rolloutId, since.toISOString()) as { n: number }
+  ).n;
+}
+
 /** End one queued item without sending it (`rds outbox drop`, a removed agent). */
 export function endItem(db: Db, seq: number, state: 'failed' | 'dropped', reason: string, now: Date): boolean {
   const info = db
@@ -282,7 +316,7 @@ export interface OutboxEntry {
   lastTriedAt: string | null;
   /** the last server answer (or connection failure); for an ended item, why it ended */
   lastError: string | null;
-  state: 'queued' | 'failed' | 'dropped' | 'sent';
+  state: 'queued' | 'failed' | 'dropped' | 'sent' | 'held';
   sentAt: string | null;
   endedAt: string | null;
   endedReason: string | null;
@@ -298,7 +332,7 @@ interface EntryRow {
   attempts: number;
   last_tried_at: string | null;
   last_error: string | null;
-  state: 'failed' | 'dropped' | null;
+  state: 'failed' | 'dropped' | 'held' | null;
   sent_at: string | null;
   ended_at: string | null;
   ended_reason: string | null;
