@@ -28,7 +28,7 @@ export async function run(options: OptionsOf<typeof applyUpdateSpec>, globals: G
     });
     if (result.outcome === 'rolled-back') {
       throw new FailedError(
-        'INSTALL_FAILED',
+        result.reasonCode ?? 'INSTALL_FAILED',
         `${result.reason}; rolled back, still on ${result.version}\n--- install log (last lines, ${result.logFile}) ---\n${result.logTail ?? ''}`,
         {
           details: { ...result },

@@ -21,6 +21,7 @@ export async function run(options: PackOptions, globals: GlobalOptions): Promise
       softwareVersion: options.softwareVersion,
       ...(options.romVersion ? { romVersion: options.romVersion } : {}),
       script: options.script,
+      ...(options.healthCheck ? { healthCheck: options.healthCheck } : {}),
       modules,
       allowDowngrade: options.allowDowngrade ?? false,
       timeoutSeconds: Math.max(1, Math.round(parseDuration(options.timeout, '--timeout') / 1000)),

@@ -8,6 +8,7 @@ export const packUpdate = defineCommand({
   flags: [
     { flags: '--software-version <v>', description: 'the Software Version agents run after installing', mandatory: true },
     { flags: '--script <file>', description: 'install shell script', mandatory: true },
+    { flags: '--health-check <file>', description: 'script run after the switch; failing, it switches back (docs/install.md)' },
     { flags: '--module <NAME=VERSION:PATH>', description: 'a module file or folder (repeatable)', repeatable: true },
     { flags: '--rom-version <v>', description: 'ROM version to report after installing' },
     { flags: '--allow-downgrade', description: 'sign permission to install over a higher version' },

@@ -102,6 +102,7 @@ const handleUpdate = (ctx: AgentHandlerContext): Handler =>
         softwareVersion: result.version,
         versionText: formatVersionText(readVersionReport(ctx.db)),
         ...(result.reason ? { reason: result.reason } : {}),
+        ...(result.reasonCode ? { reasonCode: result.reasonCode } : {}),
         ...(result.logTail ? { logTail: boundLogTail(result.logTail).text } : {}),
       };
     } catch (error) {

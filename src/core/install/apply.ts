@@ -35,12 +35,17 @@ export interface ApplyInput {
 
 export type ApplyOutcome = 'installed' | 'already-installed' | 'rolled-back';
 
+/** The reason code of an update rolled back because its health check failed (docs/install.md#health-check). */
+export const HEALTH_CHECK_FAILED = 'HEALTH_CHECK_FAILED';
+
 export interface ApplyResult {
   outcome: ApplyOutcome;
   packageId: string;
   version: string;
   previousVersion: string;
   reason?: string;
+  /** set when the reason has a code of its own: HEALTH_CHECK_FAILED */
+  reasonCode?: string;
   logTail?: string;
   logFile?: string;
 }
@@ -70,6 +75,8 @@ export async function applyUpdate(input: ApplyInput): Promise<ApplyResult> {
     const run = await runScript(input, prepared);
     if (run.exitCode !== 0) return rollBack(input, prepared, run);
     switchRelease(input, prepared);
+    const health = await runHealthCheck(input, prepared);
+    if (health && health.exitCode !== 0) return switchBack(input, prepared, health);
     record(input, prepared);
     const { manifest } = prepared;
     logger.info('update installed', { package: manifest.packageId, version: manifest.softwareVersion });
@@ -78,7 +85,7 @@ export async function applyUpdate(input: ApplyInput): Promise<ApplyResult> {
       packageId: manifest.packageId,
       version: manifest.softwareVersion,
       previousVersion: installed.softwareVersion,
-      logTail: run.logTail,
+      logTail: (health ?? run).logTail,
       logFile: prepared.logFile,
     };
   } finally {
@@ -212,31 +219,90 @@ export function runScript(input: Pick<ApplyInput, 'db' | 'layout' | 'clock'>, p:
   return runInstallScript({
     script: path.join(payloadDir, manifest.script),
     cwd: payloadDir,
-    env: {
-      PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
-      LANG: 'C.UTF-8',
-      RDS_INSTALL_ROOT: input.layout.root,
-      RDS_RELEASE_DIR: p.newRelease,
-      RDS_PAYLOAD_DIR: payloadDir,
-      RDS_TARGET_VERSION: manifest.softwareVersion,
-      RDS_PREVIOUS_VERSION: p.installed.softwareVersion,
-      RDS_PREVIOUS_RELEASE_DIR: p.installed.release,
-      RDS_PACKAGE_ID: manifest.packageId,
-    },
+    env: scriptEnv(input.layout, p),
     timeoutMs: manifest.timeoutSeconds * 1000,
     logFile: p.logFile,
     onSpawn: (pid) => markStep(db, manifest.packageId, 'running-script', clock.now(), `script-pid=${pid} boot=${bootId()}`),
   });
 }
 
+/** The environment of the install script and the health check alike: no secrets of the agent. */
+function scriptEnv(layout: InstallLayout, p: Prepared): Record<string, string> {
+  const { manifest, payloadDir } = p;
+  return {
+    PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
+    LANG: 'C.UTF-8',
+    RDS_INSTALL_ROOT: layout.root,
+    RDS_RELEASE_DIR: p.newRelease,
+    RDS_PAYLOAD_DIR: payloadDir,
+    RDS_TARGET_VERSION: manifest.softwareVersion,
+    RDS_PREVIOUS_VERSION: p.installed.softwareVersion,
+    RDS_PREVIOUS_RELEASE_DIR: p.installed.release,
+    RDS_PACKAGE_ID: manifest.packageId,
+  };
+}
+
+/**
+ * Health check ('health-check', then 'healthy'): the package's health check, after the
+ * switch (the new release is current), with the install script's environment, timeout and
+ * log. Undefined for a package without one.
+ */
+export async function runHealthCheck(input: Pick<ApplyInput, 'db' | 'layout' | 'clock'>, p: Prepared): Promise<ScriptRun | undefined> {
+  const { db, clock } = input;
+  const { manifest, payloadDir } = p;
+  if (manifest.healthCheck === undefined) return undefined;
+  markStep(db, manifest.packageId, 'health-check', clock.now());
+  const run = await runInstallScript({
+    script: path.join(payloadDir, manifest.healthCheck),
+    cwd: payloadDir,
+    env: scriptEnv(input.layout, p),
+    timeoutMs: manifest.timeoutSeconds * 1000,
+    logFile: p.logFile,
+    label: 'health check',
+    banner: `rds: health check (${manifest.healthCheck}) of ${manifest.softwareVersion}`,
+    onSpawn: (pid) => markStep(db, manifest.packageId, 'health-check', clock.now(), `script-pid=${pid} boot=${bootId()}`),
+  });
+  if (run.exitCode === 0) markStep(db, manifest.packageId, 'healthy', clock.now());
+  return run;
+}
+
+/** Why a script run failed, in words: '<what> exited with status 1', '… timed out after 600s', '… was killed by SIGKILL'. */
+function failureReason(what: string, run: ScriptRun, timeoutSeconds: number): string {
+  return run.timedOut
+    ? `${what} timed out after ${timeoutSeconds}s`
+    : run.signal
+      ? `${what} was killed by ${run.signal}`
+      : `${what} exited with status ${run.exitCode}`;
+}
+
+/**
+ * A failed health check ('switching-back'): point `current` back at the previous release,
+ * drop the new one, finish the journal as rolled back; the installed version never changed.
+ */
+export function switchBack(input: Pick<ApplyInput, 'db' | 'layout' | 'clock' | 'logger'>, p: Prepared, run: ScriptRun): ApplyResult {
+  const { manifest } = p;
+  const reason = failureReason('health check', run, manifest.timeoutSeconds);
+  markStep(input.db, manifest.packageId, 'switching-back', input.clock.now());
+  switchCurrent(input.layout, p.installed.release);
+  fs.rmSync(p.newRelease, { recursive: true, force: true });
+  finishJournal(input.db, manifest.packageId, 'rolled-back', reason, input.clock.now());
+  input.logger.warn('update rolled back', { package: manifest.packageId, reason });
+  return {
+    outcome: 'rolled-back',
+    packageId: manifest.packageId,
+    version: p.installed.softwareVersion,
+    previousVersion: p.installed.softwareVersion,
+    reason,
+    reasonCode: HEALTH_CHECK_FAILED,
+    logTail: run.logTail,
+    logFile: p.logFile,
+  };
+}
+
 /** A failed script: drop the new release, finish the journal as rolled back; `current` never moved. */
 export function rollBack(input: Pick<ApplyInput, 'db' | 'clock' | 'logger'>, p: Prepared, run: ScriptRun): ApplyResult {
   const { manifest } = p;
-  const reason = run.timedOut
-    ? `install script timed out after ${manifest.timeoutSeconds}s`
-    : run.signal
-      ? `install script was killed by ${run.signal}`
-      : `install script exited with status ${run.exitCode}`;
+  const reason = failureReason('install script', run, manifest.timeoutSeconds);
   fs.rmSync(p.newRelease, { recursive: true, force: true });
   finishJournal(input.db, manifest.packageId, 'rolled-back', reason, input.clock.now());
   input.logger.warn('update rolled back', { package: manifest.packageId, reason });

@@ -5,7 +5,21 @@
  */
 import type { Db } from '../store/db.js';
 
-export const STEPS = ['staged', 'preparing', 'running-script', 'switching', 'switched', 'done'] as const;
+/**
+ * A package with a health check goes on after 'switched': 'health-check' (it runs, `current`
+ * at the new release), then 'healthy' (it passed) or 'switching-back' (it failed).
+ */
+export const STEPS = [
+  'staged',
+  'preparing',
+  'running-script',
+  'switching',
+  'switched',
+  'health-check',
+  'healthy',
+  'switching-back',
+  'done',
+] as const;
 export type Step = (typeof STEPS)[number];
 export type Outcome = 'installed' | 'rolled-back';
 

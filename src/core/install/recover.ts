@@ -116,17 +116,27 @@ export function recordInstalled(db: Db, entry: JournalEntry, now: Date): void {
 }
 
 /**
- * Finish or undo every apply-update a crash interrupted. The decision rests on one fact
- * only, what `current` points at (the switch is a single rename): at the new release →
- * finish forward (record the version); anywhere else → undo (drop the new release, keep
- * the old). Each run thus ends in the old or the new version, never between.
+ * Whether an interrupted install may be finished forward: a package with a health check
+ * only once it passed ('healthy'); one without needs nothing more.
+ */
+function passedHealthCheck(entry: JournalEntry): boolean {
+  const manifest = JSON.parse(entry.manifest) as UpdateManifest;
+  return manifest.healthCheck === undefined || entry.step === 'healthy';
+}
+
+/**
+ * Finish or undo every apply-update a crash interrupted. The decision rests on what
+ * `current` points at (the switch is a single rename): at the new release → finish forward
+ * (record the version), unless the package has a health check that has not passed yet;
+ * anywhere else, or a health check not passed → undo (point `current` back, drop the new
+ * release, keep the old). Each run thus ends in the old or the new version, never between.
  */
 export function recoverInterrupted(db: Db, layout: InstallLayout, clock: Clock, logger: Logger): Recovered[] {
   const done: Recovered[] = [];
   for (const entry of unfinishedJournals(db)) {
     killLeftoverScript(entry);
     const now = clock.now();
-    if (currentRelease(layout) === path.resolve(entry.newRelease)) {
+    if (currentRelease(layout) === path.resolve(entry.newRelease) && passedHealthCheck(entry)) {
       recordInstalled(db, entry, now);
       finishJournal(db, entry.packageId, 'installed', `finished after an interruption at step '${entry.step}'`, now);
       done.push({ packageId: entry.packageId, outcome: 'installed', step: entry.step });

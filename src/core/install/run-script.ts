@@ -16,6 +16,10 @@ export interface RunScriptInput {
   timeoutMs: number;
   logFile: string;
   onSpawn?: (pid: number) => void;
+  /** what runs, for the log: 'install script' (the default) or 'health check' */
+  label?: string;
+  /** a line written to the log before the script starts */
+  banner?: string;
 }
 
 const KILL_GRACE_MS = 5000;
@@ -41,6 +45,7 @@ export function runInstallScript(input: RunScriptInput): Promise<ScriptRun> {
     fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW,
     0o600,
   );
+  if (input.banner) fs.writeSync(log, `${input.banner}\n`);
   return new Promise<ScriptRun>((resolve) => {
     let timedOut = false;
     const child = spawn('/bin/sh', [input.script], {
@@ -71,7 +76,7 @@ export function runInstallScript(input: RunScriptInput): Promise<ScriptRun> {
       resolve({ exitCode, signal, timedOut, logTail: tailOf(input.logFile) });
     };
     child.on('error', (error) => {
-      fs.writeSync(log, `rds: cannot start install script: ${error.message}\n`);
+      fs.writeSync(log, `rds: cannot start ${input.label ?? 'install script'}: ${error.message}\n`);
       finish(127, null);
     });
     child.on('exit', (code, signal) => finish(code, signal));

@@ -23,6 +23,8 @@ export interface UpdateManifest {
   /** signed permission to install a version lower than the running one */
   allowDowngrade: boolean;
   script: string;
+  /** the health check script (docs/install.md#health-check): runs after the switch; absent in packages without one */
+  healthCheck?: string;
   timeoutSeconds: number;
   modules: ManifestModule[];
   /** SHA-256 (hex) of every regular file in the package except the manifest */
@@ -56,6 +58,11 @@ export function validateManifest(value: unknown): UpdateManifest {
   }
   if (m.modes !== undefined) validateModes(m.modes, m.files as Record<string, unknown>);
   if (!(m.script in (m.files as object))) invalid(`script '${m.script}' is not among the files`);
+  if (m.healthCheck !== undefined) {
+    if (typeof m.healthCheck !== 'string' || !SAFE_NAME.test(m.healthCheck)) invalid('healthCheck is not a plain file name');
+    if (m.healthCheck === m.script) invalid(`healthCheck '${m.healthCheck}' is the install script`);
+    if (!(m.healthCheck in (m.files as object))) invalid(`healthCheck '${m.healthCheck}' is not among the files`);
+  }
   if (!Array.isArray(m.modules)) invalid('modules is not a list');
   const names = new Set<string>();
   for (const mod of m.modules as unknown[]) {

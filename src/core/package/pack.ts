@@ -12,6 +12,9 @@ import { chooseGzipLevel, gzipInChunks } from './gzip.js';
 import { MANIFEST_FORMAT, MANIFEST_NAME, type ManifestModule, type UpdateManifest } from './manifest.js';
 import { formatMode, unsafeModeReason } from './modes.js';
 
+/** The health check's name inside a package (the install script is always install.sh). */
+export const HEALTH_CHECK_NAME = 'health-check.sh';
+
 export interface ModuleSpec {
   name: string;
   version: string;
@@ -35,6 +38,8 @@ export interface PackInput {
   softwareVersion: string;
   romVersion?: string;
   script: string;
+  /** a health check script, run by the agent after the switch (docs/install.md#health-check) */
+  healthCheck?: string;
   modules: ModuleSpec[];
   allowDowngrade?: boolean;
   timeoutSeconds?: number;
@@ -96,12 +101,20 @@ export async function packUpdate(input: PackInput): Promise<UpdateManifest> {
   if (!fs.statSync(input.script, { throwIfNoEntry: false })?.isFile()) {
     throw new UsageError('BAD_SCRIPT', `--script ${input.script} is not a file`);
   }
+  if (input.healthCheck !== undefined && !fs.statSync(input.healthCheck, { throwIfNoEntry: false })?.isFile()) {
+    throw new UsageError('BAD_SCRIPT', `--health-check ${input.healthCheck} is not a file`);
+  }
   const now = input.now ?? new Date();
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'rds-pack-'));
   try {
     const scriptName = 'install.sh';
     fs.copyFileSync(input.script, path.join(work, scriptName));
     fs.chmodSync(path.join(work, scriptName), 0o755);
+    const healthName = input.healthCheck === undefined ? undefined : HEALTH_CHECK_NAME;
+    if (input.healthCheck !== undefined) {
+      fs.copyFileSync(input.healthCheck, path.join(work, HEALTH_CHECK_NAME));
+      fs.chmodSync(path.join(work, HEALTH_CHECK_NAME), 0o755);
+    }
     fs.mkdirSync(path.join(work, 'modules'));
     const modules: ManifestModule[] = [];
     for (const m of input.modules) {
@@ -111,6 +124,7 @@ export async function packUpdate(input: PackInput): Promise<UpdateManifest> {
     }
     const tree: Tree = { files: {}, modes: {} };
     await hashTree(work, scriptName, tree);
+    if (healthName) await hashTree(work, healthName, tree);
     for (const m of modules) await hashTree(work, m.path, tree);
     const { files, modes } = tree;
     const manifest: UpdateManifest = {
@@ -120,6 +134,7 @@ export async function packUpdate(input: PackInput): Promise<UpdateManifest> {
       ...(input.romVersion ? { romVersion: input.romVersion } : {}),
       allowDowngrade: input.allowDowngrade ?? false,
       script: scriptName,
+      ...(healthName ? { healthCheck: healthName } : {}),
       timeoutSeconds: input.timeoutSeconds ?? 600,
       modules,
       files,
@@ -127,7 +142,7 @@ export async function packUpdate(input: PackInput): Promise<UpdateManifest> {
       createdAt: now.toISOString(),
     };
     fs.writeFileSync(path.join(work, MANIFEST_NAME), JSON.stringify(manifest, null, 2));
-    const entries = [MANIFEST_NAME, scriptName, ...(modules.length > 0 ? ['modules'] : [])];
+    const entries = [MANIFEST_NAME, scriptName, ...(healthName ? [healthName] : []), ...(modules.length > 0 ? ['modules'] : [])];
     const level = chooseGzipLevel(Object.keys(files).map((rel) => path.join(work, rel)));
     const tarStream = tar.c({ cwd: work, follow: true, portable: true }, entries);
     // tar's stream is a Minipass; adapt it through its async iterator (backpressure kept)
