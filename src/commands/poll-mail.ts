@@ -1,9 +1,8 @@
 import { agentHandlers } from '../core/agent/handlers.js';
-import { EXIT, REFUSAL } from '../core/errors.js';
-import { normaliseAddress } from '../core/message/accept.js';
-import { receiveExitCode, receiveMessages, wasProcessed } from '../core/message/inbound.js';
+import { EXIT } from '../core/errors.js';
+import { receiveExitCode, receiveMessages } from '../core/message/inbound.js';
 import { UPDATE } from '../core/protocol/update.js';
-import { agentHandlerContext } from './agent-handler-context.js';
+import { agentAcceptPolicy, agentHandlerContext } from './agent-handler-context.js';
 import { openContext } from './context.js';
 import { runEvery } from './every.js';
 import { flushAll, mailExitCode, mailLine, openMailInbox, summariseMail } from './mail-context.js';
@@ -33,19 +32,7 @@ export async function run(options: OptionsOf<typeof pollMail>, globals: GlobalOp
           ...(options.max ? { maxMessages: Number(options.max) } : {}),
           clock: ctx.clock,
           logger: ctx.logger,
-          policy: {
-            selfId: ctx.config.id,
-            // read the key each time: a key-rotation message re-pins it mid-pass
-            sendersFor: (address) =>
-              address === normaliseAddress(ctx.config.hostAddress)
-                ? [{ id: ctx.config.hostId, address: ctx.config.hostAddress, key: handlerCtx.hostKey }]
-                : [],
-            unknownSenderCode: REFUSAL.SENDER_MISMATCH,
-            acceptBroadcast: true,
-            wasProcessed: (id) => wasProcessed(ctx.db, id),
-            clock: ctx.clock,
-            skewMs: ctx.skewMs,
-          },
+          policy: agentAcceptPolicy(ctx, handlerCtx),
         });
       } finally {
         await inbox.close();

@@ -47,6 +47,23 @@ export const pushAll = defineCommand({
   help: '\nWith several waves push-all sends the first and returns; rds rollout advance sends the rest (docs/rollouts.md).\n\nExamples:\n  rds push-all update-1.0.02-0.rdsu\n  rds push-all update.rdsu --exclude AGENT0000007 --dry-run\n  rds push-all update.rdsu --canary AGENT0000001 --waves 10%,50%,100% --max-failures 2% --rate 300/h\n  rds push-all --retry-failed R20261124201500-1a2b3c4d',
 });
 
+export const exportUpdate = defineCommand({
+  name: 'export-update',
+  description: 'host: write the package as a file only one agent can open, to install by USB/scp with apply-update; counts in a rollout',
+  args: [{ name: '<file>', description: 'update package made by pack-update' }],
+  flags: [
+    { flags: '--agent <id>', description: 'the registered agent the file is for', mandatory: true },
+    {
+      flags: '--rollout <id>',
+      description: 'count it in this rollout (default: the latest of this package with the agent, else a new one)',
+    },
+    { flags: '--valid-for <duration>', description: 'how long the agent accepts the file (1m to 365d)', default: '30d' },
+    { flags: '-o, --output <file>', description: 'output file (default update-VERSION-AGENT.rdsx)' },
+    { flags: '--force', description: 'replace an existing output file' },
+  ],
+  help: '\nExamples:\n  rds export-update update-1.0.02-0.rdsu --agent AGENT0000007\n  rds export-update update.rdsu --agent AGENT0000007 --valid-for 90d -o /media/usb/agent7.rdsx',
+});
+
 export const requestVersions = defineCommand({
   name: 'request-versions',
   description: 'host: ask every selected agent for its version report',

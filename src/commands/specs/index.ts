@@ -52,6 +52,7 @@ export const COMMANDS: readonly Entry[] = [
   // ---- host ---------------------------------------------------------------
   command(host.packUpdate, async () => (await import('../pack-update.js')).run),
   command(host.pushAll, async () => (await import('../push-all.js')).run),
+  command(host.exportUpdate, async () => (await import('../export-update.js')).run),
   command(host.requestVersions, async () => (await import('../request-versions.js')).run),
   command(host.verify, async () => (await import('../verify.js')).run),
   command(host.rollouts, async () => (await import('../rollouts.js')).run),

@@ -5,7 +5,7 @@ import type { Clock } from '../clock.js';
 import type { AgentConfig } from '../config/schema.js';
 import { diskFullError, REFUSAL, SecurityError } from '../errors.js';
 import { mkdirNoFollow, replaceFileSafely } from '../fs/trust.js';
-import { applyUpdate } from '../install/apply.js';
+import { type ApplyResult, applyUpdate } from '../install/apply.js';
 import { readVersionReport } from '../install/installed.js';
 import { installLayout } from '../install/layout.js';
 import { boundLogTail } from '../install/log-tail.js';
@@ -32,6 +32,8 @@ export interface AgentHandlerContext {
   clock: Clock;
   ttlMs: number;
   logger: Logger;
+  /** sees what the update handler's install did (apply-update of an exported file prints it) */
+  onApplied?: (result: ApplyResult) => void;
 }
 
 /** Reply to the host: the signed payload carries the report; versions.txt is for people. */
@@ -95,6 +97,7 @@ const handleUpdate = (ctx: AgentHandlerContext): Handler =>
         commandId: payload.id,
         expectedVersion: update.softwareVersion,
       });
+      ctx.onApplied?.(result);
       body = {
         rolloutId: update.rolloutId,
         packageId: result.packageId,

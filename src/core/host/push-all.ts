@@ -38,6 +38,11 @@ export function estimateMailSize(packageBytes: number): number {
   return Math.ceil(packageBytes / 57) * 78 + 16 * 1024;
 }
 
+/** A rollout id: R + the UTC time to the second + 8 random hex digits. */
+export function newRolloutId(now: Date): string {
+  return `R${now.toISOString().replace(/\D/g, '').slice(0, 14)}-${randomUUID().slice(0, 8)}`;
+}
+
 export interface PushInput {
   db: Db;
   self: Sender;
@@ -150,7 +155,7 @@ function dryRun(
  */
 function startRollout(input: PushInput, manifest: { packageId: string; softwareVersion: string }, plan: PlannedAgent[]) {
   const { db, clock } = input;
-  const rolloutId = input.retryRollout ?? `R${clock.now().toISOString().replace(/\D/g, '').slice(0, 14)}-${randomUUID().slice(0, 8)}`;
+  const rolloutId = input.retryRollout ?? newRolloutId(clock.now());
   const fresh: AgentRecord[] = [];
   db.transaction(() => {
     createRollout(db, {
@@ -186,7 +191,7 @@ function startRollout(input: PushInput, manifest: { packageId: string; softwareV
  * for another (a rotated-away) key, is the operator's mistake: one usage line (exit 2),
  * not a security refusal with OpenPGP internals; agents still refuse such mail (exit 4).
  */
-async function readOwnPackage(file: string, key: openpgp.PrivateKey) {
+export async function readOwnPackage(file: string, key: openpgp.PrivateKey) {
   try {
     return await readPackageManifest(file, key);
   } catch (error) {

@@ -242,3 +242,44 @@ export function listRollouts(db: Db): RolloutSummary[] {
     state: r.state,
   }));
 }
+
+/**
+ * export-update: the rollout an exported file belongs to, decided before the file is made
+ * (its signed payload names it): ROLLOUT when given (UNKNOWN_ROLLOUT, or
+ * ROLLOUT_OTHER_PACKAGE when it rolls out another package), else the latest rollout of
+ * this package that includes the agent, else none (`undefined`: recordExport makes one).
+ */
+export function exportRollout(db: Db, packageId: string, agentId: string, rolloutId?: string): Rollout | undefined {
+  if (rolloutId) {
+    const rollout = findRollout(db, rolloutId) as Rollout;
+    if (rollout.packageId !== packageId) {
+      throw new UsageError(
+        'ROLLOUT_OTHER_PACKAGE',
+        `rollout ${rolloutId} rolls out package ${rollout.packageId} (${rollout.targetVersion}), not this package ${packageId}`,
+      );
+    }
+    return rollout;
+  }
+  const row = db
+    .prepare(
+      `SELECT r.id, r.package_id, r.target_version, r.file, r.created_at FROM rollouts r JOIN rollout_agents a ON a.rollout_id = r.id
+       WHERE r.package_id = ? AND a.agent_id = ? ORDER BY r.created_at DESC, r.rowid DESC LIMIT 1`,
+    )
+    .get(packageId, agentId) as RolloutRow | undefined;
+  return row ? toRollout(row) : undefined;
+}
+
+/**
+ * export-update wrote a file for AGENT: the rollout (created when new) records the agent as
+ * sent, at `sentAt`, with the exported mail's Message-ID; an earlier error is cleared and an
+ * earlier result kept until the agent reports again (as for a mail sent by push-all).
+ */
+export function recordExport(db: Db, rollout: Rollout, agentId: string, sentAt: string, messageId: string): void {
+  db.transaction(() => {
+    createRollout(db, rollout);
+    db.prepare(
+      `INSERT INTO rollout_agents (rollout_id, agent_id, status, sent_at, message_id) VALUES (?, ?, 'sent', ?, ?)
+       ON CONFLICT(rollout_id, agent_id) DO UPDATE SET status = 'sent', sent_at = excluded.sent_at, message_id = excluded.message_id, error = NULL`,
+    ).run(rollout.id, agentId, sentAt, messageId);
+  })();
+}

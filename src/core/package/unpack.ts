@@ -44,6 +44,20 @@ function classify(error: unknown): SecurityError {
   return new SecurityError(REFUSAL.PACKAGE_TAMPERED, `package does not decrypt intact: ${message}`, { cause: error });
 }
 
+/** PACKAGE_NOT_FOR_ME unless the package's session key is wrapped for `agentKey` (its PKESKs, `prefix`). */
+export async function checkPackageForMe(prefix: Uint8Array, agentKey: openpgp.PrivateKey): Promise<void> {
+  const mine = keyIdsOf(agentKey);
+  const recipients = await packageRecipients(prefix).catch((error) => {
+    throw classify(error);
+  });
+  if (!recipients.some((id) => mine.has(id))) {
+    throw new SecurityError(
+      REFUSAL.PACKAGE_NOT_FOR_ME,
+      `package is not encrypted for this node's key ${agentKey.getFingerprint().toUpperCase()} (it names key ID(s) ${recipients.map((r) => r.toUpperCase()).join(', ')})`,
+    );
+  }
+}
+
 /**
  * Decrypt a package into `outFile` (the gzip'd tar) and return only once the whole
  * plaintext is on disk and both the integrity check (MDC, RFC 9580 §5.13) and the host's
@@ -58,17 +72,7 @@ export async function decryptPackage(input: {
   agentKey: openpgp.PrivateKey;
   hostKey: openpgp.PublicKey;
 }): Promise<void> {
-  const prefix = readPrefix(input.file);
-  const mine = keyIdsOf(input.agentKey);
-  const recipients = await packageRecipients(prefix).catch((error) => {
-    throw classify(error);
-  });
-  if (!recipients.some((id) => mine.has(id))) {
-    throw new SecurityError(
-      REFUSAL.PACKAGE_NOT_FOR_ME,
-      `package is not encrypted for this node's key ${input.agentKey.getFingerprint().toUpperCase()} (it names key ID(s) ${recipients.map((r) => r.toUpperCase()).join(', ')})`,
-    );
-  }
+  await checkPackageForMe(readPrefix(input.file), input.agentKey);
   try {
     const message = await openpgp.readMessage({
       binaryMessage: Readable.toWeb(fs.createReadStream(input.file)) as unknown as ReadableStream<Uint8Array>,
