@@ -6,6 +6,7 @@ import { trustedPathsOf } from '../core/config/trusted.js';
 import { fingerprintOf, generateKeyPair, writeSecretFile } from '../core/crypto/keys.js';
 import { isRdsError, UsageError } from '../core/errors.js';
 import { checkTrusted, ensureOwnDir, replaceFileSafely } from '../core/fs/trust.js';
+import { parseInstallWindow } from '../core/install/window.js';
 import { parseMailUrl, redactMailUrl } from '../core/mail/url.js';
 import { parseVersion } from '../core/version/version.js';
 import { loggerFor } from './context.js';
@@ -45,6 +46,7 @@ export async function run(options: InitOptions, globals: GlobalOptions): Promise
       throw new UsageError('MISSING_OPTION', "an agent needs --host-key (the host's public key, from `rds keys export` on the host)");
     parseVersion(options.softwareVersion, '--software-version');
     if (options.romVersion) parseVersion(options.romVersion, '--rom-version');
+    if (options.installWindow) parseInstallWindow(options.installWindow, '--install-window', 'BAD_INSTALL_WINDOW');
     const hostKey = await readHostKey(options.hostKey, options, globals);
     hostKeyArmored = hostKey.armored;
     hostFingerprint = hostKey.fingerprint;
@@ -54,6 +56,7 @@ export async function run(options: InitOptions, globals: GlobalOptions): Promise
       hostAddress: options.hostAddress,
       hostKeyFile: path.join(dir, 'keys', 'host.asc'),
       installRoot: path.resolve(options.installRoot ?? path.join(dir, 'install')),
+      ...(options.installWindow ? { installWindow: options.installWindow } : {}),
     };
   }
   // What rds will trust must be its own before anything is written: files named by the

@@ -1,3 +1,4 @@
+import { installStagedIfDue } from '../core/agent/deferred-update.js';
 import { agentHandlers } from '../core/agent/handlers.js';
 import { EXIT } from '../core/errors.js';
 import { receiveExitCode, receiveMessages } from '../core/message/inbound.js';
@@ -21,6 +22,8 @@ export async function run(options: OptionsOf<typeof pollMail>, globals: GlobalOp
     const handlers = agentHandlers(handlerCtx, deviceHandlers(handlerCtx));
     const pass = async (): Promise<CommandResult> => {
       const before = await flushAll(ctx); // replies of earlier runs
+      // an update staged outside the install window installs once it is open, mail or not
+      const staged = await installStagedIfDue(handlerCtx);
       const inbox = await openMailInbox(ctx);
       let received: Awaited<ReturnType<typeof receiveMessages>>;
       try {
@@ -41,10 +44,12 @@ export async function run(options: OptionsOf<typeof pollMail>, globals: GlobalOp
       const mail = summariseMail(ctx, before, after);
       // README's table: an install that rolled back is 1 ("done, but something failed"),
       // below refused mail (4); the mail rule of mailExitCode comes first
-      const rolledBack = received.processed.some((p) => p.type === UPDATE && p.outcome === 'rolled-back');
+      const rolledBack =
+        staged?.outcome === 'rolled-back' || received.processed.some((p) => p.type === UPDATE && p.outcome === 'rolled-back');
       const own = receiveExitCode(received, false);
       const exitCode = mailExitCode(own !== EXIT.OK ? own : rolledBack ? EXIT.FAILED : EXIT.OK, mail);
       const lines = [
+        ...(staged ? [`staged update ${staged.packageId}: ${staged.outcome}`] : []),
         ...received.processed.map((p) => `${p.type} ${p.id}: ${p.outcome}`),
         ...received.quarantined.map((q) => `quarantined ${q.code}: ${q.reason}`),
         ...received.failed.map((f) => `left in the inbox (a bug, see the log): ${f.error}`),
@@ -57,6 +62,7 @@ export async function run(options: OptionsOf<typeof pollMail>, globals: GlobalOp
           processed: received.processed,
           quarantined: received.quarantined,
           mail,
+          ...(staged ? { staged } : {}),
         },
         text: lines.length > 0 ? lines.join('\n') : 'no mail',
       };

@@ -165,7 +165,7 @@ export async function initHost(root: string, id = 'HOST'): Promise<HostNode> {
 export async function initAgent(
   root: string,
   host: HostNode,
-  options: { id: string; softwareVersion?: string; romVersion?: string; register?: boolean },
+  options: { id: string; softwareVersion?: string; romVersion?: string; register?: boolean; initArgs?: string[] },
 ): Promise<AgentNode> {
   const dir = path.join(root, options.id);
   const mail = `maildir://${path.join(root, 'mail')}`;
@@ -191,6 +191,7 @@ export async function initAgent(
       '--software-version',
       options.softwareVersion ?? '1.0.00-1',
       ...(options.romVersion ? ['--rom-version', options.romVersion] : []),
+      ...(options.initArgs ?? []),
       '--dir',
       dir,
     ],

@@ -18,6 +18,7 @@ export const init = defineCommand({
     { flags: '--software-version <v>', description: 'agent: the version running now', default: '1.0.00-0' },
     { flags: '--rom-version <v>', description: 'agent: ROM version for the version report' },
     { flags: '--install-root <dir>', description: 'agent: install root (releases/ and current)' },
+    { flags: '--install-window <HH:MM-HH:MM>', description: 'agent: install updates only then, local time, e.g. 22:00-06:00' },
     { flags: '--tls-ca <file>', description: 'PEM of a private CA to trust for SMTP/IMAP/POP3 TLS' },
     { flags: '--smtp-password-file <file>', description: 'read the SMTP password from this file' },
     { flags: '--imap-password-file <file>', description: 'read the inbox (IMAP or POP3) password from this file' },

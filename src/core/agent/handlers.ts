@@ -6,23 +6,23 @@ import type { AgentConfig } from '../config/schema.js';
 import { diskFullError, REFUSAL, SecurityError } from '../errors.js';
 import { mkdirNoFollow, replaceFileSafely } from '../fs/trust.js';
 import { type ApplyResult, applyUpdate } from '../install/apply.js';
-import { readVersionReport } from '../install/installed.js';
 import { installLayout } from '../install/layout.js';
-import { boundLogTail } from '../install/log-tail.js';
 import { currentVersionReport } from '../install/recover.js';
 import type { Logger } from '../logger.js';
 import type { Handler, HandlerRegistry } from '../message/inbound.js';
-import { PACKAGE_ATTACHMENT, VERSIONS_ATTACHMENT } from '../message/mail.js';
-import { queueMessage, type Sender } from '../message/outgoing.js';
-import { type BodyOf, bodyHandler } from '../protocol/index.js';
+import { PACKAGE_ATTACHMENT } from '../message/mail.js';
+import type { Sender } from '../message/outgoing.js';
+import { bodyHandler } from '../protocol/index.js';
 import { KEY_ROTATION } from '../protocol/key-rotation.js';
-import { UPDATE, type UpdateBody } from '../protocol/update.js';
+import { UPDATE } from '../protocol/update.js';
 import { UPDATE_RESULT, type UpdateResultBody } from '../protocol/update-result.js';
 import { VERSION_REPORT } from '../protocol/version-report.js';
 import { VERSION_REQUEST } from '../protocol/version-request.js';
 import type { Db } from '../store/db.js';
 import { formatVersionText } from '../version/version-text.js';
+import { deferUpdate, windowClosedUntil } from './deferred-update.js';
 import { handleKeyRotation } from './key-rotation.js';
+import { refusedBody, reply, resultBody } from './update-reply.js';
 
 export interface AgentHandlerContext {
   db: Db;
@@ -34,32 +34,6 @@ export interface AgentHandlerContext {
   logger: Logger;
   /** sees what the update handler's install did (apply-update of an exported file prints it) */
   onApplied?: (result: ApplyResult) => void;
-}
-
-/** Reply to the host: the signed payload carries the report; versions.txt is for people. */
-async function reply<T extends typeof UPDATE_RESULT | typeof VERSION_REPORT>(
-  ctx: AgentHandlerContext,
-  type: T,
-  inReplyTo: string,
-  body: BodyOf<T>,
-  subject: string,
-) {
-  const versionText = formatVersionText(readVersionReport(ctx.db));
-  await queueMessage(
-    ctx.db,
-    ctx.self,
-    {
-      type,
-      toId: ctx.config.hostId,
-      toAddress: ctx.config.hostAddress,
-      body,
-      subject: `[rds] ${subject}`,
-      text: `${subject}\n\n${versionText}`,
-      inReplyTo,
-      attachments: [{ filename: VERSIONS_ATTACHMENT, content: Buffer.from(versionText), contentType: 'text/plain; charset=utf-8' }],
-    },
-    { clock: ctx.clock, ttlMs: ctx.ttlMs },
-  );
 }
 
 /**
@@ -81,6 +55,9 @@ const handleUpdate = (ctx: AgentHandlerContext): Handler =>
       fs.rmSync(file, { force: true });
       throw diskFullError(error, incoming) ?? error;
     }
+    // outside the agent's install window: verified and staged now, installed when it opens
+    const closedUntil = windowClosedUntil(ctx);
+    if (closedUntil) return deferUpdate(ctx, update, payload.id, file, closedUntil);
     const { acquireCommandLock } = await import('../store/lock.js');
     const lock = acquireCommandLock(ctx.config.stateDir, 'install');
     let body: UpdateResultBody;
@@ -98,16 +75,7 @@ const handleUpdate = (ctx: AgentHandlerContext): Handler =>
         expectedVersion: update.softwareVersion,
       });
       ctx.onApplied?.(result);
-      body = {
-        rolloutId: update.rolloutId,
-        packageId: result.packageId,
-        outcome: result.outcome,
-        softwareVersion: result.version,
-        versionText: formatVersionText(readVersionReport(ctx.db)),
-        ...(result.reason ? { reason: result.reason } : {}),
-        ...(result.reasonCode ? { reasonCode: result.reasonCode } : {}),
-        ...(result.logTail ? { logTail: boundLogTail(result.logTail).text } : {}),
-      };
+      body = resultBody(ctx, update.rolloutId, result);
     } catch (error) {
       if (!(error instanceof SecurityError)) throw error;
       // tell the host, then let the mail go to quarantine with the reason
@@ -115,7 +83,7 @@ const handleUpdate = (ctx: AgentHandlerContext): Handler =>
         ctx,
         UPDATE_RESULT,
         payload.id,
-        refusedBody(ctx, update, error),
+        refusedBody(ctx, update, error.message, error.code),
         `update ${update.softwareVersion} refused by ${ctx.self.id}`,
       );
       throw error;
@@ -126,19 +94,6 @@ const handleUpdate = (ctx: AgentHandlerContext): Handler =>
     await reply(ctx, UPDATE_RESULT, payload.id, body, `update ${body.outcome}: ${ctx.self.id} runs ${body.softwareVersion}`);
     return body.outcome;
   });
-
-function refusedBody(ctx: AgentHandlerContext, body: UpdateBody, error: SecurityError): UpdateResultBody {
-  const report = readVersionReport(ctx.db);
-  return {
-    rolloutId: body.rolloutId,
-    packageId: body.packageId ?? null,
-    outcome: 'refused',
-    softwareVersion: report.softwareVersion,
-    versionText: formatVersionText(report),
-    reason: error.message,
-    reasonCode: error.code,
-  };
-}
 
 const handleVersionRequest = (ctx: AgentHandlerContext): Handler =>
   bodyHandler(VERSION_REQUEST, ctx.clock, async (_request, { accepted }) => {

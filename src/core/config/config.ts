@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
+import { parseInstallWindow } from '../install/window.js';
 import { AGENT_REQUIRED, COMMON_REQUIRED, CONFIG_PROPERTIES, type RdsConfig } from './schema.js';
 
 export const CONFIG_FILE_MODE = 0o600;
@@ -73,8 +74,17 @@ export async function loadConfig(file: string): Promise<RdsConfig> {
     if (missing.length > 0) {
       throw new UsageError('CONFIG_INVALID', `config ${file}: an agent config needs ${missing.map((m) => `'${m}'`).join(', ')}`);
     }
+    if (value.installWindow !== undefined) checkInstallWindow(file, value.installWindow as string);
   }
   return Object.freeze(value) as unknown as RdsConfig;
+}
+
+function checkInstallWindow(file: string, text: string): void {
+  try {
+    parseInstallWindow(text);
+  } catch (error) {
+    throw new UsageError('CONFIG_INVALID', `config ${file}: ${(error as Error).message}`);
+  }
 }
 
 export async function writeConfig(file: string, config: Record<string, unknown>): Promise<void> {

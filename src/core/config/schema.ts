@@ -35,6 +35,8 @@ export interface AgentConfig extends CommonConfig {
   ackWindow: string;
   /** how often watch-faults sends a heartbeat (docs/service.md) */
   heartbeatInterval?: string;
+  /** "HH:MM-HH:MM" local time when updates may install (docs/install.md#install-window); absent: any time */
+  installWindow?: string;
 }
 
 export interface HostConfig extends CommonConfig {
@@ -72,6 +74,7 @@ export const CONFIG_PROPERTIES = {
   installRoot: str,
   ackWindow: { ...duration, default: '30m' },
   heartbeatInterval: duration,
+  installWindow: { type: 'string' }, // its form is checked by core/install/window.ts, naming the value
   service: { type: 'object' },
 } as const;
 

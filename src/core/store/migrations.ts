@@ -8,6 +8,7 @@ import { pop3 } from './migrations/007-pop3.js';
 import { ippDriver } from './migrations/008-ipp-driver.js';
 import { outboxRollout } from './migrations/009-outbox-rollout.js';
 import { rolloutWaves } from './migrations/010-rollout-waves.js';
+import { stagedUpdate } from './migrations/011-staged-update.js';
 
 export interface Migration {
   version: number;
@@ -27,4 +28,5 @@ export const MIGRATIONS: readonly Migration[] = [
   ippDriver,
   outboxRollout,
   rolloutWaves,
+  stagedUpdate,
 ];
