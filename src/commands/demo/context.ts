@@ -29,6 +29,7 @@ export interface DemoTables {
   supplies?: unknown;
   silent?: unknown;
   alerts?: unknown;
+  rollout?: unknown;
 }
 
 /** The fleet the acts play on, built by the first act. */
