@@ -31,7 +31,8 @@ interface Status {
   rollout: string;
   target: string;
   state: string;
-  waves: { wave: number; agents: unknown; state: string }[];
+  haltReason?: string;
+  waves: { wave: number; agents: number; state: string }[];
   counts: Record<string, number>;
   agents: AgentRow[];
 }
@@ -256,7 +257,12 @@ describe('rollouts in waves on real Postfix + Dovecot', () => {
     expect(await settledInboxes(wave3.map((n) => agent(n).address))).toEqual(wave3.map(() => []));
     const halted = await status(id);
     expect(halted).toMatchObject({ rollout: id, target: '1.0.01-0', state: 'halted' });
-    expect(halted.waves.map((w) => w.wave)).toEqual([1, 2, 3]);
+    expect(halted.haltReason).toMatch(/^max-failures 1 passed: 2 failed/);
+    expect(halted.waves).toEqual([
+      { wave: 1, agents: 1, state: 'done' },
+      { wave: 2, agents: 2, state: 'done' },
+      { wave: 3, agents: 7, state: 'pending' },
+    ]);
     expect(nonZero(halted.counts)).toEqual({ installed: 1, failed: 2, pending: 7 });
     expect(halted.agents.map((a) => [a.agentId, a.wave, a.state, a.reason, a.attempts])).toEqual([
       [agent(1).id, 1, 'installed', null, 1],
