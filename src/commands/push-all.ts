@@ -3,6 +3,7 @@ import { EXIT } from '../core/errors.js';
 import { pushAll } from '../core/host/push-all.js';
 import { selectAgents } from '../core/host/registry.js';
 import { findRollout, rolloutAgents } from '../core/host/rollout-store.js';
+import { rolloutRecord } from '../core/host/rollout-waves-store.js';
 import { openContext } from './context.js';
 import { openMailSender } from './mail-context.js';
 import { progress } from './progress.js';
@@ -22,9 +23,11 @@ export async function run(options: PushOptions, globals: GlobalOptions): Promise
     if (options.retryFailed) {
       const rollout = findRollout(ctx.db, options.retryFailed) as { id: string; file: string };
       file ??= rollout.file;
+      // the open waves only: a later wave is rds rollout advance's (docs/rollouts.md)
+      const open = rolloutRecord(ctx.db, rollout.id)?.currentWave ?? 1;
       const failed = new Set(
         rolloutAgents(ctx.db, rollout.id)
-          .filter((a) => a.status !== 'sent')
+          .filter((a) => a.status !== 'sent' && a.wave <= open && a.state !== 'skipped')
           .map((a) => a.agentId),
       );
       agents = agents.filter((a) => failed.has(a.id));

@@ -33,10 +33,18 @@ export async function run(options: OptionsOf<typeof rolloutAdvance>, globals: Gl
   try {
     const self = { id: ctx.config.id, address: ctx.config.address, key: await ctx.privateKey() };
     return await runEvery(options.every, ctx.logger, async () => {
-      const pass = await inboxPass(ctx, undefined, () =>
-        advanceRollouts({ db: ctx.db, self, clock: ctx.clock, ttlMs: ctx.ttlMs, logger: ctx.logger }, options.args[0]),
-      );
-      const moves = pass.extra;
+      const pass = await inboxPass(ctx, undefined, async () => {
+        // under the outbox lock: no push-all queues the same rollout's mail meanwhile (docs/locks.md)
+        const lock = ctx.locks.take('outbox');
+        if (!lock) return undefined;
+        try {
+          return await advanceRollouts({ db: ctx.db, self, clock: ctx.clock, ttlMs: ctx.ttlMs, logger: ctx.logger }, options.args[0]);
+        } finally {
+          lock.release();
+        }
+      });
+      if (!pass.extra) pass.lines.push('outbox busy (another pass sends): the rollouts move on the next pass');
+      const moves = pass.extra ?? [];
       const halted = moves.filter((m) => m.state === 'halted');
       const lines = [...pass.lines, ...moves.map(moveLine).filter((l): l is string => l !== undefined)];
       const line = mailLine(pass.mail);

@@ -19,7 +19,7 @@ async function move(id: string, what: Move, globals: GlobalOptions): Promise<Com
       .transaction(() => {
         const record = moveRollout(ctx.db, id, what);
         const mails =
-          what === 'abort' ? dropRolloutMail(ctx.db, id, `rollout ${id} aborted`, now) : holdRolloutMail(ctx.db, id, what === 'pause');
+          what === 'abort' ? dropRolloutMail(ctx.db, id, `rollout ${id} aborted`, now) : holdRolloutMail(ctx.db, id, what === 'pause', now);
         return { record, mails };
       })
       .immediate();

@@ -78,7 +78,7 @@ async function advanceOne(ctx: PassContext, r: RolloutRecord): Promise<RolloutMo
       agents: passAgents(ctx.db, r.id),
     });
     applyDecision(ctx.db, r.id, decision);
-    if (decision.halt) holdRolloutMail(ctx.db, r.id, true); // nothing more goes out
+    if (decision.halt) holdRolloutMail(ctx.db, r.id, true, ctx.clock.now()); // nothing more goes out
     return decision;
   });
   const decision = decide.immediate();
@@ -115,15 +115,16 @@ async function queueDue(ctx: PassContext, r: RolloutRecord, resend: string[], mo
     if (agent) await queueRequests(ctx.db, ctx.self, [agent], VERSION_REQUEST, { clock: ctx.clock, ttlMs: ctx.ttlMs, rolloutId: r.id });
   }
   const now = ctx.clock.now();
+  const isResend = new Set(resends);
   const queue = ctx.db.transaction(() => {
     let left = allowance(ctx, r);
     for (const id of [...resends, ...fresh]) {
       const mail = prepared.get(id);
-      const isResend = resends.includes(id);
+      const again = isResend.has(id);
       if (!mail || left <= 0) continue;
-      if (!stillDue(ctx.db, r.id, id, isResend ? { attempts: attempts.get(id) ?? 0, now: now.toISOString() } : undefined)) continue;
+      if (!stillDue(ctx.db, r.id, id, again ? { attempts: attempts.get(id) ?? 0, now: now.toISOString() } : undefined)) continue;
       if (enqueue(ctx.db, updateItem(ctx.self.address, mail.recipe, r.id, mail.agent), now) === undefined) continue;
-      (isResend ? move.resent : move.queued).push(id);
+      (again ? move.resent : move.queued).push(id);
       left--;
     }
   });

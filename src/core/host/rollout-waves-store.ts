@@ -145,7 +145,7 @@ interface PassRow {
 /** What a pass decides on: every agent of the rollout, one query. */
 export function passAgents(db: Db, rolloutId: string): PassAgent[] {
   const rows = db
-    .prepare('SELECT agent_id, wave, state, attempts, deadline FROM rollout_agents WHERE rollout_id = ? ORDER BY position')
+    .prepare('SELECT agent_id, wave, state, attempts, deadline FROM rollout_agents WHERE rollout_id = ? ORDER BY position, rowid')
     .all(rolloutId) as PassRow[];
   return rows.map((r) => ({
     agentId: r.agent_id,
@@ -204,7 +204,7 @@ export function dueAgents(db: Db, rolloutId: string, limit: number): string[] {
       `SELECT a.agent_id FROM rollout_agents a JOIN rollouts r ON r.id = a.rollout_id
        WHERE a.rollout_id = ? AND r.state = 'running' AND a.state = 'pending' AND a.wave <= r.current_wave
          AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.rollout_id = a.rollout_id AND o.agent_id = a.agent_id
-                         AND o.sent_at IS NULL AND (o.state IS NULL OR o.state = 'held'))
+                         AND o.sent_at IS NULL AND o.state IS NULL)
        ORDER BY a.position LIMIT ?`,
     )
     .all(rolloutId, limit) as { agent_id: string }[];
@@ -221,7 +221,7 @@ export function stillDue(db: Db, rolloutId: string, agentId: string, resend: { a
     .prepare(
       `SELECT a.state, a.attempts, a.deadline, r.state AS rollout_state, a.wave <= r.current_wave AS open,
          EXISTS (SELECT 1 FROM outbox o WHERE o.rollout_id = a.rollout_id AND o.agent_id = a.agent_id
-                 AND o.sent_at IS NULL AND (o.state IS NULL OR o.state = 'held')) AS queued
+                 AND o.sent_at IS NULL AND o.state IS NULL) AS queued
        FROM rollout_agents a JOIN rollouts r ON r.id = a.rollout_id WHERE a.rollout_id = ? AND a.agent_id = ?`,
     )
     .get(rolloutId, agentId) as

@@ -77,7 +77,7 @@ export function pendingOutbox(db: Db, filter?: { rolloutId?: string }): OutboxIt
   const rows = db
     .prepare(
       `SELECT seq, message_id, kind, ref, rollout_id, agent_id, env_from, env_to, raw, compose, attempts FROM outbox
-       WHERE sent_at IS NULL AND state IS NULL AND (? IS NULL OR rollout_id = ?) ORDER BY seq`,
+       WHERE sent_at IS NULL AND state IS NULL AND held_at IS NULL AND (? IS NULL OR rollout_id = ?) ORDER BY seq`,
     )
     .all(filter?.rolloutId ?? null, filter?.rolloutId ?? null) as Row[];
   return rows.map((r) => ({
@@ -95,7 +95,8 @@ export function pendingOutbox(db: Db, filter?: { rolloutId?: string }): OutboxIt
 }
 
 export function countPending(db: Db): number {
-  return (db.prepare('SELECT count(*) AS n FROM outbox WHERE sent_at IS NULL AND state IS NULL').get() as { n: number }).n;
+  return (db.prepare('SELECT count(*) AS n FROM outbox WHERE sent_at IS NULL AND state IS NULL AND held_at IS NULL').get() as { n: number })
+    .n;
 }
 
 export interface FlushFailure {
@@ -150,35 +151,33 @@ export function requeueRolloutMail(db: Db, rolloutId: string, agentId: string): 
 }
 
 /**
- * A rollout's unsent update mails held while it is paused or halted (state `held`: no
- * flush takes them, nothing ended them), or put back in the queue when it resumes.
+ * A rollout's unsent update mails held while it is paused or halted (`held_at`: no flush
+ * takes them, nothing ended them), or put back in the queue when it resumes.
  */
-export function holdRolloutMail(db: Db, rolloutId: string, hold: boolean): number {
+export function holdRolloutMail(db: Db, rolloutId: string, hold: boolean, now: Date): number {
   const sql = hold
-    ? "UPDATE outbox SET state = 'held' WHERE rollout_id = ? AND sent_at IS NULL AND state IS NULL"
-    : "UPDATE outbox SET state = NULL WHERE rollout_id = ? AND sent_at IS NULL AND state = 'held'";
-  return db.prepare(sql).run(rolloutId).changes;
+    ? 'UPDATE outbox SET held_at = ? WHERE rollout_id = ? AND sent_at IS NULL AND state IS NULL AND held_at IS NULL'
+    : 'UPDATE outbox SET held_at = NULL WHERE ? IS NOT NULL AND rollout_id = ? AND sent_at IS NULL AND state IS NULL AND held_at IS NOT NULL';
+  return db.prepare(sql).run(now.toISOString(), rolloutId).changes;
 }
 
 /** An aborted rollout's unsent update mails (queued or held) end as dropped. */
 export function dropRolloutMail(db: Db, rolloutId: string, reason: string, now: Date): number {
   return db
     .prepare(
-      "UPDATE outbox SET state = 'dropped', ended_at = ?, ended_reason = ? WHERE rollout_id = ? AND sent_at IS NULL AND (state IS NULL OR state = 'held')",
+      "UPDATE outbox SET state = 'dropped', ended_at = ?, ended_reason = ? WHERE rollout_id = ? AND sent_at IS NULL AND state IS NULL",
     )
     .run(now.toISOString(), reason, rolloutId).changes;
 }
 
 /**
  * `--rate`: a rollout's update mails that count against its window: sent since `since`, or
- * queued and not sent yet (they go out within the window they were queued in, or later).
+ * queued (or held) and not sent yet (they go out within the window they were queued in, or later).
  */
 export function rolloutMailInWindow(db: Db, rolloutId: string, since: Date): number {
   return (
     db
-      .prepare(
-        "SELECT count(*) AS n FROM outbox WHERE rollout_id = ? AND (sent_at >= ? OR (sent_at IS NULL AND (state IS NULL OR state = 'held')))",
-      )
+      .prepare('SELECT count(*) AS n FROM outbox WHERE rollout_id = ? AND (sent_at >= ? OR (sent_at IS NULL AND state IS NULL))')
       .get(rolloutId, since.toISOString()) as { n: number }
   ).n;
 }
@@ -332,14 +331,15 @@ interface EntryRow {
   attempts: number;
   last_tried_at: string | null;
   last_error: string | null;
-  state: 'failed' | 'dropped' | 'held' | null;
+  state: 'failed' | 'dropped' | null;
+  held_at: string | null;
   sent_at: string | null;
   ended_at: string | null;
   ended_reason: string | null;
 }
 
 const ENTRY_COLUMNS =
-  'seq, message_id, kind, ref, env_to, created_at, attempts, last_tried_at, last_error, state, sent_at, ended_at, ended_reason';
+  'seq, message_id, kind, ref, env_to, created_at, attempts, last_tried_at, last_error, state, sent_at, ended_at, ended_reason, held_at';
 
 function toEntry(r: EntryRow): OutboxEntry {
   return {
@@ -352,7 +352,7 @@ function toEntry(r: EntryRow): OutboxEntry {
     attempts: r.attempts,
     lastTriedAt: r.last_tried_at,
     lastError: r.last_error,
-    state: r.sent_at ? 'sent' : (r.state ?? 'queued'),
+    state: r.sent_at ? 'sent' : (r.state ?? (r.held_at ? 'held' : 'queued')),
     sentAt: r.sent_at,
     endedAt: r.ended_at,
     endedReason: r.ended_reason,

@@ -10,8 +10,8 @@ import type { Migration } from '../migrations.js';
  * queueing an update mail counts the attempt and clears the deadline; sending it makes a
  * `pending` agent `sent` and sets the deadline (sent + timeout); ending it unsent (refused
  * for good, dropped) makes a `pending` agent `failed` (send-failed); putting it back in the
- * queue makes that agent `pending` again. A mail `held` (its rollout paused or halted)
- * is neither queued nor ended.
+ * queue makes that agent `pending` again. A mail held (`outbox.held_at`: its rollout is
+ * paused or halted) waits without being taken by any flush, and is not ended.
  *
  * Existing rollouts become one wave; their agents' states come from what they have
  * (a result, a sent mail, an ended one), and a rollout whose agents are all final is done.
@@ -40,6 +40,7 @@ export const rolloutWaves: Migration = {
     ALTER TABLE rollout_agents ADD COLUMN reported_at TEXT;
     ALTER TABLE rollout_agents ADD COLUMN deadline TEXT;
     CREATE INDEX rollout_agents_state ON rollout_agents(rollout_id, state);
+    ALTER TABLE outbox ADD COLUMN held_at TEXT;
 
     UPDATE rollout_agents SET attempts = (SELECT count(*) FROM outbox o WHERE o.rollout_id = rollout_agents.rollout_id AND o.agent_id = rollout_agents.agent_id);
     UPDATE rollout_agents SET
@@ -75,7 +76,7 @@ export const rolloutWaves: Migration = {
     END;
     DROP TRIGGER outbox_rollout_ended;
     CREATE TRIGGER outbox_rollout_ended AFTER UPDATE OF state ON outbox
-      WHEN NEW.rollout_id IS NOT NULL AND NEW.state IN ('failed', 'dropped') AND (OLD.state IS NULL OR OLD.state = 'held') AND NEW.sent_at IS NULL
+      WHEN NEW.rollout_id IS NOT NULL AND NEW.state IS NOT NULL AND OLD.state IS NULL AND NEW.sent_at IS NULL
     BEGIN
       UPDATE rollout_agents SET status = CASE WHEN status = 'sent' THEN status ELSE 'send-failed' END,
         sent_at = CASE WHEN status = 'sent' THEN sent_at END,
@@ -85,7 +86,7 @@ export const rolloutWaves: Migration = {
         WHERE rollout_id = NEW.rollout_id AND agent_id = NEW.agent_id;
     END;
     CREATE TRIGGER outbox_rollout_requeued AFTER UPDATE OF state ON outbox
-      WHEN NEW.rollout_id IS NOT NULL AND NEW.state IS NULL AND OLD.state IN ('failed', 'dropped') AND NEW.sent_at IS NULL
+      WHEN NEW.rollout_id IS NOT NULL AND NEW.state IS NULL AND OLD.state IS NOT NULL AND NEW.sent_at IS NULL
     BEGIN
       UPDATE rollout_agents SET state = 'pending', reason = NULL
         WHERE rollout_id = NEW.rollout_id AND agent_id = NEW.agent_id AND state = 'failed' AND reason = 'send-failed';
