@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { systemClock } from '../core/clock.js';
 import { loadConfig, readSecret, resolveConfigPath } from '../core/config/config.js';
 import type { AgentConfig, RdsConfig } from '../core/config/schema.js';
 import { type Check, fail, pass } from '../core/doctor/check.js';
@@ -171,7 +172,13 @@ export async function run(_options: unknown, globals: GlobalOptions): Promise<Co
         }),
       ]);
   checks.push(...smtp, ...imap);
-  if (config.role === 'agent') checks.push(...(await deviceChecks(opened?.db)));
+  if (config.role === 'agent') {
+    const { installWindowChecks } = await import('../core/doctor/install-checks.js');
+    checks.push(
+      ...(await deviceChecks(opened?.db)),
+      ...installWindowChecks(config as AgentConfig, opened?.db, globals.clock ?? systemClock),
+    );
+  }
   opened?.db?.close();
   const ok = checks.every((c) => c.ok);
   const failed = checks.filter((c) => !c.ok).length;

@@ -118,11 +118,18 @@ describe('an update outside the window is deferred, then installed when the wind
     ]);
   });
 
-  it('a later pass still outside the window leaves it staged (a new process: the stage survived)', async () => {
+  it('a later pass still outside the window leaves it staged (a new process: the stage survived); doctor shows it', async () => {
     const polled = await run(agent, 0, ['poll-mail']);
     expect(polled.stdout).toBe('no mail\n');
     expect(stagedFiles(agent)).toHaveLength(1);
     expect(await version(agent)).toBe('1.0.00-1');
+    const doctor = await run(agent, 0, ['--json', 'doctor']);
+    const checks = (JSON.parse(doctor.stdout) as { checks: { name: string; detail: string }[] }).checks;
+    expect(checks.find((c) => c.name === 'install window')?.detail).toMatch(
+      new RegExp(
+        `^22:00-06:00 local time: closed, opens ${tonightAt22(closed.offset)}; update 1\\.0\\.02-0 \\(package [0-9a-f-]{36}\\) is staged: `,
+      ),
+    );
   });
 
   it('the same package again is not staged twice: one staged file, the new rollout answered deferred', async () => {
@@ -161,6 +168,51 @@ describe('an update outside the window is deferred, then installed when the wind
     expect(polled.stdout).toMatch(/^update \S+: installed$/m);
     expect(stagedFiles(agent)).toEqual([]);
     expect((await results(agent)).at(-1)).toMatchObject({ rolloutId: rollout4, outcome: 'installed', softwareVersion: '1.0.04-0' });
+  });
+});
+
+describe('the staged install is the apply path: rollback, health check, crash recovery', () => {
+  it('a staged update whose health check fails: the pass inside the window exits 1, HEALTH_CHECK_FAILED to its rollout', async () => {
+    const sick = await initAgent(root, host, { id: 'AGENT0000005', initArgs: ['--install-window', '22:00-06:00'] });
+    const check = writeScript(path.join(root, 'check.sh'), 'echo "main.cgi did not answer" >&2\nexit 3');
+    const install = writeScript(path.join(root, 'install.sh'), 'cp -r "$RDS_PAYLOAD_DIR/modules/." "$RDS_RELEASE_DIR/"');
+    const module = path.join(root, 'main-checked.cgi');
+    fs.writeFileSync(module, 'main checked');
+    const file = path.join(root, 'up-checked.rdsu');
+    // biome-ignore format: one flag and its value per line
+    await run(host, 0, ['pack-update', '--software-version', '1.0.02-1', '--script', install, '--health-check', check,
+      '--module', `main.cgi=1.0.02:${module}`, '-o', file]);
+    const rollout = await push(file, sick);
+    expect((await run(sick, 0, ['poll-mail'])).stdout).toMatch(/^update \S+: deferred$/m);
+    const polled = await rds(['--config', sick.config, 'poll-mail'], { cwd: root, env: { TZ: open.tz } });
+    expect(polled.code).toBe(1);
+    expect(polled.stdout).toMatch(/^staged update \S+: rolled-back$/m);
+    expect(currentRelease(sick)).toBe('1.0.00-1');
+    expect(stagedFiles(sick)).toEqual([]);
+    expect((await results(sick)).at(-1)).toMatchObject({
+      rolloutId: rollout,
+      outcome: 'rolled-back',
+      reasonCode: 'HEALTH_CHECK_FAILED',
+      softwareVersion: '1.0.00-1',
+    });
+  });
+
+  it('kill -9 while the staged update installs: it stays staged, and the next pass inside the window ends installed', async () => {
+    const a = await initAgent(root, host, { id: 'AGENT0000006', initArgs: ['--install-window', '22:00-06:00'] });
+    const rollout = await push(v2, a);
+    await run(a, 0, ['poll-mail']);
+    const crashed = await rds(['--config', a.config, 'poll-mail'], {
+      cwd: root,
+      env: { TZ: open.tz, RDS_FAULT_CRASH_AFTER: 'running-script' },
+    });
+    expect(crashed.signal).toBe('SIGKILL');
+    expect(stagedFiles(a)).toHaveLength(1);
+    const polled = await run(a, 0, ['poll-mail'], open.tz);
+    expect(polled.stdout).toMatch(/^staged update \S+: installed$/m);
+    expect(await version(a)).toBe('1.0.02-0');
+    expect(releaseVersion(currentRelease(a))).toBe('1.0.02-0');
+    expect(stagedFiles(a)).toEqual([]);
+    expect((await results(a)).at(-1)).toMatchObject({ rolloutId: rollout, outcome: 'installed', softwareVersion: '1.0.02-0' });
   });
 });
 
