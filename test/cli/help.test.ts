@@ -16,6 +16,7 @@ const TOP_LEVEL = [
   // host
   'pack-update',
   'push-all',
+  'export-update',
   'request-versions',
   'verify',
   'rollouts',

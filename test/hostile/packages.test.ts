@@ -28,10 +28,14 @@ import {
   freshKey,
   hostileTally,
   listTree,
+  type PayloadInput,
+  payload,
   privateKeyOf,
   publicKeyOf,
+  rawMail,
   seal,
   sha256,
+  sign,
   type TarEntry,
 } from './helpers.js';
 
@@ -381,5 +385,88 @@ describe('hostile update packages (apply-update FILE): exit 4, nothing runs, not
     await rdsExpect(0, ['--json', '--config', P.config, 'apply-update', file], { cwd: root });
     // a new file takes the payload's mode through a plain cp -R (less the agent's umask)
     expect(fs.statSync(path.join(P.installRoot, 'current', 'tool.sh')).mode & 0o111).toBe(0o111);
+  });
+});
+
+// ---- exported updates (export-update's .rdsx: an update mail in a file) -----------------
+
+interface ExportInput {
+  /** the payload (default: an update to 1.0.09-0 for P, issued now) */
+  p?: PayloadInput;
+  key?: openpgp.PrivateKey;
+  from?: string;
+  /** the update.rdsu part (null: none; default: an honest package of 1.0.09-0 for P) */
+  pkg?: Buffer | null;
+}
+
+/** An .rdsx crafted by hand: the marker line, then a host mail as the case wants it. */
+async function exported(marker: string, o: ExportInput = {}): Promise<Buffer> {
+  const p = payload({ type: 'update', to: [P.id], body: { rolloutId: 'R-hostile-export', softwareVersion: '1.0.09-0' }, ...o.p });
+  const pkg = o.pkg === undefined ? await sealed(marker, { version: '1.0.09-0' }) : o.pkg;
+  const mail = rawMail({
+    from: o.from ?? 'host@example.com',
+    to: 'agentp@example.com',
+    payloadAsc: await sign(p, o.key ?? hostKey),
+    attachments: pkg ? [{ filename: 'update.rdsu', content: pkg }] : [],
+  });
+  return Buffer.concat([Buffer.from('X-RDS-Export: 1\r\n'), mail]);
+}
+
+const DAY = 86_400_000;
+
+const exportCases: PkgCase[] = [
+  {
+    name: 'the marker line, then no mail at all',
+    code: REFUSAL.MALFORMED_MAIL,
+    make: async () => Buffer.from('X-RDS-Export: 1\r\n\r\nhello\r\n'),
+  },
+  { name: 'forged From, signed by the host', code: REFUSAL.SENDER_MISMATCH, make: (m) => exported(m, { from: 'evil@attacker.test' }) },
+  { name: 'the payload signed by an unknown key', code: REFUSAL.UNKNOWN_KEY, make: (m) => exported(m, { key: rogueKey }) },
+  { name: "the payload signed by the agent's own key", code: REFUSAL.UNKNOWN_KEY, make: (m) => exported(m, { key: agentPKey }) },
+  {
+    name: 'the package wrapped for another agent under a payload for this one',
+    code: REFUSAL.PACKAGE_NOT_FOR_ME,
+    make: async (m) => exported(m, { pkg: await sealed(m, { version: '1.0.09-0' }, { to: qPub }) }),
+  },
+  {
+    name: "another agent's payload around this agent's package",
+    code: REFUSAL.NOT_FOR_ME,
+    make: (m) => exported(m, { p: { to: [Q.id] } }),
+  },
+  {
+    name: 'expired (issued 31 days ago, valid 30)',
+    code: REFUSAL.EXPIRED,
+    make: (m) => exported(m, { p: { issuedAt: new Date(Date.now() - 31 * DAY), ttlMs: 30 * DAY } }),
+  },
+  { name: 'dated a day ahead', code: REFUSAL.FROM_FUTURE, make: (m) => exported(m, { p: { issuedAt: new Date(Date.now() + DAY) } }) },
+  {
+    name: 'a signed key-rotation instead of an update',
+    code: REFUSAL.UNKNOWN_TYPE,
+    make: (m) => exported(m, { p: { type: 'key-rotation', body: {} } }),
+  },
+  { name: 'an update without its package', code: REFUSAL.MALFORMED, make: (m) => exported(m, { pkg: null }) },
+  {
+    name: 'the payload announces 1.0.08-0, the package holds 1.0.09-0',
+    code: REFUSAL.PACKAGE_MISMATCH,
+    make: (m) => exported(m, { p: { body: { rolloutId: 'R-hostile-export', softwareVersion: '1.0.08-0' } } }),
+  },
+  {
+    name: "a validly signed export whose package has a '..' entry",
+    code: REFUSAL.PACKAGE_UNSAFE_PATH,
+    make: async (m) =>
+      exported(m, { pkg: await sealed(m, { version: '1.0.09-0', ...add({ name: 'modules/../../../../escaped-export', body: 'x' }) }) }),
+  },
+];
+
+describe('hostile exported updates (apply-update FILE.rdsx): the checks of an update mail, exit 4, nothing runs', () => {
+  for (const c of exportCases) hostileCase(`${c.code}: ${c.name}`, () => runPackageCase(c));
+
+  it('control: the same crafted export, honest, installs and its script runs', async () => {
+    const marker = path.join(markers, 'export-control');
+    const file = path.join(root, 'control.rdsx');
+    fs.writeFileSync(file, await exported(marker));
+    const r = await rdsExpect(0, ['--json', '--config', P.config, 'apply-update', file], { cwd: root });
+    expect(JSON.parse(r.stdout)).toMatchObject({ outcome: 'installed', version: '1.0.09-0', rolloutId: 'R-hostile-export' });
+    expect(fs.readFileSync(marker, 'utf8')).toBe('ran 1.0.09-0\n');
   });
 });

@@ -4,9 +4,9 @@ import { every, MAX } from './flags.js';
 
 export const applyUpdate = defineCommand({
   name: 'apply-update',
-  description: 'agent: verify and install an update package from a file',
-  args: [{ name: '<file>', description: 'an .rdsu update package' }],
-  help: '\nExample:\n  rds apply-update /tmp/update-1.0.02-0.rdsu',
+  description: 'agent: verify and install an update package from a file (.rdsu, or .rdsx from export-update)',
+  args: [{ name: '<file>', description: 'an .rdsu update package, or an .rdsx exported for this agent' }],
+  help: '\nExamples:\n  rds apply-update /tmp/update-1.0.02-0.rdsu\n  rds apply-update /media/usb/update-1.0.02-0-AGENT0000007.rdsx   # then rds poll-mail reports it',
 });
 
 export const versions = defineCommand({
