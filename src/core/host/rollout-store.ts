@@ -277,15 +277,17 @@ export function exportRollout(db: Db, packageId: string, agentId: string, rollou
 export function recordExport(db: Db, rollout: Rollout, agentId: string, sentAt: string, messageId: string): void {
   db.transaction(() => {
     createRollout(db, rollout);
-    // the file is the agent's update mail (rollout-waves): an attempt, sent, with its deadline
+    // the file is the agent's update mail (rollouts in waves): one more attempt, sent, deadline
+    // sent + the rollout's timeout; a new try after a failure or a timeout (installed and
+    // skipped stay), so no rollout advance mails the agent the update meanwhile
     db.prepare(
       `INSERT INTO rollout_agents (rollout_id, agent_id, status, sent_at, message_id, state, attempts, deadline)
        VALUES (@rollout, @agent, 'sent', @sentAt, @messageId, 'sent', 1,
          strftime('%Y-%m-%dT%H:%M:%fZ', julianday(@sentAt) + (SELECT timeout_ms FROM rollouts r WHERE r.id = @rollout) / 86400000.0))
        ON CONFLICT(rollout_id, agent_id) DO UPDATE SET status = 'sent', sent_at = excluded.sent_at, message_id = excluded.message_id,
          error = NULL, attempts = attempts + 1, deadline = excluded.deadline,
-         state = CASE WHEN state IN ('installed', 'failed', 'timed-out', 'skipped') THEN state ELSE 'sent' END,
-         reason = CASE WHEN state IN ('installed', 'failed', 'timed-out', 'skipped') THEN reason END`,
+         state = CASE WHEN state IN ('installed', 'skipped') THEN state ELSE 'sent' END,
+         reason = CASE WHEN state IN ('installed', 'skipped') THEN reason END`,
     ).run({ rollout: rollout.id, agent: agentId, sentAt, messageId });
   })();
 }
