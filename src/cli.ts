@@ -9,12 +9,13 @@ import type { CommandSpec, FlagSpec } from './commands/specs/define.js';
 import { GLOBAL_FLAGS } from './commands/specs/flags.js';
 import { COMMANDS, PROGRAM } from './commands/specs/index.js';
 import type { CommandResult, GlobalOptions } from './commands/types.js';
+import type { Clock } from './core/clock.js';
 import { EXIT, isRdsError } from './core/errors.js';
 import { showLines } from './core/text/show.js';
 import { ROOT_HELP } from './root-help.js';
 
 type Loaded = (options: Record<string, unknown>, globals: GlobalOptions) => Promise<CommandResult>;
-type State = { result?: Promise<CommandResult> };
+type State = { result?: Promise<CommandResult>; clock?: Clock };
 
 function addFlag(cmd: Command, flag: FlagSpec): void {
   const option = new Option(flag.flags, flag.description);
@@ -32,7 +33,7 @@ function addCommand(parent: Command, spec: CommandSpec, load: () => Promise<Load
   if (spec.help) cmd.addHelpText('after', spec.help);
   cmd.action((...args: unknown[]) => {
     const positionals = args.slice(0, -2);
-    const globals = cmd.optsWithGlobals() as GlobalOptions;
+    const globals = { ...(cmd.optsWithGlobals() as GlobalOptions), ...(state.clock ? { clock: state.clock } : {}) };
     const options = { ...cmd.opts(), args: positionals };
     state.result = load().then((run) => run(options, globals));
   });
@@ -53,8 +54,12 @@ export function buildProgram(state: State): Command {
   return program;
 }
 
-export async function main(argv: string[]): Promise<number> {
-  const state: { result?: Promise<CommandResult> } = {};
+/**
+ * `inject.clock`: for test entries only (test/support/rds-clock.mjs runs the binary on a
+ * clock skipped ahead); bin/rds.js passes nothing and no flag or variable sets it.
+ */
+export async function main(argv: string[], inject: { clock?: Clock } = {}): Promise<number> {
+  const state: State = { ...(inject.clock ? { clock: inject.clock } : {}) };
   const program = buildProgram(state);
   const json = argv.includes('--json');
   // `rds -v` alone is the version, as users expect (`-v` is not a flag of any command)

@@ -52,7 +52,7 @@ export async function run(options: DemoOptions, globals: GlobalOptions): Promise
   const listener = await startMailListener({ root: mailRoot });
   const started = Date.now();
   try {
-    const { runStory } = await import('./demo-story.js');
+    const { runStory } = await import('./demo/story.js');
     const outcome = await runStory({ root, mailRoot, smtpPort: listener.port, count, customers: CUSTOMERS, say, globals });
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
     const end = say('The end');

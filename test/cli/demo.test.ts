@@ -1,6 +1,7 @@
 // `rds demo --agents 3` (the smallest fleet): the story names the `rds` command behind each
-// step, keeps ids out of human lines, counts the agents it did not show (never "-1"), and
-// `--json` carries the tables as data.
+// step, keeps ids out of human lines, counts the agents it did not show (never "-1"), rolls
+// the update out in waves (the failing agent within the budget, the offline one timed out on
+// the demo clock), and `--json` carries the tables as data.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, rds, tempDir } from '../support/cli.js';
 
@@ -21,6 +22,20 @@ describe('rds demo --agents 3', () => {
     expect(r.stdout.match(/✗/g)).toHaveLength(2);
     expect(r.stdout).toMatch(/^2 of 3 agents failed$/m);
     expect(r.stdout).toContain('ran as designed');
+    // the rollout in waves: the canary, wave 2 with the failing agent (within the budget), wave 3 with the offline one
+    expect(r.stdout).toMatch(
+      /^\$ rds --config HOST\/config\.json push-all update-1\.0\.02-0\.rdsu --waves 1,50%,100% --max-failures 1 --max-timeouts 1 --timeout 2h$/m,
+    );
+    expect(r.stdout).toMatch(
+      /^rollout R\d{14}-[0-9a-f]{8}: wave 1 of 3: 1\.0\.02-0 sent to 1 of 3 agents; the rest: rds rollout advance$/m,
+    );
+    expect(r.stdout).toMatch(/^AGENT0000002 failed: within --max-failures 1, so the rollout goes on$/m);
+    expect(r.stdout).toMatch(/^host: rollout R\S+ \(wave 3 of 3\): re-sent to 1 silent \(AGENT0000003\)$/m);
+    expect(r.stdout).toMatch(/^host: rollout R\S+ \(wave 3 of 3\): 1 timed out \(AGENT0000003\), done$/m);
+    expect(r.stdout).toMatch(/^ {2}rollout R\S+: update to 1\.0\.02-0, done, wave 3 of 3$/m);
+    expect(r.stdout).toMatch(/^ {2}AGENT0000002 .* 2 +failed \(rolled-back\)$/m);
+    expect(r.stdout).toMatch(/^ {2}AGENT0000003 .* 3 +timed-out$/m);
+    expect(r.stdout).toMatch(/^ {2}agents: 1 installed, 1 failed, 1 timed-out$/m);
     // three days at the service desk: the toner goes low with a forecast date, the offline agent goes silent
     expect(r.stdout).toMatch(/^host inbox: raised supply-low on AGENT0000001\/AGENT0000001-mfp1 \(Black Toner\)$/m);
     expect(r.stdout).toMatch(/^host inbox: raised agent-silent on AGENT0000003$/m);
@@ -48,5 +63,18 @@ describe('rds demo --agents 3', () => {
     ]);
     expect(out.tables.silent.agents.map((a: { id: string }) => a.id)).toEqual(['AGENT0000003']);
     expect(out.tables.alerts.subjects).toHaveLength(2);
+    expect(out.tables.rollout.state).toBe('done');
+    expect(
+      out.tables.rollout.agents.map((a: { agentId: string; wave: number; state: string; reason: string | null }) => [
+        a.agentId,
+        a.wave,
+        a.state,
+        a.reason,
+      ]),
+    ).toEqual([
+      ['AGENT0000001', 1, 'installed', null],
+      ['AGENT0000002', 2, 'failed', 'rolled-back'],
+      ['AGENT0000003', 3, 'timed-out', null],
+    ]);
   });
 });

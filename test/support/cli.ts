@@ -13,6 +13,8 @@ export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const BIN = path.join(ROOT, 'bin', 'rds.js');
 /** Test-only entry for the crash tests: bin/rds.js plus a kill -9 right after the journal step RDS_FAULT_CRASH_AFTER names. */
 export const CRASH_BIN = path.join(ROOT, 'test', 'support', 'rds-crash-after.mjs');
+/** Test-only entry on a clock RDS_TEST_CLOCK_OFFSET_MS ahead of the real one (the rollout tests' timeouts and rate windows). */
+export const CLOCK_BIN = path.join(ROOT, 'test', 'support', 'rds-clock.mjs');
 
 export interface RunResult {
   code: number | null;
@@ -74,7 +76,7 @@ export interface Running {
 
 /** Start `rds ARGS` without waiting (for tests that kill it from outside). */
 export function startRds(args: string[], options: RunOptions): Running {
-  const entry = options.env?.RDS_FAULT_CRASH_AFTER ? CRASH_BIN : BIN;
+  const entry = options.env?.RDS_FAULT_CRASH_AFTER ? CRASH_BIN : options.env?.RDS_TEST_CLOCK_OFFSET_MS ? CLOCK_BIN : BIN;
   const child = spawn(process.execPath, [entry, ...args], {
     cwd: options.cwd,
     env: cleanEnv(options.env),

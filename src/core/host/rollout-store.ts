@@ -282,14 +282,20 @@ export function recordExport(
 ): void {
   db.transaction(() => {
     createRollout(db, rollout);
-    // an agent new to the rollout joins its current wave, after the others
+    // the file is the agent's update mail: one more attempt, sent, and a deadline (the file's
+    // validity); a new try after a failure or a timeout, while installed and skipped stay, so
+    // no rollout advance mails the agent the update meanwhile. An agent new to the rollout
+    // joins its current wave, after the others.
     db.prepare(
       `INSERT INTO rollout_agents (rollout_id, agent_id, status, sent_at, message_id, state, attempts, deadline, wave, position)
-       VALUES (?, ?, 'sent', ?, ?, 'sent', 1, ?,
-         (SELECT current_wave FROM rollouts WHERE id = ?),
-         (SELECT COALESCE(MAX(position), -1) + 1 FROM rollout_agents WHERE rollout_id = ?))
+       VALUES (@rollout, @agent, 'sent', @sentAt, @messageId, 'sent', 1, @deadline,
+         (SELECT current_wave FROM rollouts WHERE id = @rollout),
+         (SELECT COALESCE(MAX(position), -1) + 1 FROM rollout_agents WHERE rollout_id = @rollout))
        ON CONFLICT(rollout_id, agent_id) DO UPDATE SET status = 'sent', sent_at = excluded.sent_at, message_id = excluded.message_id,
-         error = NULL, state = 'sent', reason = NULL, attempts = rollout_agents.attempts + 1, deadline = excluded.deadline`,
-    ).run(rollout.id, agentId, sent.sentAt, sent.messageId, sent.deadline, rollout.id, rollout.id);
+         error = NULL, attempts = attempts + 1,
+         deadline = CASE WHEN state IN ('installed', 'skipped') THEN deadline ELSE excluded.deadline END,
+         state = CASE WHEN state IN ('installed', 'skipped') THEN state ELSE 'sent' END,
+         reason = CASE WHEN state IN ('installed', 'skipped') THEN reason END`,
+    ).run({ rollout: rollout.id, agent: agentId, ...sent });
   })();
 }
