@@ -280,29 +280,25 @@ function failureReason(what: string, run: ScriptRun, timeoutSeconds: number): st
  * drop the new one, finish the journal as rolled back; the installed version never changed.
  */
 export function switchBack(input: Pick<ApplyInput, 'db' | 'layout' | 'clock' | 'logger'>, p: Prepared, run: ScriptRun): ApplyResult {
-  const { manifest } = p;
-  const reason = failureReason('health check', run, manifest.timeoutSeconds);
-  markStep(input.db, manifest.packageId, 'switching-back', input.clock.now());
+  markStep(input.db, p.manifest.packageId, 'switching-back', input.clock.now());
   switchCurrent(input.layout, p.installed.release);
-  fs.rmSync(p.newRelease, { recursive: true, force: true });
-  finishJournal(input.db, manifest.packageId, 'rolled-back', reason, input.clock.now());
-  input.logger.warn('update rolled back', { package: manifest.packageId, reason });
-  return {
-    outcome: 'rolled-back',
-    packageId: manifest.packageId,
-    version: p.installed.softwareVersion,
-    previousVersion: p.installed.softwareVersion,
-    reason,
-    reasonCode: HEALTH_CHECK_FAILED,
-    logTail: run.logTail,
-    logFile: p.logFile,
-  };
+  return rolledBack(input, p, run, 'health check');
 }
 
 /** A failed script: drop the new release, finish the journal as rolled back; `current` never moved. */
 export function rollBack(input: Pick<ApplyInput, 'db' | 'clock' | 'logger'>, p: Prepared, run: ScriptRun): ApplyResult {
+  return rolledBack(input, p, run, 'install script');
+}
+
+/** The new release dropped and the journal finished as rolled back: the installed version never changed. */
+function rolledBack(
+  input: Pick<ApplyInput, 'db' | 'clock' | 'logger'>,
+  p: Prepared,
+  run: ScriptRun,
+  what: 'install script' | 'health check',
+): ApplyResult {
   const { manifest } = p;
-  const reason = failureReason('install script', run, manifest.timeoutSeconds);
+  const reason = failureReason(what, run, manifest.timeoutSeconds);
   fs.rmSync(p.newRelease, { recursive: true, force: true });
   finishJournal(input.db, manifest.packageId, 'rolled-back', reason, input.clock.now());
   input.logger.warn('update rolled back', { package: manifest.packageId, reason });
@@ -312,6 +308,7 @@ export function rollBack(input: Pick<ApplyInput, 'db' | 'clock' | 'logger'>, p: 
     version: p.installed.softwareVersion,
     previousVersion: p.installed.softwareVersion,
     reason,
+    ...(what === 'health check' ? { reasonCode: HEALTH_CHECK_FAILED } : {}),
     logTail: run.logTail,
     logFile: p.logFile,
   };
