@@ -7,6 +7,7 @@ import { logTailQuarantine } from './migrations/006-log-tail-quarantine.js';
 import { pop3 } from './migrations/007-pop3.js';
 import { ippDriver } from './migrations/008-ipp-driver.js';
 import { outboxRollout } from './migrations/009-outbox-rollout.js';
+import { audit } from './migrations/014-audit.js';
 
 export interface Migration {
   version: number;
@@ -25,4 +26,5 @@ export const MIGRATIONS: readonly Migration[] = [
   pop3,
   ippDriver,
   outboxRollout,
+  audit,
 ];
