@@ -38,19 +38,19 @@ export async function runAudited(
 
 async function record(name: string, options: Options, globals: GlobalOptions, status: number, data: Data): Promise<void> {
   const action = AUDITED_COMMANDS[name];
+  const { openAuditStore } = await import('./audit-store.js');
+  // no config, an untrusted one, no store yet: the command said what was wrong (or needed none)
+  const store = await openAuditStore(globals).catch(() => undefined);
+  if (!store) return;
   try {
-    const { openAuditStore } = await import('./audit-store.js');
-    const store = await openAuditStore(globals);
-    if (!store) return;
-    try {
-      const now = globals.clock?.now() ?? new Date();
-      if (action) store.append(await entryOf(action, name, options, status, data), now);
-      await store.checkpoint(now);
-    } finally {
-      store.close();
-    }
+    const now = globals.clock?.now() ?? new Date();
+    if (action) store.append(await entryOf(action, name, options, status, data), now);
+    await store.checkpoint(now);
   } catch (error) {
-    if (action) process.stderr.write(`rds: audit: '${name}' was not recorded: ${showText((error as Error).message)}\n`);
+    // a command that failed has said why (a wrong passphrase, say); the next command signs
+    if (status === 0) process.stderr.write(`rds: audit: '${name}' not recorded or not signed: ${showText((error as Error).message)}\n`);
+  } finally {
+    store.close();
   }
 }
 
