@@ -4,12 +4,13 @@
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import * as openpgp from 'openpgp';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { generateKeyPair } from '../crypto/keys.js';
 import { type Db, migrate } from '../store/db.js';
 import { writeCheckpoint } from './checkpoint.js';
 import { canonicalJson, LIMITS, linkHash, ZERO_HEAD } from './entry.js';
-import { appendAudit, auditRows, checkpointRows, setAuditNode } from './store.js';
+import { registerAuditSigner, sealPending } from './signer.js';
+import { AUDIT_CHECKPOINT_EVERY, appendAudit, auditRows, checkpointRows, lastCheckpointCount, setAuditNode } from './store.js';
 import { verifyAudit } from './verify.js';
 
 let key: openpgp.PrivateKey;
@@ -114,6 +115,21 @@ describe('the audit chain', () => {
     const e = appendAudit(db, { action: 'x', agents: ['\u001b[2J'.repeat(500)], detail: { note: 'n'.repeat(10_000) } }, at(1));
     expect(e.agents[0]?.length).toBe(128);
     expect(String(e.detail.note).length).toBe(LIMITS.text);
+  });
+});
+
+describe('checkpoints during a long command', () => {
+  it('a loop pass seals what is unsigned; AUDIT_CHECKPOINT_EVERY unsigned entries ask for one on their own', async () => {
+    const db = newDb();
+    registerAuditSigner(db, 'HOST', async () => key);
+    for (let i = 1; i < AUDIT_CHECKPOINT_EVERY; i++) appendAudit(db, { action: 'install-result' }, at(i));
+    await sealPending();
+    expect(lastCheckpointCount(db)).toBe(AUDIT_CHECKPOINT_EVERY - 1);
+    const target = 2 * AUDIT_CHECKPOINT_EVERY - 1;
+    for (let i = AUDIT_CHECKPOINT_EVERY; i <= target; i++) appendAudit(db, { action: 'install-result' }, at(i));
+    await vi.waitFor(() => expect(lastCheckpointCount(db)).toBe(target), { timeout: 10_000, interval: 20 });
+    expect((await verify(db)).problem).toBeUndefined();
+    db.close();
   });
 });
 

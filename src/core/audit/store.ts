@@ -24,6 +24,14 @@ export interface CheckpointRow {
 
 const identity = { node: '' };
 
+/** An append that leaves this many entries unsigned asks for a checkpoint (signer.ts). */
+export const AUDIT_CHECKPOINT_EVERY = 64;
+const growth = new WeakMap<Db, () => void>();
+
+export function onAuditGrowth(db: Db, ask: () => void): void {
+  growth.set(db, ask);
+}
+
 /** The node id entries name when a caller gives none (set once a command knows its config). */
 export function setAuditNode(node: string): void {
   identity.node = node;
@@ -55,7 +63,9 @@ export function appendAudit(db: Db, input: AuditInput, now: Date = new Date()): 
     );
     return entry;
   });
-  return db.inTransaction ? append() : append.immediate();
+  const entry = db.inTransaction ? append() : append.immediate();
+  if (entry.seq - (entry.sealed ?? 0) >= AUDIT_CHECKPOINT_EVERY) growth.get(db)?.();
+  return entry;
 }
 
 /** The number of entries and the head after the last one. */
