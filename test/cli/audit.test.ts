@@ -130,6 +130,30 @@ describe('every fleet action leaves exactly one entry', () => {
     await rdsExpect(0, ['--config', A.config, 'audit', 'verify'], opts());
   });
 
+  it('the agent records a rollback (a failing install script) in its own trail', async () => {
+    const script = writeScript(path.join(root, 'fail.sh'), 'exit 7');
+    const bad = path.join(root, 'update-1.0.03-0.rdsu');
+    const mod = `abcd.exe=1.0.01:${path.join(root, 'build', 'abcd.exe')}`;
+    await rdsExpect(
+      0,
+      ['--config', host.config, 'pack-update', '--software-version', '1.0.03-0', '--script', script, '--module', mod, '-o', bad],
+      opts(),
+    );
+    const before = (await entries(A.config)).length;
+    await rdsExpect(1, ['--config', A.config, 'apply-update', await wrapForAgent(host, bad, A.publicKeyFile)], opts());
+    const got = (await entries(A.config)).slice(before);
+    expect(got.map((e) => [e.action, e.detail.version, e.detail.reason])).toEqual([
+      ['rollback', '1.0.03-0', 'install script exited with status 7'],
+    ]);
+  });
+
+  it('audit list shows hostile text neutralised (an agent id with an escape sequence from a flag)', async () => {
+    await rds(['--config', host.config, 'agents', 'remove', 'EVIL\u001b]0;owned\u0007'], opts());
+    const r = await rdsExpect(0, ['--config', host.config, 'audit', 'list'], opts());
+    expect(r.stdout).not.toContain('\u001b');
+    expect(r.stdout).toContain('EVIL\\x1b]0;owned\\x07');
+  });
+
   it('keys rotate: one entry; the log still verifies (old checkpoints by the retired key)', async () => {
     expect((await added(0, ['keys', 'rotate'])).map((e) => e.action)).toEqual(['keys-rotate']);
     const r = await rdsExpect(0, ['--config', host.config, 'audit', 'verify'], opts());
