@@ -122,12 +122,13 @@ describe('every fleet action leaves exactly one entry', () => {
     expect(await added(0, ['agents', 'list'])).toEqual([]);
   });
 
-  it('the agent records its install in its own trail', async () => {
-    const file = await wrapForAgent(host, pkg, A.publicKeyFile);
-    await rdsExpect(0, ['--config', A.config, 'apply-update', file], opts());
+  it('the agent records the install it took in by mail; the host records its update result', async () => {
+    await rdsExpect(0, ['--config', A.config, 'poll-mail'], opts());
     const got = await entries(A.config);
     expect(got.map((e) => [e.action, e.detail.version, e.detail.previous])).toEqual([['install', '1.0.02-0', '1.0.00-1']]);
     await rdsExpect(0, ['--config', A.config, 'audit', 'verify'], opts());
+    const results = (await added(0, ['inbox'])).filter((e) => e.action === 'install-result');
+    expect(results.map((e) => [e.agents, e.detail.outcome, e.detail.softwareVersion])).toEqual([[['AGENTA'], 'installed', '1.0.02-0']]);
   });
 
   it('the agent records a rollback (a failing install script) in its own trail', async () => {
