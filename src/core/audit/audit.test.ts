@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { generateKeyPair } from '../crypto/keys.js';
 import { type Db, migrate } from '../store/db.js';
 import { writeCheckpoint } from './checkpoint.js';
+import { commandEntry } from './command-entry.js';
 import { canonicalJson, LIMITS, linkHash, ZERO_HEAD } from './entry.js';
 import { registerAuditSigner, sealPending } from './signer.js';
 import { AUDIT_CHECKPOINT_EVERY, appendAudit, auditRows, checkpointRows, lastCheckpointCount, setAuditNode } from './store.js';
@@ -115,6 +116,14 @@ describe('the audit chain', () => {
     const e = appendAudit(db, { action: 'x', agents: ['\u001b[2J'.repeat(500)], detail: { note: 'n'.repeat(10_000) } }, at(1));
     expect(e.agents[0]?.length).toBe(128);
     expect(String(e.detail.note).length).toBe(LIMITS.text);
+  });
+});
+
+describe("a command's entry", () => {
+  it('names the agents asked for, keeps the flags, and never a flag whose name says secret', async () => {
+    const options = { agents: 'A1, A2', dryRun: true, keyPassphrase: 's3cret', smtpPassword: 'pw', args: ['x.csv'] };
+    const e = await commandEntry('push-all', 'push-all', options, 3, undefined);
+    expect(e).toEqual({ action: 'push-all', agents: ['A1', 'A2'], status: 3, detail: { agents: 'A1, A2', dryRun: 'true', arg1: 'x.csv' } });
   });
 });
 
