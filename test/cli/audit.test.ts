@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dropMail, rawMail } from '../hostile/helpers.js';
 import {
   type AgentNode,
   ensureBuilt,
@@ -129,6 +130,16 @@ describe('every fleet action leaves exactly one entry', () => {
     await rdsExpect(0, ['--config', A.config, 'audit', 'verify'], opts());
     const results = (await added(0, ['inbox'])).filter((e) => e.action === 'install-result');
     expect(results.map((e) => [e.agents, e.detail.outcome, e.detail.softwareVersion])).toEqual([[['AGENTA'], 'installed', '1.0.02-0']]);
+  });
+
+  it('a quarantined mail: one mail-quarantined entry with its reason code', async () => {
+    dropMail(
+      path.join(root, 'mail'),
+      'host@example.com',
+      rawMail({ from: 'agenta@example.com', to: 'host@example.com', subject: '[rds] x' }),
+    );
+    const got = (await added(4, ['inbox'])).filter((e) => e.action === 'mail-quarantined');
+    expect(got.map((e) => [e.detail.code, e.detail.from])).toEqual([['NOT_SIGNED', 'agenta@example.com']]);
   });
 
   it('the agent records a rollback (a failing install script) in its own trail', async () => {

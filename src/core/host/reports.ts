@@ -1,4 +1,4 @@
-import { appendAudit } from '../audit/store.js';
+import { auditUpdateResult } from '../audit/outcomes.js';
 import type { Clock } from '../clock.js';
 import { LOG_TAIL_TRUNCATED } from '../install/log-tail.js';
 import type { Logger } from '../logger.js';
@@ -59,11 +59,7 @@ const handleUpdateResult =
         log: body.logTail ?? null,
         logNote: logTailCut ? LOG_TAIL_TRUNCATED : null,
       });
-      appendAudit(
-        ctx.db,
-        { action: 'install-result', agents: [payload.from], detail: { ...body, logTail: undefined, versionText: undefined } },
-        ctx.clock.now(),
-      );
+      auditUpdateResult(ctx.db, payload.from, body, ctx.clock.now());
     })();
     return body.outcome;
   };

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type * as openpgp from 'openpgp';
-import { appendAudit } from '../audit/store.js';
+import { auditInstall, auditRollback } from '../audit/outcomes.js';
 import type { Clock } from '../clock.js';
 import { REFUSAL, SecurityError, UsageError } from '../errors.js';
 import { mkdirNoFollow } from '../fs/trust.js';
@@ -240,11 +240,7 @@ export function rollBack(input: Pick<ApplyInput, 'db' | 'clock' | 'logger'>, p: 
       : `install script exited with status ${run.exitCode}`;
   fs.rmSync(p.newRelease, { recursive: true, force: true });
   finishJournal(input.db, manifest.packageId, 'rolled-back', reason, input.clock.now());
-  appendAudit(
-    input.db,
-    { action: 'rollback', detail: { packageId: manifest.packageId, version: manifest.softwareVersion, reason } },
-    input.clock.now(),
-  );
+  auditRollback(input.db, manifest, reason, input.clock.now());
   input.logger.warn('update rolled back', { package: manifest.packageId, reason });
   return {
     outcome: 'rolled-back',
@@ -271,14 +267,7 @@ export function record(input: Pick<ApplyInput, 'db' | 'layout' | 'clock'>, p: Pr
   if (!entry) throw new Error(`journal entry ${p.manifest.packageId} vanished`);
   recordInstalled(db, entry, clock.now());
   finishJournal(db, p.manifest.packageId, 'installed', `installed ${p.manifest.softwareVersion}`, clock.now());
-  appendAudit(
-    db,
-    {
-      action: 'install',
-      detail: { packageId: p.manifest.packageId, version: p.manifest.softwareVersion, previous: p.installed.softwareVersion },
-    },
-    clock.now(),
-  );
+  auditInstall(db, p.manifest, p.installed.softwareVersion, clock.now());
   pruneReleases(input.layout, [p.newRelease, p.installed.release]);
 }
 
