@@ -26,7 +26,7 @@ function addFlag(cmd: Command, flag: FlagSpec): void {
   cmd.addOption(option);
 }
 
-function addCommand(parent: Command, spec: CommandSpec, load: () => Promise<Loaded>, state: State): void {
+function addCommand(parent: Command, spec: CommandSpec, load: () => Promise<Loaded>, state: State, group?: string): void {
   const cmd = parent.command(spec.name).description(spec.description);
   for (const arg of spec.args ?? []) cmd.argument(arg.name, arg.description);
   for (const flag of spec.flags ?? []) addFlag(cmd, flag);
@@ -35,7 +35,11 @@ function addCommand(parent: Command, spec: CommandSpec, load: () => Promise<Load
     const positionals = args.slice(0, -2);
     const globals = { ...(cmd.optsWithGlobals() as GlobalOptions), ...(state.clock ? { clock: state.clock } : {}) };
     const options = { ...cmd.opts(), args: positionals };
-    state.result = load().then((run) => run(options, globals));
+    // every run goes through the audit hook (commands/audit-hook.ts, docs/audit.md)
+    const name = group ? `${group} ${spec.name}` : spec.name;
+    state.result = Promise.all([load(), import('./commands/audit-hook.js')]).then(([run, audit]) =>
+      audit.runAudited(name, options, globals, () => run(options, globals)),
+    );
   });
 }
 
@@ -49,7 +53,7 @@ export function buildProgram(state: State): Command {
       continue;
     }
     const group = program.command(entry.name).description(entry.description);
-    for (const sub of entry.commands) addCommand(group, sub.spec, sub.load, state);
+    for (const sub of entry.commands) addCommand(group, sub.spec, sub.load, state, entry.name);
   }
   return program;
 }

@@ -1,4 +1,5 @@
 import type * as openpgp from 'openpgp';
+import { registerAuditSigner } from '../core/audit/signer.js';
 import { type Clock, systemClock } from '../core/clock.js';
 import { loadConfig, readSecret, requireRole, resolveConfigPath } from '../core/config/config.js';
 import type { AgentConfig, HostConfig, RdsConfig } from '../core/config/schema.js';
@@ -73,6 +74,7 @@ export async function openContext<R extends RdsConfig['role']>(
     priv ??= keys().then((k) => k.readPrivateKeyFile(config.keyFile, passphrase()));
     return priv;
   };
+  registerAuditSigner(db, config.id, privateKey); // docs/audit.md#checkpoints
   return {
     config: config as ConfigOf<R>,
     configFile,

@@ -1,3 +1,4 @@
+import { sealPending } from '../core/audit/signer.js';
 import { parseDuration } from '../core/duration.js';
 import { EXIT, isRdsError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
@@ -26,6 +27,7 @@ export async function runEvery(every: string | undefined, logger: Logger, pass: 
       const started = Date.now();
       try {
         last = await pass();
+        await sealPending(); // docs/audit.md#checkpoints
         if (last.text) writeText(last.text);
       } catch (error) {
         if (!isRdsError(error) || error.exitCode === EXIT.USAGE) throw error;

@@ -106,6 +106,7 @@ export const REFUSAL = {
   PACKAGE_TRUNCATED: 'PACKAGE_TRUNCATED',
   PACKAGE_MISMATCH: 'PACKAGE_MISMATCH', // package does not match the command that carried it
   DOWNGRADE_REFUSED: 'DOWNGRADE_REFUSED',
+  AUDIT_TAMPERED: 'AUDIT_TAMPERED', // the audit trail fails its hash chain or a checkpoint signature (docs/audit.md)
 } as const;
 export type RefusalCode = (typeof REFUSAL)[keyof typeof REFUSAL];
 

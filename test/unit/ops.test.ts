@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildProgram } from '../../src/cli.js';
+import { AUDITED_COMMANDS, NOT_CHECKPOINTED } from '../../src/core/audit/actions.js';
 import { loadConfig } from '../../src/core/config/config.js';
 import { serviceSettings } from '../../src/core/service/settings.js';
 
@@ -51,5 +52,10 @@ describe('operations kit', () => {
     }
     expect(used.length).toBeGreaterThanOrEqual(7);
     for (const c of used) expect(commands.has(c), c).toBe(true);
+  });
+
+  it('every audited command (docs/audit.md) is a command of the table', () => {
+    const commands = commandPaths();
+    expect([...Object.keys(AUDITED_COMMANDS), ...NOT_CHECKPOINTED].filter((name) => !commands.has(name))).toEqual([]);
   });
 });

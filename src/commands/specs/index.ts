@@ -4,6 +4,7 @@
  * only when that command runs). src/cli.ts turns this into the commander program.
  */
 import * as agent from './agent.js';
+import { AUDIT_GROUP } from './audit.js';
 import { command, type Entry, group } from './define.js';
 import * as fleet from './fleet.js';
 import * as host from './host.js';
@@ -27,6 +28,7 @@ export const COMMANDS: readonly Entry[] = [
     command(shared.keysRotate, async () => (await import('../keys-rotate.js')).run),
   ]),
   command(shared.doctor, async () => (await import('../doctor.js')).run),
+  AUDIT_GROUP,
   command(shared.completion, async () => (await import('../completion.js')).run),
   group('outbox', 'mail this node queued: what waits, how often it was tried, the last server answer (both roles)', [
     command(queues.outboxList, async () => (await import('../outbox.js')).runList),

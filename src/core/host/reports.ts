@@ -1,3 +1,4 @@
+import { auditUpdateResult } from '../audit/outcomes.js';
 import type { Clock } from '../clock.js';
 import { LOG_TAIL_TRUNCATED } from '../install/log-tail.js';
 import type { Logger } from '../logger.js';
@@ -69,6 +70,7 @@ const handleUpdateResult =
         at: payload.issuedAt,
         deferredUntil: body.deferredUntil,
       });
+      auditUpdateResult(ctx.db, payload.from, body, ctx.clock.now());
     })();
     return body.outcome;
   };

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type * as openpgp from 'openpgp';
+import { auditInstall, auditRollback } from '../audit/outcomes.js';
 import type { Clock } from '../clock.js';
 import { REFUSAL, SecurityError, UsageError } from '../errors.js';
 import { mkdirNoFollow } from '../fs/trust.js';
@@ -301,6 +302,7 @@ function rolledBack(
   const reason = failureReason(what, run, manifest.timeoutSeconds);
   fs.rmSync(p.newRelease, { recursive: true, force: true });
   finishJournal(input.db, manifest.packageId, 'rolled-back', reason, input.clock.now());
+  auditRollback(input.db, manifest, reason, input.clock.now());
   input.logger.warn('update rolled back', { package: manifest.packageId, reason });
   return {
     outcome: 'rolled-back',
@@ -328,6 +330,7 @@ export function record(input: Pick<ApplyInput, 'db' | 'layout' | 'clock'>, p: Pr
   if (!entry) throw new Error(`journal entry ${p.manifest.packageId} vanished`);
   recordInstalled(db, entry, clock.now());
   finishJournal(db, p.manifest.packageId, 'installed', `installed ${p.manifest.softwareVersion}`, clock.now());
+  auditInstall(db, p.manifest, p.installed.softwareVersion, clock.now());
   pruneReleases(input.layout, [p.newRelease, p.installed.release]);
 }
 

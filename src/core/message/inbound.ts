@@ -6,6 +6,7 @@
  * again). Anything refused is moved to quarantine with its reason code and recorded;
  * nothing is deleted and nothing runs for a refused mail.
  */
+import { auditQuarantine } from '../audit/outcomes.js';
 import type { Clock } from '../clock.js';
 import { EXIT, isRdsError, REFUSAL, SecurityError } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -122,6 +123,7 @@ async function quarantine(
     ...(payloadId ? { payloadId } : {}),
     location: message.uid,
   });
+  auditQuarantine(db, { code: error.code, from: mail?.from, reason: error.message }, clock.now());
   await inbox.settle(message, { kind: 'quarantined', reason });
   logger.warn('mail quarantined', { code: error.code, from: mail?.from, reason: error.message });
   result.quarantined.push({

@@ -10,6 +10,7 @@ import { outboxRollout } from './migrations/009-outbox-rollout.js';
 import { rolloutWaves } from './migrations/010-rollout-waves.js';
 import { stagedUpdate } from './migrations/011-staged-update.js';
 import { hostUptime } from './migrations/013-host-uptime.js';
+import { audit } from './migrations/014-audit.js';
 
 export interface Migration {
   version: number;
@@ -31,4 +32,5 @@ export const MIGRATIONS: readonly Migration[] = [
   rolloutWaves,
   stagedUpdate,
   hostUptime,
+  audit,
 ];
