@@ -314,8 +314,9 @@ export const title = 'snmp: watch-faults and collect-counters passes over snmpsi
 
 /** The two site sizes of one run: today's 200 printers on one snmpsimd, and a big site (issue 16 §5). */
 const SITES = [
-  { devices: 200, simulators: 1, naive: true, ratio: 1.3, seconds: 3, rssMb: undefined },
-  { devices: 2000, simulators: bigSimulators(), naive: false, ratio: 1.0, seconds: 5, rssMb: 150 },
+  { devices: 200, simulators: 1, naive: true, ratio: 1.3, seconds: 3, wallOf: /./, rssMb: undefined },
+  // the issue's goal for a big site: the watch-faults pass under 5 s; collect-counters on ratio only
+  { devices: 2000, simulators: bigSimulators(), naive: false, ratio: 1.0, seconds: 5, wallOf: /watch-faults/, rssMb: 150 },
 ] as const;
 
 /** snmpsimd processes for the 2,000 printers: one single-threaded Python agent is the bottleneck there. */
@@ -362,7 +363,7 @@ function siteRows(rows: BenchRow[], site: (typeof SITES)[number]) {
       ...(naive(r) ? {} : { goal: { on: 'ratio', max: site.ratio, text: `≤ ${site.ratio.toFixed(1)}× raw net-snmp` } }),
     })),
     ...rows
-      .filter((r) => !naive(r))
+      .filter((r) => !naive(r) && site.wallOf.test(r.name))
       .map((r) => ({
         name: `${r.name}: wall time`,
         value: r.seconds * 1000,
