@@ -100,9 +100,15 @@ export async function runSnmpBench(options: SnmpBenchOptions = {}): Promise<Benc
   const scripts = findScripts();
   const base = fs.mkdtempSync(path.join(os.tmpdir(), 'rds-bench-snmp-'));
   fs.chmodSync(base, 0o755);
-  const fleet = await startFleet(base, n, Math.max(1, options.simulators ?? 1), scripts);
-  const db = openDb(path.join(base, 'state'));
+  const fleet = await startFleet(base, n, Math.max(1, options.simulators ?? 1), scripts).catch((error) => {
+    fs.rmSync(base, { recursive: true, force: true });
+    throw error;
+  });
+  // opened inside the try: a store that cannot open must still stop the snmpsimd processes
+  let opened: ReturnType<typeof openDb> | undefined;
   try {
+    const db = openDb(path.join(base, 'state'));
+    opened = db;
     for (const { community, port } of fleet.placed) {
       addDevice(db, { id: community, driver: 'snmp', config: { address: '127.0.0.1', port, version: '2c', community } });
     }
@@ -175,7 +181,7 @@ export async function runSnmpBench(options: SnmpBenchOptions = {}): Promise<Benc
       row(`snmp collect-counters pass, ${n} devices (vs raw net-snmp, same PDUs)`, t.collect, t.collectRaw, peak),
     ];
   } finally {
-    db.close();
+    opened?.close();
     fleet.stop();
     fs.rmSync(base, { recursive: true, force: true });
   }
