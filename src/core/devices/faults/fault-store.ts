@@ -95,21 +95,44 @@ export function toFaultEvent(r: FaultEventRow): FaultEvent {
   };
 }
 
-/** The state machine's input for one device, and the driver's hint, from the store. */
-export function loadDeviceFaultState(db: Db, deviceId: string): { state: DeviceFaultState; hint: FaultHint } {
-  const open = db
-    .prepare(
-      'SELECT code, subunit, severity, clean_polls AS cleanPolls FROM fault_events WHERE device_id = ? AND cleared_at IS NULL ORDER BY id',
-    )
-    .all(deviceId) as OpenFault[];
-  const poll = db
-    .prepare('SELECT consecutive_failures, alert_events, alert_rows, uptime FROM device_poll_state WHERE device_id = ?')
-    .get(deviceId) as
-    | { consecutive_failures: number; alert_events: number | null; alert_rows: number | null; uptime: number | null }
-    | undefined;
-  return {
-    state: { open, consecutiveFailures: poll?.consecutive_failures ?? 0 },
-    hint: { alertEvents: u(poll?.alert_events ?? null), alertRows: u(poll?.alert_rows ?? null), uptime: u(poll?.uptime ?? null) },
+export interface DeviceFaultInput {
+  state: DeviceFaultState;
+  hint: FaultHint;
+}
+
+interface PollStateRow {
+  device_id: string;
+  consecutive_failures: number;
+  alert_events: number | null;
+  alert_rows: number | null;
+  uptime: number | null;
+}
+
+/**
+ * Every device's state-machine input and driver hint, read in two queries before a pass:
+ * a site of 2,000 devices asks the store twice, not twice per device. A device never
+ * polled gets an empty state.
+ */
+export function loadFaultStates(db: Db): (deviceId: string) => DeviceFaultInput {
+  const open = new Map<string, OpenFault[]>();
+  const rows = statement(
+    db,
+    'SELECT device_id, code, subunit, severity, clean_polls AS cleanPolls FROM fault_events WHERE cleared_at IS NULL ORDER BY id',
+  ).all() as Array<OpenFault & { device_id: string }>;
+  for (const { device_id, ...fault } of rows) {
+    const list = open.get(device_id);
+    if (list) list.push(fault);
+    else open.set(device_id, [fault]);
+  }
+  const polls = new Map<string, PollStateRow>();
+  const sql = 'SELECT device_id, consecutive_failures, alert_events, alert_rows, uptime FROM device_poll_state';
+  for (const row of statement(db, sql).all() as PollStateRow[]) polls.set(row.device_id, row);
+  return (deviceId) => {
+    const poll = polls.get(deviceId);
+    return {
+      state: { open: open.get(deviceId) ?? [], consecutiveFailures: poll?.consecutive_failures ?? 0 },
+      hint: { alertEvents: u(poll?.alert_events ?? null), alertRows: u(poll?.alert_rows ?? null), uptime: u(poll?.uptime ?? null) },
+    };
   };
 }
 
@@ -123,13 +146,15 @@ export interface StepContext {
 
 /**
  * Persist one step of the state machine in one transaction: events raised, seen, missed or
- * cleared, and the device's poll state. Returns the reports this step created.
+ * cleared, and the device's poll state. Returns the reports this step created. Inside a
+ * transaction already (a pass writes every device's step in one), it writes in that one:
+ * no savepoint per device.
  */
 export function persistFaultStep(db: Db, step: StepResult, ctx: StepContext): FaultReport[] {
   const { deviceId, now, snapshot } = ctx;
   const openWhere = 'device_id = ? AND code = ? AND subunit = ? AND cleared_at IS NULL';
   const created: Array<{ kind: ReportKind; eventId: string }> = [];
-  db.transaction(() => {
+  const write = () => {
     for (const t of step.transitions) {
       if (t.kind === 'raised') {
         const eventId = ctx.newId();
@@ -178,7 +203,9 @@ export function persistFaultStep(db: Db, step: StepResult, ctx: StepContext): Fa
       snapshot?.alertsWalked ? snapshot.alerts.length : null,
       snapshot?.uptime ?? null,
     );
-  }).immediate();
+  };
+  if (db.inTransaction) write();
+  else db.transaction(write).immediate();
   const byId = statement(db, 'SELECT * FROM fault_events WHERE event_id = ?');
   return created.map(({ kind, eventId }) => ({ kind, event: toFaultEvent(byId.get(eventId) as FaultEventRow) }));
 }

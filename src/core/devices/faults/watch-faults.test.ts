@@ -121,6 +121,27 @@ describe('watchFaultsPass', () => {
     ]);
   });
 
+  it('every device gets its own open faults and hint back, all read before the pass polls', async () => {
+    const seen = new Map<string, FaultHint | undefined>();
+    const jam: Array<[FaultCode, string]> = [['jam', 'input tray 1']];
+    const driver = scriptedDriver({ 'mfp-1': [jam, jam], 'mfp-2': [[], []] });
+    const base = driver.pollFaults;
+    driver.pollFaults = async (d, h) => {
+      seen.set(d.id, h);
+      return { ...(await base(d, h)), alertEvents: d.id === 'mfp-1' ? 17 : 5 };
+    };
+    const first = await watchFaultsPass(db, listDevices(db), { drivers: { simulated: driver }, clock, concurrency: 2 });
+    expect(first.reports.map((r) => `${r.kind}:${r.event.deviceId}`)).toEqual(['raised:mfp-1']);
+    clock.advance(60_000);
+    const second = await watchFaultsPass(db, listDevices(db), { drivers: { simulated: driver }, clock, concurrency: 2 });
+    expect(second.reports).toEqual([]);
+    expect(second.devices.map((d) => [d.deviceId, d.transitions.map((t) => t.kind)])).toEqual([
+      ['mfp-1', ['seen']],
+      ['mfp-2', []],
+    ]);
+    expect(Object.fromEntries(seen)).toEqual({ 'mfp-1': { alertEvents: 17, alertRows: 0 }, 'mfp-2': { alertEvents: 5, alertRows: 0 } });
+  });
+
   it('a missing driver is a failed poll, not a crash', async () => {
     const r = await watchFaultsPass(db, listDevices(db), { drivers: {}, clock });
     expect(r.failed).toBe(2);

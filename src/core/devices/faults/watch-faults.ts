@@ -7,7 +7,7 @@ import { mapLimit } from '../limit.js';
 import { describeError, type PassOptions } from '../pass.js';
 import type { DeviceRecord, FaultSnapshot } from '../types.js';
 import { type FaultTransition, type PollOutcome, stepFaultState } from './fault-state.js';
-import { type FaultReport, loadDeviceFaultState, persistFaultStep } from './fault-store.js';
+import { type FaultReport, loadFaultStates, persistFaultStep } from './fault-store.js';
 
 export interface DevicePollResult {
   deviceId: string;
@@ -36,8 +36,9 @@ export async function watchFaultsPass(db: Db, devices: readonly DeviceRecord[], 
   const clock = opts.clock ?? systemClock;
   const logger = opts.logger ?? silentLogger;
   const newId = opts.newId ?? randomUUID;
+  const inputs = loadFaultStates(db);
   const polled = await mapLimit(devices, opts.concurrency ?? 32, async (device) => {
-    const { state, hint } = loadDeviceFaultState(db, device.id);
+    const { state, hint } = inputs(device.id);
     let snapshot: FaultSnapshot | undefined;
     let error: DevicePollResult['error'];
     try {
