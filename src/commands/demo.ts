@@ -53,7 +53,9 @@ export async function run(options: DemoOptions, globals: GlobalOptions): Promise
   const started = Date.now();
   try {
     const { runStory } = await import('./demo/story.js');
-    const outcome = await runStory({ root, mailRoot, smtpPort: listener.port, count, customers: CUSTOMERS, say, globals });
+    // the report outlives the demo: in the --keep folder, else in the current folder
+    const reportFile = options.keep ? path.join(root, 'fleet-report.html') : path.resolve('rds-demo-report.html');
+    const outcome = await runStory({ root, mailRoot, smtpPort: listener.port, count, customers: CUSTOMERS, say, globals, reportFile });
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
     const end = say('The end');
     end(
@@ -66,6 +68,7 @@ export async function run(options: DemoOptions, globals: GlobalOptions): Promise
         ? `Configs, mailboxes and databases are kept in ${root}; replay a read-only step there, e.g. cd ${root} && rds --config HOST/config.json agents list`
         : 'Run with --keep DIR to look at the configs, mailboxes and databases afterwards.',
     );
+    end(`The fleet report: ${reportFile} (open it in a browser)`);
     return {
       exitCode: outcome.asDesigned ? EXIT.OK : EXIT.FAILED,
       data: {
@@ -75,6 +78,7 @@ export async function run(options: DemoOptions, globals: GlobalOptions): Promise
         steps,
         verify: outcome.verify,
         tables: outcome.tables,
+        report: reportFile,
       },
       text: '',
     };

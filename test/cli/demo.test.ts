@@ -2,6 +2,8 @@
 // step, keeps ids out of human lines, counts the agents it did not show (never "-1"), rolls
 // the update out in waves (the failing agent within the budget, the offline one timed out on
 // the demo clock), and `--json` carries the tables as data.
+import fs from 'node:fs';
+import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, rds, tempDir } from '../support/cli.js';
 
@@ -11,7 +13,8 @@ beforeAll(() => ensureBuilt(), 120_000);
 
 describe('rds demo --agents 3', () => {
   it('prints replayable commands, no UUIDs, no negative count, and the lines CI checks', async () => {
-    const r = await rds(['demo', '--agents', '3'], { cwd: tempDir('rds-demo-test-') });
+    const cwd = tempDir('rds-demo-test-');
+    const r = await rds(['demo', '--agents', '3'], { cwd });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).not.toMatch(UUID);
     expect(r.stdout).not.toMatch(/-\d+ more agent/);
@@ -41,12 +44,25 @@ describe('rds demo --agents 3', () => {
     expect(r.stdout).toMatch(/^host inbox: raised agent-silent on AGENT0000003$/m);
     expect(r.stdout).toMatch(/Black Toner\s+toner\s+19\s+low\s+.*\d{4}-\d{2}-\d{2} \(\d+(\.\d)? d\)$/m);
     expect(r.stdout).toMatch(/^desk@rds-center\.example got 2 alert mails/m);
+    // the fleet report outlives the demo's temp folder: written in the current folder, and said where
+    const report = path.join(fs.realpathSync(cwd), 'rds-demo-report.html');
+    expect(r.stdout).toContain(`The fleet report: ${report} (open it in a browser)`);
+    const html = fs.readFileSync(report, 'utf8');
+    expect(html).toMatch(/^<!DOCTYPE html>/i);
+    expect(html).toContain('2 of 3 agents failed');
+    expect(html).toContain('<svg');
   });
 
   it('--json gives the faults, counters and verify tables as data and each step its commands', async () => {
-    const r = await rds(['--json', 'demo', '--agents', '3'], { cwd: tempDir('rds-demo-test-') });
+    const root = tempDir('rds-demo-test-');
+    const keep = path.join(root, 'kept');
+    const r = await rds(['--json', 'demo', '--agents', '3', '--keep', keep], { cwd: root });
     expect(r.code, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout);
+    // with --keep the report is kept with the rest
+    expect(out.report).toBe(path.join(keep, 'fleet-report.html'));
+    expect(fs.statSync(out.report).isFile()).toBe(true);
+    expect(fs.existsSync(path.join(root, 'rds-demo-report.html'))).toBe(false);
     expect(out.tables.faults.faults).toEqual([expect.objectContaining({ code: 'jam', acked: true })]);
     expect(out.tables.counters.readings).toHaveLength(4);
     expect(out.tables.verify.agents.filter((a: { failed: boolean }) => a.failed)).toHaveLength(2);

@@ -4,6 +4,7 @@ import * as agent from '../specs/agent.js';
 import { type CommandSpec, type OptionsOf, optionsWithDefaults, type Typed, typed } from '../specs/define.js';
 import * as fleet from '../specs/fleet.js';
 import * as host from '../specs/host.js';
+import { report } from '../specs/report.js';
 import * as shared from '../specs/shared.js';
 import type { CommandResult } from '../types.js';
 import type { Node } from './context.js';
@@ -39,4 +40,5 @@ export const commands = {
   verify: typed(host.verify, async () => (await import('../verify.js')).run),
   suppliesList: typed(fleet.suppliesList, async () => (await import('../supplies-list.js')).run),
   agentsList: typed(fleet.agentsList, async () => (await import('../agents-list.js')).run),
+  report: typed(report, async () => (await import('../report.js')).run),
 };

@@ -10,6 +10,8 @@ export interface StoryInput {
   customers: string[];
   say: (title: string) => (line: string) => void;
   globals: GlobalOptions;
+  /** where the fleet report goes (the --keep folder, else the current folder) */
+  reportFile: string;
 }
 
 export interface Node {
@@ -30,6 +32,8 @@ export interface DemoTables {
   silent?: unknown;
   alerts?: unknown;
   rollout?: unknown;
+  /** the fleet report's file */
+  report?: string;
 }
 
 /** The fleet the acts play on, built by the first act. */
