@@ -86,7 +86,7 @@ export const verify = defineCommand({
 export const rollouts = defineCommand({
   name: 'rollouts',
   description: 'host: every rollout, newest first: package, target, and how many agents were sent, installed, failed, pending',
-  help: '\nFailed: the send failed, or the agent rolled back or refused. Pending: not sent yet, or no result yet.\n\nExamples:\n  rds rollouts\n  rds rollouts --json   # {"rollouts": [{"id", "packageId", "targetVersion", "createdAt", "agents", "sent", "installed", "failed", "pending", "state"}]}\n\nState: running, paused, halted, aborted, done (rds rollout status ID: per wave and per agent).',
+  help: '\nFailed: the send failed, the agent rolled back or refused, or it timed out. Pending: not sent yet, no result yet, or deferred to its install window.\n\nExamples:\n  rds rollouts\n  rds rollouts --json   # {"rollouts": [{"id", "packageId", "targetVersion", "createdAt", "agents", "sent", "installed", "failed", "pending", "state"}]}\n\nState: running, paused, halted, aborted, done (rds rollout status ID: per wave and per agent).',
 });
 
 const ROLLOUT_ID = { name: '<id>', description: 'the rollout (rds rollouts lists them)' } as const;

@@ -18,7 +18,7 @@ afterEach(() => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-function rollout(id: string, createdAt: string, agents: [string, string, string | null][]): void {
+function rollout(id: string, createdAt: string, agents: [string, string, string | null, string?][]): void {
   db.prepare('INSERT INTO rollouts (id, package_id, target_version, file, created_at) VALUES (?, ?, ?, ?, ?)').run(
     id,
     `pkg-${id}`,
@@ -26,8 +26,8 @@ function rollout(id: string, createdAt: string, agents: [string, string, string 
     '/x.rdsu',
     createdAt,
   );
-  const add = db.prepare('INSERT INTO rollout_agents (rollout_id, agent_id, status, result) VALUES (?, ?, ?, ?)');
-  for (const [agent, status, result] of agents) add.run(id, agent, status, result);
+  const add = db.prepare('INSERT INTO rollout_agents (rollout_id, agent_id, status, result, state) VALUES (?, ?, ?, ?, ?)');
+  for (const [agent, status, result, state] of agents) add.run(id, agent, status, result, state ?? 'pending');
 }
 
 describe('listRollouts', () => {
@@ -40,6 +40,10 @@ describe('listRollouts', () => {
       ['A4', 'send-failed', null],
       ['A5', 'sent', null],
       ['A6', 'queued', null],
+      // rollouts in waves: silent past every re-send; held for the install window; a re-send answered
+      ['A7', 'sent', null, 'timed-out'],
+      ['A8', 'sent', 'deferred', 'deferred'],
+      ['A9', 'sent', 'already-installed', 'installed'],
     ]);
     rollout('R0', '2026-10-01T10:00:00.000Z', []);
     expect(listRollouts(db)).toEqual([
@@ -48,11 +52,11 @@ describe('listRollouts', () => {
         packageId: 'pkg-R2',
         targetVersion: '1.0.02-0',
         createdAt: '2026-11-02T10:00:00.000Z',
-        agents: 6,
-        sent: 4,
-        installed: 1,
-        failed: 3,
-        pending: 2,
+        agents: 9,
+        sent: 7,
+        installed: 2,
+        failed: 4,
+        pending: 3,
         state: 'running',
       },
       {

@@ -186,9 +186,10 @@ export function agentRollouts(db: Db, agentId: string): AgentRollout[] {
 /**
  * One line per rollout for `rds rollouts`, newest first. The counts come from
  * rollout_agents: `sent` = the mail went out (status sent); `installed` = the agent
- * reported the install done; `failed` = the send failed, or the agent reported any other
- * outcome (rolled-back, refused); `pending` = the rest (queued, or sent and no result yet).
- * So agents = installed + failed + pending.
+ * reported the install done (or the package already installed); `failed` = the send
+ * failed, the agent reported another outcome (rolled-back, refused), or its rollout state is
+ * failed or timed-out; `pending` = the rest (not sent yet, sent and no result yet, deferred
+ * for its install window, skipped). So agents = installed + failed + pending.
  */
 export interface RolloutSummary {
   id: string;
@@ -216,14 +217,22 @@ interface SummaryRow {
   state: string;
 }
 
+/**
+ * An agent counted failed in `rds rollouts`: its rollout state is final and bad (failed with
+ * any reason, timed-out), its send failed, or it reported an outcome other than an install
+ * (a `deferred` agent is still pending; `already-installed` counts as installed).
+ */
+const FAILED = `a.state IN ('failed', 'timed-out') OR a.status = 'send-failed'
+  OR (a.result IS NOT NULL AND a.result NOT IN ('installed', 'already-installed', 'deferred'))`;
+
 export function listRollouts(db: Db): RolloutSummary[] {
   const rows = db
     .prepare(
       `SELECT r.id, r.package_id, r.target_version, r.created_at, r.state,
               COUNT(a.agent_id) AS agents,
               COALESCE(SUM(a.status = 'sent'), 0) AS sent,
-              COALESCE(SUM(a.result = 'installed'), 0) AS installed,
-              COALESCE(SUM(a.status = 'send-failed' OR (a.result IS NOT NULL AND a.result != 'installed')), 0) AS failed
+              COALESCE(SUM(NOT (${FAILED}) AND (a.state = 'installed' OR a.result IN ('installed', 'already-installed'))), 0) AS installed,
+              COALESCE(SUM(${FAILED}), 0) AS failed
        FROM rollouts r LEFT JOIN rollout_agents a ON a.rollout_id = r.id
        GROUP BY r.id
        ORDER BY r.created_at DESC, r.rowid DESC`,
