@@ -9,7 +9,7 @@ import { REFUSAL, type SecurityError, type UsageError } from '../errors.js';
 import { silentLogger } from '../logger.js';
 import type { UpdateManifest } from '../package/manifest.js';
 import { packUpdate, parseModuleSpec } from '../package/pack.js';
-import { type Db, openDb } from '../store/db.js';
+import type { Db } from '../store/db.js';
 import {
   admit,
   applyUpdate,
@@ -23,10 +23,11 @@ import {
   stage,
   switchRelease,
 } from './apply.js';
-import { type InstalledState, readInstalled, readVersionReport, writeInstalled } from './installed.js';
+import { type InstalledState, readInstalled, readVersionReport } from './installed.js';
 import { findJournal } from './journal.js';
-import { currentRelease, type InstallLayout, initInstallRoot, installLayout } from './layout.js';
+import { currentRelease, type InstallLayout } from './layout.js';
 import { recoverInterrupted } from './recover.js';
+import { installedAgent, removeAgentState } from './testing.js';
 
 // Each step of apply-update on its own, then recovery from a crash between steps: real
 // temp dirs, a real SQLite state, real packages made by packUpdate (signed by a host key,
@@ -52,21 +53,9 @@ let stateDir: string;
 let layout: InstallLayout;
 
 beforeEach(() => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 's21-install-apply-'));
-  stateDir = path.join(dir, 'state');
-  fs.mkdirSync(stateDir, { mode: 0o700 });
-  db = openDb(stateDir);
-  layout = installLayout(path.join(dir, 'root'));
-  const release = initInstallRoot(layout.root, '1.0.00-1');
-  fs.writeFileSync(path.join(release, 'main.cgi'), 'old main');
-  writeInstalled(db, { softwareVersion: '1.0.00-1', release, updatedAt: '2026-11-01T00:00:00.000Z' }, [
-    { name: 'main.cgi', version: '1.0.00', date: '2026/11/01' },
-  ]);
+  ({ dir, stateDir, db, layout } = installedAgent('s21-install-apply-'));
 });
-afterEach(() => {
-  db.close();
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+afterEach(() => removeAgentState({ dir, stateDir, db }));
 
 const INSTALL =
   '#!/bin/sh\nset -e\ncp "$RDS_PAYLOAD_DIR/modules/main.cgi" "$RDS_RELEASE_DIR/main.cgi"\necho "ran for $RDS_TARGET_VERSION"\n';

@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import * as openpgp from 'openpgp';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -9,7 +8,7 @@ import { REFUSAL, type SecurityError } from '../errors.js';
 import { silentLogger } from '../logger.js';
 import { validateManifest } from '../package/manifest.js';
 import { HEALTH_CHECK_NAME, packUpdate, parseModuleSpec } from '../package/pack.js';
-import { type Db, openDb } from '../store/db.js';
+import type { Db } from '../store/db.js';
 import {
   applyUpdate,
   HEALTH_CHECK_FAILED,
@@ -22,10 +21,11 @@ import {
   stage,
   switchRelease,
 } from './apply.js';
-import { type InstalledState, readInstalled, readVersionReport, writeInstalled } from './installed.js';
+import { type InstalledState, readInstalled, readVersionReport } from './installed.js';
 import { findJournal, markStep, observeJournalSteps, type Step } from './journal.js';
-import { currentRelease, type InstallLayout, initInstallRoot, installLayout } from './layout.js';
+import { currentRelease, type InstallLayout } from './layout.js';
 import { recoverInterrupted } from './recover.js';
+import { installedAgent, removeAgentState } from './testing.js';
 
 // The health check (docs/install.md#health-check): a script of the package that runs after
 // the switch with the new release current; failing or timing out, it switches back. Real
@@ -49,21 +49,11 @@ let layout: InstallLayout;
 let oldRelease: string;
 
 beforeEach(() => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 's22-health-'));
-  stateDir = path.join(dir, 'state');
-  fs.mkdirSync(stateDir, { mode: 0o700 });
-  db = openDb(stateDir);
-  layout = installLayout(path.join(dir, 'root'));
-  oldRelease = initInstallRoot(layout.root, '1.0.00-1');
-  fs.writeFileSync(path.join(oldRelease, 'main.cgi'), 'old main');
-  writeInstalled(db, { softwareVersion: '1.0.00-1', release: oldRelease, updatedAt: '2026-11-01T00:00:00.000Z' }, [
-    { name: 'main.cgi', version: '1.0.00', date: '2026/11/01' },
-  ]);
+  ({ dir, stateDir, db, layout, release: oldRelease } = installedAgent('s22-health-'));
 });
 afterEach(() => {
   observeJournalSteps(undefined);
-  db.close();
-  fs.rmSync(dir, { recursive: true, force: true });
+  removeAgentState({ dir, stateDir, db });
 });
 afterAll(() => observeJournalSteps(undefined));
 

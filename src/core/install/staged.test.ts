@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import * as openpgp from 'openpgp';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -12,6 +11,7 @@ import { type Db, openDb } from '../store/db.js';
 import { readVersionReport, writeInstalled } from './installed.js';
 import { initInstallRoot, installLayout } from './layout.js';
 import { clearStaged, readStaged, type StagedUpdate, stashUpdate, verifyUpdate } from './staged.js';
+import { agentState, removeAgentState } from './testing.js';
 
 // The staged update's slot (docs/install.md#install-window) and the check made before
 // staging: real temp dirs, a real SQLite state (migration 011), real packages.
@@ -29,15 +29,9 @@ let stateDir: string;
 let db: Db;
 
 beforeEach(() => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 's22-staged-'));
-  stateDir = path.join(dir, 'state');
-  fs.mkdirSync(stateDir, { mode: 0o700 });
-  db = openDb(stateDir);
+  ({ dir, stateDir, db } = agentState('s22-staged-'));
 });
-afterEach(() => {
-  db.close();
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+afterEach(() => removeAgentState({ dir, stateDir, db }));
 
 /** A file standing for a verified package in STATE/incoming. */
 function incoming(name: string): string {
