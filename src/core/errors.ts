@@ -106,6 +106,12 @@ export const REFUSAL = {
   PACKAGE_TRUNCATED: 'PACKAGE_TRUNCATED',
   PACKAGE_MISMATCH: 'PACKAGE_MISMATCH', // package does not match the command that carried it
   DOWNGRADE_REFUSED: 'DOWNGRADE_REFUSED',
+  // update parts (docs/protocol.md#update-parts)
+  PART_HASH_MISMATCH: 'PART_HASH_MISMATCH', // a part's bytes do not match its signed sha256 / the signed part list
+  PART_OUT_OF_RANGE: 'PART_OUT_OF_RANGE', // part number outside 1..N
+  TOO_MANY_PARTS: 'TOO_MANY_PARTS', // N beyond the wire limit or the agent's parts.maxParts
+  PART_LIST_MISMATCH: 'PART_LIST_MISMATCH', // part 1's list of hashes does not fit N or part 1, or disagrees with a stored part
+  REASSEMBLY_FULL: 'REASSEMBLY_FULL', // the agent already holds parts.maxPackages packages in reassembly
   AUDIT_TAMPERED: 'AUDIT_TAMPERED', // the audit trail fails its hash chain or a checkpoint signature (docs/audit.md)
 } as const;
 export type RefusalCode = (typeof REFUSAL)[keyof typeof REFUSAL];

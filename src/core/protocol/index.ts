@@ -13,13 +13,17 @@ import { FAULT_ACK, faultAck } from './fault-ack.js';
 import { FAULT_REPORT, faultReport } from './fault-report.js';
 import { HEARTBEAT, heartbeat } from './heartbeat.js';
 import { KEY_ROTATION, keyRotation } from './key-rotation.js';
+import { PARTS_REQUEST, partsRequest } from './parts-request.js';
 import { UPDATE, update } from './update.js';
+import { UPDATE_PART, updatePart } from './update-part.js';
 import { UPDATE_RESULT, updateResult } from './update-result.js';
 import { VERSION_REPORT, versionReport } from './version-report.js';
 import { VERSION_REQUEST, versionRequest } from './version-request.js';
 
 export const PROTOCOL = {
   [UPDATE]: update, // host → agent: install the attached package
+  [UPDATE_PART]: updatePart, // host → agent: one part of a package too large for one mail (update.part)
+  [PARTS_REQUEST]: partsRequest, // agent → host: re-send these parts
   [UPDATE_RESULT]: updateResult, // agent → host: installed / rolled-back / refused, with the version report
   [VERSION_REQUEST]: versionRequest, // host → agent
   [VERSION_REPORT]: versionReport, // agent → host

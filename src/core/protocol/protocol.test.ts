@@ -83,7 +83,37 @@ const reading: fc.Arbitrary<CounterReading> = fc.record({
 });
 const outcome = fc.constantFrom('installed' as const, 'already-installed' as const, 'rolled-back' as const, 'refused' as const);
 
+const hex64 = fc.stringMatching(/^[0-9a-f]{64}$/);
+const updatePartBody = fc
+  .record({ rolloutId: id, packageId: id, softwareVersion: version, parts: fc.integer({ min: 1, max: 6 }), seed: fc.nat() })
+  .chain((r) =>
+    fc
+      .record({
+        hashes: fc.array(hex64, { minLength: r.parts, maxLength: r.parts }),
+        pkesk: fc.base64String({ minLength: 4, maxLength: 200 }),
+      })
+      .map((x) => {
+        const part = (r.seed % r.parts) + 1;
+        const body: BodyOf<'update-part'> = {
+          rolloutId: r.rolloutId,
+          packageId: r.packageId,
+          softwareVersion: r.softwareVersion,
+          part,
+          parts: r.parts,
+          sha256: x.hashes[part - 1] as string,
+        };
+        if (part === 1) body.first = { pkesk: x.pkesk || 'AAAA', totalSize: r.parts * 1000, partHashes: x.hashes };
+        return body;
+      }),
+  );
+
 const BODIES: { [T in MessageType]: fc.Arbitrary<BodyOf<T>> } = {
+  'update-part': updatePartBody,
+  'parts-request': fc.record({
+    rolloutId: id,
+    packageId: id,
+    missing: fc.uniqueArray(fc.integer({ min: 1, max: 10_000 }), { minLength: 1, maxLength: 20 }).map((l) => l.sort((a, b) => a - b)),
+  }),
   update: fc.record({ rolloutId: id, packageId: id, softwareVersion: version }, { requiredKeys: ['rolloutId', 'softwareVersion'] }),
   'update-result': fc
     .tuple(
@@ -126,7 +156,7 @@ const wire = (type: MessageType, body: unknown) => JSON.parse(JSON.stringify(enc
 
 describe('protocol table', () => {
   it('holds every message type once, each with an encoder and a decoder', () => {
-    expect(MESSAGE_TYPES).toHaveLength(10);
+    expect(MESSAGE_TYPES).toHaveLength(12);
     for (const type of MESSAGE_TYPES) {
       expect(isMessageType(type)).toBe(true);
       expect(typeof PROTOCOL[type].encode).toBe('function');
@@ -166,9 +196,23 @@ const GOOD_FAULT = {
 };
 const GOOD_READING = { readingId: 'r1', deviceId: 'mfp-1', readAt: '2026-12-03T09:00:00Z', total: 5 };
 const GOOD_RESULT = { rolloutId: 'R1', packageId: 'P1', outcome: 'installed', softwareVersion: '1.0.00-1', versionText: VERSION_TEXT };
+const H1 = 'a'.repeat(64);
+const H2 = 'b'.repeat(64);
+const GOOD_PART1 = {
+  rolloutId: 'R1',
+  packageId: 'P1',
+  softwareVersion: '1.0.02-0',
+  part: 1,
+  parts: 2,
+  sha256: H1,
+  pkesk: 'AAAA',
+  totalSize: 9,
+  partHashes: [H1, H2],
+};
+const up = (f: Record<string, unknown>) => ({ ...GOOD_PART1, ...f });
 const fr = (f: Record<string, unknown>) => ({ reports: [{ ...GOOD_FAULT, ...f }] });
 const cr = (r: Record<string, unknown>) => ({ status: 'ok', readings: [{ ...GOOD_READING, ...r }] });
-const { BAD_FIELD, BAD_VERSION, MALFORMED } = REFUSAL;
+const { BAD_FIELD, BAD_VERSION, MALFORMED, PART_OUT_OF_RANGE, TOO_MANY_PARTS, PART_LIST_MISMATCH } = REFUSAL;
 
 const MALFORMED_CASES: [MessageType, unknown, string, string][] = [
   ['update', 'not an object', 'body', MALFORMED],
@@ -212,6 +256,22 @@ const MALFORMED_CASES: [MessageType, unknown, string, string][] = [
   ['counter-report', cr({ supplies: [{ index: '1', percent: 'full' }] }), 'readings[0].supplies[0].percent', BAD_FIELD],
   ['counter-report', cr({ flags: [5] }), 'readings[0].flags[0]', MALFORMED],
   ['counter-report', cr({ pad: 'x'.repeat(70_000) }), 'readings[0]', BAD_FIELD],
+  ['update-part', up({ part: 3 }), 'part', PART_OUT_OF_RANGE],
+  ['update-part', up({ part: 0 }), 'part', PART_OUT_OF_RANGE],
+  ['update-part', up({ parts: 10_001 }), 'parts', TOO_MANY_PARTS],
+  ['update-part', up({ part: 1.5 }), 'part', MALFORMED],
+  ['update-part', up({ sha256: 'A'.repeat(64) }), 'sha256', BAD_FIELD],
+  ['update-part', up({ packageId: 'p 1' }), 'packageId', BAD_FIELD],
+  ['update-part', up({ pkesk: undefined }), 'pkesk', MALFORMED],
+  ['update-part', up({ pkesk: 'not base64!' }), 'pkesk', BAD_FIELD],
+  ['update-part', up({ totalSize: 1 }), 'totalSize', BAD_FIELD],
+  ['update-part', up({ partHashes: [H1] }), 'partHashes', PART_LIST_MISMATCH],
+  ['update-part', up({ partHashes: [H2, H2] }), 'partHashes', PART_LIST_MISMATCH],
+  ['update-part', up({ partHashes: [H1, 'x'] }), 'partHashes[1]', BAD_FIELD],
+  ['parts-request', { rolloutId: 'R1', packageId: 'P1', missing: [] }, 'missing', BAD_FIELD],
+  ['parts-request', { rolloutId: 'R1', packageId: 'P1', missing: [2, 2] }, 'missing[1]', BAD_FIELD],
+  ['parts-request', { rolloutId: 'R1', packageId: 'P1', missing: [0] }, 'missing[0]', BAD_FIELD],
+  ['parts-request', { rolloutId: 'R1', packageId: 'P1', missing: ['1'] }, 'missing[0]', MALFORMED],
   ['key-rotation', { fingerprint: 'AB' }, 'newKey', MALFORMED],
   ['key-rotation', { newKey: 'k', fingerprint: 12 }, 'fingerprint', MALFORMED],
   ['heartbeat', { devices: {} }, 'devices', MALFORMED],
