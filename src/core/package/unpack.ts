@@ -96,6 +96,12 @@ async function fastSessionKey(head: Uint8Array, cut: number, agentKey: openpgp.P
   return { data: key.data, algorithm: key.algorithm as openpgp.enums.symmetricNames };
 }
 
+/** Which way decryptPackage opens `file` for `agentKey`: Node's crypto (seipd.ts) or openpgp.decrypt. */
+export async function decryptionRoute(file: string, agentKey: openpgp.PrivateKey): Promise<'node-crypto' | 'openpgp'> {
+  const head = readHead(file);
+  return (await fastSessionKey(head, sessionKeyPrefixLength(head), agentKey)) ? 'node-crypto' : 'openpgp';
+}
+
 /** The inner message (seipd.ts) handed to openpgp.js, which checks the signature as openpgp.decrypt would. */
 async function openInner(reader: SeipdReader, hostKey: openpgp.PublicKey): Promise<Opened> {
   const message = await openpgp.readMessage({ binaryMessage: pullStream(() => reader.read()) });
