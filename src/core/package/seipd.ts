@@ -73,6 +73,8 @@ export class SeipdReader {
   private prefixLeft = BLOCK_BYTES + 2;
   private pending: Buffer = Buffer.alloc(0);
   private held: Buffer = Buffer.alloc(0);
+  /** inner-message pieces decrypted and not yet read */
+  private ready: Buffer[] = [];
   private ended = false;
   /** reads run one after the other (openpgp.js's pulls and `drain` may overlap) */
   private queue: Promise<unknown> = Promise.resolve();
@@ -100,14 +102,15 @@ export class SeipdReader {
     if (this.failure) throw this.failure;
     try {
       for (;;) {
+        const piece = this.ready.shift();
+        if (piece) return piece;
         if (this.ended) return null;
         const next = await this.source.next();
         if (next.done) {
           this.finish();
           return null;
         }
-        const inner = this.take(next.value);
-        if (inner.length > 0) return inner;
+        this.ready = this.take(next.value);
       }
     } catch (error) {
       if (error instanceof SecurityError) this.failure ??= error;
@@ -127,20 +130,33 @@ export class SeipdReader {
     return this.failure;
   }
 
-  /** Decrypt one read of the file; returns the inner-message octets it released. */
-  private take(raw: Buffer): Buffer {
+  /**
+   * Decrypt one read of the file; returns the inner-message octets it released, in pieces
+   * (no copy of a big one: the held-back octets travel as a piece of their own).
+   */
+  private take(raw: Buffer): Buffer[] {
     const plain = this.decrypt(this.pending.length > 0 ? Buffer.concat([this.pending, raw]) : raw);
-    const all = this.held.length === 0 && plain.length === 1 ? (plain[0] as Buffer) : Buffer.concat([this.held, ...plain]);
-    if (all.length <= MDC_BYTES) {
-      this.held = all;
-      return Buffer.alloc(0);
+    // many small chunks (GnuPG frames 8 KiB) are joined: openpgp.js pays per piece
+    const pieces = [this.held, ...(plain.length > 2 ? [Buffer.concat(plain)] : plain)];
+    const out: Buffer[] = [];
+    const held: Buffer[] = [];
+    let keep = MDC_BYTES;
+    for (let i = pieces.length - 1; i >= 0; i--) {
+      const piece = pieces[i] as Buffer;
+      const kept = Math.min(keep, piece.length);
+      keep -= kept;
+      if (kept > 0) held.unshift(piece.subarray(piece.length - kept));
+      if (piece.length > kept) out.unshift(piece.subarray(0, piece.length - kept));
     }
-    const released = all.subarray(0, all.length - MDC_BYTES);
-    this.held = Buffer.from(all.subarray(all.length - MDC_BYTES));
-    this.sha1.update(released);
-    const skip = Math.min(this.prefixLeft, released.length);
-    this.prefixLeft -= skip;
-    return released.subarray(skip);
+    this.held = Buffer.concat(held);
+    const released: Buffer[] = [];
+    for (const piece of out) {
+      this.sha1.update(piece);
+      const skip = Math.min(this.prefixLeft, piece.length);
+      this.prefixLeft -= skip;
+      if (piece.length > skip) released.push(piece.subarray(skip));
+    }
+    return released;
   }
 
   /** Follow the packet's framing through `bytes`; the plaintext of its body octets. */
