@@ -7,6 +7,7 @@ import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import * as openpgp from 'openpgp';
 import { keyIdsOf } from '../crypto/keys.js';
 import { diskFullError, REFUSAL, SecurityError } from '../errors.js';
+import { collectGarbage } from './memory.js';
 import { sessionKeyPrefixLength } from './packets.js';
 import { isFastSeipd, SeipdReader } from './seipd.js';
 import { packageRecipients, type SessionKey } from './wrap.js';
@@ -158,6 +159,7 @@ export async function decryptPackage(input: {
     if (key) reader = new SeipdReader(fileChunks(input.file, cut), key.data, key.algorithm);
     const opened = reader ? await openInner(reader, input.hostKey) : await openWhole(input.file, input.agentKey, input.hostKey);
     await writeVerified(opened, input.outFile, input.hostKey);
+    collectGarbage();
   } catch (error) {
     fs.rmSync(input.outFile, { force: true });
     const integrity = await reader?.drain();
