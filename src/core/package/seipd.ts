@@ -60,7 +60,8 @@ const truncated = () => new SecurityError(REFUSAL.PACKAGE_TRUNCATED, 'package is
 
 /**
  * Reads the inner message out of a v1 SEIPD packet, `source` yielding the package's bytes
- * from the packet's first octet (its tag) to the end of the file.
+ * from the packet's first octet (its tag) to the end of the file. A chunk of `source` is
+ * used up before the next is asked for, and never kept: `source` may reuse its buffer.
  */
 export class SeipdReader {
   private readonly decipher: Decipher;
