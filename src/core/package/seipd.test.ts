@@ -247,6 +247,16 @@ describe('a damaged body is refused with its code, nothing left behind', () => {
     expect(await refusal(Buffer.concat([sealed, Buffer.from('\n')]))).toBe(REFUSAL.PACKAGE_TAMPERED);
   });
 
+  it('only the MDC changed (the last octet: plaintext and signature intact) is PACKAGE_TAMPERED', async () => {
+    // in CFB a flipped ciphertext octet flips the same plaintext octet (and garbles the next
+    // block, which the last one does not have): the signature still verifies, only the MDC fails
+    for (const size of [100, 5000, 70_000]) {
+      const bytes = await seal(randomBytes(size), { chunk: 4096 });
+      bytes[bytes.length - 1] = (bytes[bytes.length - 1] as number) ^ 0x01;
+      expect(await refusal(bytes)).toBe(REFUSAL.PACKAGE_TAMPERED);
+    }
+  });
+
   it("the MDC packet's own header (0xD3 0x14) is checked", async () => {
     // the last 22 octets are the MDC packet: flip its tag octet
     const bytes = Buffer.from(sealed);

@@ -119,14 +119,18 @@ export class SeipdReader {
     }
   }
 
-  /** Read the rest of the packet (its plaintext dropped) to learn whether it is intact; the failure, if any. */
+  /**
+   * Read the rest of the packet (its plaintext dropped) to learn whether it is intact:
+   * the integrity or framing failure, or undefined once the packet ended with its MDC
+   * checked. Any other error (reading the file) is thrown.
+   */
   async drain(): Promise<SecurityError | undefined> {
     try {
       while ((await this.read()) !== null) {
         /* the integrity verdict needs every octet */
       }
-    } catch {
-      /* this.failure holds it */
+    } catch (error) {
+      if (!this.failure) throw error;
     }
     return this.failure;
   }

@@ -179,10 +179,14 @@ export async function decryptPackage(input: {
     if (key) reader = new SeipdReader(reusedReads(input.file, cut), key.data, key.algorithm);
     const opened = reader ? await openInner(reader, input.hostKey) : await openWhole(input.file, input.agentKey, input.hostKey);
     await writeVerified(opened, input.outFile, input.hostKey);
+    // the signature may verify before openpgp.js asked for the end of the stream (where the
+    // MDC is checked): never return before the reader ended with its MDC checked
+    const failure = await reader?.drain();
+    if (failure) throw failure;
     collectGarbage();
   } catch (error) {
     fs.rmSync(input.outFile, { force: true });
-    const integrity = await reader?.drain();
+    const integrity = await reader?.drain().catch(() => undefined);
     // disk full while writing the plaintext is transient, not a tampered package
     throw integrity ?? diskFullError(error, path.dirname(input.outFile)) ?? classify(error);
   }
