@@ -3,6 +3,7 @@ import type { Db } from './types.js';
 
 /** What picks a node's store: the state dir, and on a host the `store` setting (docs/deployment.md#postgresql). */
 export interface StoreConfig {
+  role?: string;
   stateDir: string;
   store?: string;
   storePasswordFile?: string;
@@ -15,7 +16,7 @@ export interface StoreConfig {
  * lazily: `rds --version` loads neither better-sqlite3 nor pg.
  */
 export async function openStore(config: StoreConfig, env: NodeJS.ProcessEnv = process.env): Promise<Db> {
-  if (config.store === undefined || config.store === 'sqlite') {
+  if (config.role === 'agent' || config.store === undefined || config.store === 'sqlite') {
     const { openDb } = await import('./db.js');
     return openDb(config.stateDir);
   }
