@@ -296,7 +296,7 @@ export function modeOf(file: string): number {
 }
 
 /** On the `cli-pg` run (RDS_TEST_STORE=postgres): a fresh PostgreSQL database for this host. */
-async function storeArgs(root: string): Promise<string[]> {
+export async function storeArgs(root: string): Promise<string[]> {
   if (process.env.RDS_TEST_STORE !== 'postgres') return [];
   const { freshStore } = await import('./pg.js');
   const store = await freshStore(root);
