@@ -196,7 +196,7 @@ export async function batchAlerts(
     const mail = await composePlainMail({ from, to: recipient, subject, text: alertText(rows, host.id), date: now });
     db.transaction(() => {
       enqueue(db, { messageId: mail.messageId, kind: 'alert', ref: recipient, envelope: { from, to: [recipient] }, raw: mail.raw }, now);
-      db.prepare(`UPDATE alert_queue SET sent_at = ? WHERE id IN (SELECT value FROM json_each(?))`).run(
+      db.prepare(`UPDATE alert_queue SET sent_at = ? WHERE id IN (SELECT CAST(value AS INTEGER) FROM json_each(?))`).run(
         now.toISOString(),
         JSON.stringify(rows.map((r) => r.id)),
       );
