@@ -28,6 +28,8 @@ export const SPACE_FACTOR = 2;
 export interface PartsSeams extends PartStoreOptions {
   /** free bytes for rds on the state dir's file system (tests inject a small disk) */
   freeBytes?: (dir: string) => number;
+  /** the install of the reassembled file (tests of reassembly alone count the calls) */
+  install?: typeof installUpdateFile;
 }
 
 const statfsFree = (dir: string) => {
@@ -220,7 +222,7 @@ async function reassembleAndInstall(input: PartInput, pkg: PartPackage): Promise
   }
   const update = { rolloutId: pkg.rolloutId, packageId: pkg.packageId, softwareVersion: pkg.softwareVersion };
   try {
-    const outcome = await installUpdateFile(ctx, update, commandId, file);
+    const outcome = await (input.seams.install ?? installUpdateFile)(ctx, update, commandId, file);
     store.close(key, 'done');
     return outcome;
   } catch (error) {
