@@ -37,6 +37,17 @@ export interface AgentConfig extends CommonConfig {
   heartbeatInterval?: string;
   /** "HH:MM-HH:MM" local time when updates may install (docs/install.md#install-window); absent: any time */
   installWindow?: string;
+  /** update parts in reassembly (docs/install.md#update-parts); each key has a default */
+  parts?: PartsConfig;
+}
+
+export interface PartsConfig {
+  maxParts?: number;
+  maxTotalBytes?: number;
+  maxPackages?: number;
+  deadline?: string;
+  requestMissingAfter?: string;
+  maxRequests?: number;
 }
 
 export interface HostConfig extends CommonConfig {
@@ -76,6 +87,18 @@ export const CONFIG_PROPERTIES = {
   heartbeatInterval: duration,
   installWindow: { type: 'string' }, // its form is checked by core/install/window.ts, naming the value
   service: { type: 'object' },
+  parts: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      maxParts: { type: 'integer', minimum: 1, maximum: 10_000 },
+      maxTotalBytes: { type: 'integer', minimum: 1 },
+      maxPackages: { type: 'integer', minimum: 1 },
+      deadline: duration,
+      requestMissingAfter: duration,
+      maxRequests: { type: 'integer', minimum: 0 },
+    },
+  },
 } as const;
 
 export const COMMON_REQUIRED = ['role', 'id', 'address', 'smtp', 'imap', 'stateDir', 'keyFile'];

@@ -17,9 +17,9 @@ import type { Migration } from '../migrations.js';
  * its last part is, not before (an unsent or failed sibling part keeps it where it is).
  * Re-sent parts (answers to a parts-request) carry no rollout id: they change no rollout state.
  */
-export const updateParts: Migration = {
+export const hostUpdateParts: Migration = {
   version: 16,
-  name: 'update-parts',
+  name: 'host-update-parts',
   sql: `
     CREATE TABLE rollout_parts (
       rollout_id TEXT PRIMARY KEY REFERENCES rollouts(id),
