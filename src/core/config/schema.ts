@@ -48,12 +48,16 @@ export interface PartsConfig {
   deadline?: string;
   requestMissingAfter?: string;
   maxRequests?: number;
+  /** host: how many parts-requests it answers per agent and rollout (default 3) */
+  maxResends?: number;
 }
 
 export interface HostConfig extends CommonConfig {
   role: 'host';
   /** supply thresholds, silence limits, alert routes (docs/service.md; checked by core/service/settings.ts) */
   service?: unknown;
+  /** update parts (docs/protocol.md#update-parts): `maxResends` */
+  parts?: Pick<PartsConfig, 'maxResends'>;
 }
 
 export type RdsConfig = AgentConfig | HostConfig;
@@ -97,6 +101,7 @@ export const CONFIG_PROPERTIES = {
       deadline: duration,
       requestMissingAfter: duration,
       maxRequests: { type: 'integer', minimum: 0 },
+      maxResends: { type: 'integer', minimum: 0 },
     },
   },
 } as const;
