@@ -129,12 +129,14 @@ async function admitPackage(input: PartInput, size: number): Promise<PartPackage
   }
   const estimate = body.first ? body.first.totalSize : size * body.parts;
   const need = SPACE_FACTOR * estimate;
-  const free = (input.seams.freeBytes ?? statfsFree)(input.ctx.config.stateDir);
+  // the file system the parts go to: STATE/parts once it exists (it may be a mount of its own)
+  const where = fs.existsSync(store.root) ? store.root : input.ctx.config.stateDir;
+  const free = (input.seams.freeBytes ?? statfsFree)(where);
   if (free < need) {
     await refusePackage(
       input,
       NO_SPACE,
-      `no space for package ${body.packageId}: it needs ${need} bytes free (${SPACE_FACTOR} × ${estimate}) on the state dir's disk, ${free} are`,
+      `no space for package ${body.packageId}: it needs ${need} bytes free (${SPACE_FACTOR} × ${estimate}) on the disk of ${where}, ${free} are`,
     );
     return undefined;
   }

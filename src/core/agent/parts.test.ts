@@ -309,7 +309,7 @@ describe('refusals, each with its own code', () => {
     expect(await deliver(f, p, 2)).toBe('refused');
     const results = await sent(f, 'update-result');
     expect(results.map((b) => b.reasonCode)).toEqual([NO_SPACE]);
-    expect(results[0]?.reason).toMatch(/needs 586 bytes free .* 500 are/);
+    expect(results[0]?.reason).toMatch(/needs 586 bytes free \(2 × 293\) on the disk of .*, 500 are$/);
     expect(store(f).stored(p)).toEqual([]);
   });
 
