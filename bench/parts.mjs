@@ -43,7 +43,7 @@ function freePort() {
 }
 
 async function ports() {
-  const names = ['smtp', 'submit', 'smtps', 'imap', 'imaps', 'lmtp', 'auth', 'sink'];
+  const names = ['smtp', 'submit', 'smtps', 'imap', 'imaps', 'pop3', 'pop3s', 'lmtp', 'auth', 'sink'];
   const out = {};
   const seen = new Set();
   for (const name of names) {
@@ -88,6 +88,8 @@ export async function run(ctx) {
     SMTPS_PORT: String(p.smtps),
     IMAP_PORT: String(p.imap),
     IMAPS_PORT: String(p.imaps),
+    POP3_PORT: String(p.pop3),
+    POP3S_PORT: String(p.pop3s),
     LMTP_PORT: String(p.lmtp),
     AUTH_PORT: String(p.auth),
   };
