@@ -92,6 +92,18 @@ afterAll(async () => {
 });
 
 describe('a 25 MB module in parts over Postfix + Dovecot', () => {
+  it("the SMTP sender learns Postfix's SIZE from its EHLO reply (after STARTTLS)", async () => {
+    const { createSmtpSender } = await import('../../src/core/mail/smtp.js');
+    const { parseMailUrl } = await import('../../src/core/mail/url.js');
+    const urls = mail.urlsFor(mail.hostAddress);
+    const sender = await createSmtpSender(parseMailUrl(urls.smtp) as never, { ca: fs.readFileSync(urls.tlsCa as string) });
+    try {
+      expect(await sender.sizeLimit?.()).toBe(POSTFIX_LIMIT);
+    } finally {
+      await sender.close();
+    }
+  });
+
   it('push-all sends N part mails per agent, each within Postfix limit', async () => {
     const r = await host(0, '--json', 'push-all', pkg);
     expect(JSON.parse(r.stdout).agents.map((a: { status: string }) => a.status)).toEqual(['sent', 'sent', 'sent']);
