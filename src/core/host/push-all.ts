@@ -49,6 +49,16 @@ export function estimateMailSize(packageBytes: number): number {
   return Math.ceil(packageBytes / 57) * 78 + 16 * 1024;
 }
 
+/**
+ * Part mails in flight at once: each costs about 3.5× its size while nodemailer writes it
+ * (the raw mail, its dot-stuffed stream, the socket's buffers; measured by bench/parts.mjs),
+ * so at most 32 MiB of part mails are in flight (3 at Postfix's 10,240,000 bytes), at
+ * least 2 and at most push-all's usual 8: the host's peak RSS stays flat in package size.
+ */
+export function partsInFlight(mailLimit: number): number {
+  return Math.max(2, Math.min(8, Math.floor((32 * 2 ** 20) / mailLimit)));
+}
+
 /** A rollout id: R + the UTC time to the second + 8 random hex digits. */
 export function newRolloutId(now: Date): string {
   return `R${now.toISOString().replace(/\D/g, '').slice(0, 14)}-${randomUUID().slice(0, 8)}`;
@@ -126,7 +136,7 @@ export async function pushAll(input: PushInput): Promise<PushResult> {
     try {
       const total = leftovers.length + fresh.length * (parts?.parts ?? 1);
       const body = parts ? undefined : splitPackage(readPackageFile(input.file)).body;
-      flush = await sendUpdates(input, sender, queue, total, body);
+      flush = await sendUpdates(input, sender, queue, total, body, parts ? partsInFlight(parts.mailLimit) : 8);
     } finally {
       for await (const _ of queue) {
         // queue the rest unsent (no sender, or the flush stopped early)
@@ -382,6 +392,7 @@ async function sendUpdates(
   items: AsyncIterator<OutboxItem>,
   total: number,
   body: Uint8Array | undefined,
+  concurrency: number,
 ): Promise<FlushResult | undefined> {
   if (!sender || total === 0) return undefined;
   // the flush records sent / ended-as-failed with the outbox item (rollout-store.ts); a
@@ -390,7 +401,7 @@ async function sendUpdates(
   return await flushOutbox(input.db, sender, {
     source: items,
     build: updateMailBuilder(body ? { file: input.file, body } : undefined),
-    concurrency: 8,
+    concurrency,
     logger: input.logger,
     clock: input.clock,
     onSent: (item, error) => {
