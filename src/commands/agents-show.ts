@@ -39,6 +39,12 @@ export function formatAgentView(v: AgentView): string {
       `  ${showText(r.rolloutId)}   target ${showText(r.targetVersion)}   ${formatTime(r.createdAt)}   ${showText(r.status)}   ${result}`,
     );
     if (r.error) lines.push(`    send error: ${showText(r.error)}`);
+    const asked = v.partsRequests.find((q) => q.rolloutId === r.rolloutId);
+    if (asked) {
+      lines.push(
+        `    parts-requests: ${asked.requests} (${asked.answered} answered, ${asked.refused} not: parts.maxResends), ${asked.partsSent} parts re-sent`,
+      );
+    }
     if (r.detail) lines.push(`    reason: ${showText(r.detail)}`);
     if (r.logTail) {
       lines.push(`    install log (last lines${r.logTailNote ? `, ${showText(r.logTailNote)}` : ''}):`, ...logLines(r.logTail));

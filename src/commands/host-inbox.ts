@@ -3,6 +3,7 @@ import { hostPolicy } from '../core/host/policy.js';
 import { hostHandlers } from '../core/host/reports.js';
 import type { HandlerRegistry } from '../core/message/inbound.js';
 import { receiveMessages } from '../core/message/inbound.js';
+import { PARTS_REQUEST } from '../core/protocol/parts-request.js';
 import { recordHeard } from '../core/service/host-events.js';
 import { serviceSettings } from '../core/service/settings.js';
 import type { Context } from './context.js';
@@ -11,6 +12,7 @@ import { openMailInbox } from './mail-context.js';
 /** One pass of taking in agent mail (shared by inbox, verify --wait, request-versions --wait). */
 export async function takeInMail(ctx: Context<HostConfig>, max?: number) {
   const { hostDeviceHandlers } = await import('../core/host/device-reports.js');
+  const { handlePartsRequest, DEFAULT_MAX_RESENDS } = await import('../core/host/parts-requests.js');
   const self = { id: ctx.config.id, address: ctx.config.address, key: await ctx.privateKey() };
   const handlerCtx = { db: ctx.db, clock: ctx.clock, self, ttlMs: ctx.ttlMs, logger: ctx.logger, service: serviceSettings(ctx.config) };
   // last heard: any message that passed every check and was handled, at the host's receive time
@@ -30,7 +32,12 @@ export async function takeInMail(ctx: Context<HostConfig>, max?: number) {
     return await receiveMessages({
       db: ctx.db,
       inbox,
-      handlers: heard(hostHandlers(handlerCtx, hostDeviceHandlers(handlerCtx))),
+      handlers: heard(
+        hostHandlers(handlerCtx, {
+          ...hostDeviceHandlers(handlerCtx),
+          [PARTS_REQUEST]: handlePartsRequest({ ...handlerCtx, maxResends: ctx.config.parts?.maxResends ?? DEFAULT_MAX_RESENDS }),
+        }),
+      ),
       maxMessageSize: ctx.config.maxMessageSize,
       ...(max ? { maxMessages: max } : {}),
       clock: ctx.clock,

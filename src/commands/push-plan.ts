@@ -41,8 +41,14 @@ export function planLines(result: PushResult): string[] {
   );
   const mails = plan.reduce((n, w) => n + w.mails, 0);
   const bytes = plan.reduce((n, w) => n + w.bytes, 0);
+  const parts = result.parts
+    ? [
+        `in parts: ${result.parts.perAgent} part mails per agent (parts of ${result.parts.partSize} bytes, each mail at most ${result.parts.mailLimit} bytes), at most ${result.parts.agentBytes} bytes per agent`,
+      ]
+    : [];
   return [
     ...lines,
+    ...parts,
     `in all: ${plan.length} wave${plan.length === 1 ? '' : 's'}, ${mails} update mails, about ${bytes} bytes; nothing sent`,
   ];
 }

@@ -96,6 +96,14 @@ export const devicesRemove = defineCommand({
 export const pollMail = defineCommand({
   name: 'poll-mail',
   description: 'agent: take host mail one message at a time: verify, then act (update, version request, ack, counter request)',
-  flags: [every('3m'), MAX],
+  flags: [
+    every('3m'),
+    MAX,
+    {
+      flags: '--request-missing-after <duration>',
+      description:
+        'ask the host for the missing parts of a package still incomplete this long after its newest part (default: config parts.requestMissingAfter, 30m)',
+    },
+  ],
   help: '\nExamples:\n  rds poll-mail                 # one pass (cron)\n  rds poll-mail --every 3m      # loop (systemd service)',
 });

@@ -79,7 +79,7 @@ export const agentsShow = defineCommand({
   name: 'show',
   description: 'one agent: registry data, last seen, versions reported, rollouts with their results and install-log tail, open faults',
   args: [AGENT_ID],
-  help: '\nExamples:\n  rds agents show AGENT0000007          # why did its install roll back? (reason and the end of its install log)\n  rds agents show AGENT0000007 --json   # {"id", "address", "fingerprint", "note", "lastSeen", "versions", "rollouts", "openFaults"}',
+  help: '\nExamples:\n  rds agents show AGENT0000007          # why did its install roll back? (reason and the end of its install log)\n  rds agents show AGENT0000007 --json   # {"id", "address", "fingerprint", "note", "lastSeen", "versions", "rollouts", "partsRequests", "openFaults"}',
 });
 
 export const agentsRemove = defineCommand({

@@ -5,7 +5,7 @@ import type { Clock } from '../clock.js';
 import type { AgentConfig } from '../config/schema.js';
 import { diskFullError, REFUSAL, SecurityError } from '../errors.js';
 import { mkdirNoFollow, replaceFileSafely } from '../fs/trust.js';
-import { agentVersionReport, installOnAgent } from '../install/agent-node.js';
+import { agentVersionReport } from '../install/agent-node.js';
 import type { ApplyResult } from '../install/apply.js';
 import type { Logger } from '../logger.js';
 import type { Handler, HandlerRegistry } from '../message/inbound.js';
@@ -14,14 +14,15 @@ import type { Sender } from '../message/outgoing.js';
 import { bodyHandler } from '../protocol/index.js';
 import { KEY_ROTATION } from '../protocol/key-rotation.js';
 import { UPDATE } from '../protocol/update.js';
-import { UPDATE_RESULT, type UpdateResultBody } from '../protocol/update-result.js';
+import { UPDATE_PART } from '../protocol/update-part.js';
 import { VERSION_REPORT } from '../protocol/version-report.js';
 import { VERSION_REQUEST } from '../protocol/version-request.js';
 import type { Db } from '../store/db.js';
 import { formatVersionText } from '../version/version-text.js';
-import { deferUpdate, windowClosedUntil } from './deferred-update.js';
+import { installUpdateFile } from './install-update.js';
 import { handleKeyRotation } from './key-rotation.js';
-import { refusedBody, reply, resultBody } from './update-reply.js';
+import { handleUpdatePart } from './parts-handler.js';
+import { reply } from './update-reply.js';
 
 export interface AgentHandlerContext {
   db: Db;
@@ -54,38 +55,7 @@ const handleUpdate = (ctx: AgentHandlerContext): Handler =>
       fs.rmSync(file, { force: true });
       throw diskFullError(error, incoming) ?? error;
     }
-    // outside the agent's install window: verified and staged now, installed when it opens
-    const closedUntil = windowClosedUntil(ctx);
-    if (closedUntil) return deferUpdate(ctx, update, payload.id, file, closedUntil);
-    const { acquireCommandLock } = await import('../store/lock.js');
-    const lock = acquireCommandLock(ctx.config.stateDir, 'install');
-    let body: UpdateResultBody;
-    try {
-      const result = await installOnAgent(
-        ctx,
-        file,
-        { agentKey: ctx.self.key, hostKey: ctx.hostKey },
-        { commandId: payload.id, expectedVersion: update.softwareVersion },
-      );
-      ctx.onApplied?.(result);
-      body = resultBody(ctx, update.rolloutId, result);
-    } catch (error) {
-      if (!(error instanceof SecurityError)) throw error;
-      // tell the host, then let the mail go to quarantine with the reason
-      await reply(
-        ctx,
-        UPDATE_RESULT,
-        payload.id,
-        refusedBody(ctx, update, error.message, error.code),
-        `update ${update.softwareVersion} refused by ${ctx.self.id}`,
-      );
-      throw error;
-    } finally {
-      lock.release();
-      fs.rmSync(file, { force: true });
-    }
-    await reply(ctx, UPDATE_RESULT, payload.id, body, `update ${body.outcome}: ${ctx.self.id} runs ${body.softwareVersion}`);
-    return body.outcome;
+    return installUpdateFile(ctx, update, payload.id, file);
   });
 
 const handleVersionRequest = (ctx: AgentHandlerContext): Handler =>
@@ -105,6 +75,7 @@ const handleVersionRequest = (ctx: AgentHandlerContext): Handler =>
 export function agentHandlers(ctx: AgentHandlerContext, extra: HandlerRegistry = {}): HandlerRegistry {
   return {
     [UPDATE]: handleUpdate(ctx),
+    [UPDATE_PART]: handleUpdatePart(ctx),
     [VERSION_REQUEST]: handleVersionRequest(ctx),
     [KEY_ROTATION]: handleKeyRotation(ctx),
     ...extra,

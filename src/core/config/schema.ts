@@ -37,6 +37,19 @@ export interface AgentConfig extends CommonConfig {
   heartbeatInterval?: string;
   /** "HH:MM-HH:MM" local time when updates may install (docs/install.md#install-window); absent: any time */
   installWindow?: string;
+  /** update parts in reassembly (docs/install.md#update-parts); each key has a default */
+  parts?: PartsConfig;
+}
+
+export interface PartsConfig {
+  maxParts?: number;
+  maxTotalBytes?: number;
+  maxPackages?: number;
+  deadline?: string;
+  requestMissingAfter?: string;
+  maxRequests?: number;
+  /** host: how many parts-requests it answers per agent and rollout (default 3) */
+  maxResends?: number;
 }
 
 export interface HostConfig extends CommonConfig {
@@ -47,6 +60,8 @@ export interface HostConfig extends CommonConfig {
   store?: string;
   /** the PostgreSQL password, when RDS_STORE_PASSWORD is not set */
   storePasswordFile?: string;
+  /** update parts (docs/protocol.md#update-parts): `maxResends` */
+  parts?: Pick<PartsConfig, 'maxResends'>;
 }
 
 export type RdsConfig = AgentConfig | HostConfig;
@@ -82,6 +97,19 @@ export const CONFIG_PROPERTIES = {
   service: { type: 'object' },
   store: { type: 'string', pattern: '^(sqlite|postgres(ql)?://.+)$' },
   storePasswordFile: str,
+  parts: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      maxParts: { type: 'integer', minimum: 1, maximum: 10_000 },
+      maxTotalBytes: { type: 'integer', minimum: 1 },
+      maxPackages: { type: 'integer', minimum: 1 },
+      deadline: duration,
+      requestMissingAfter: duration,
+      maxRequests: { type: 'integer', minimum: 0 },
+      maxResends: { type: 'integer', minimum: 0 },
+    },
+  },
 } as const;
 
 export const COMMON_REQUIRED = ['role', 'id', 'address', 'smtp', 'imap', 'stateDir', 'keyFile'];

@@ -12,6 +12,7 @@ import { type Check, fail, pass } from './check.js';
 import { deviceChecks } from './device-checks.js';
 import { fileChecks } from './file-checks.js';
 import { installWindowChecks } from './install-checks.js';
+import { partsChecks } from './parts-checks.js';
 import { openState, stateCheck } from './state-checks.js';
 
 const MAIL_TIMEOUT_MS = 10_000;
@@ -107,7 +108,11 @@ export async function runDoctor(
     checks.push(...(await keyChecks(config, env)));
     checks.push(...(await mailChecks(config, env)));
     if (config.role === 'agent')
-      checks.push(...(await deviceChecks(opened?.db)), ...installWindowChecks(config as AgentConfig, opened?.db, clock));
+      checks.push(
+        ...(await deviceChecks(opened?.db)),
+        ...installWindowChecks(config as AgentConfig, opened?.db, clock),
+        ...partsChecks(opened?.db, clock),
+      );
   } finally {
     opened?.db?.close();
   }

@@ -1,5 +1,6 @@
 import { UsageError } from '../errors.js';
 import type { Db } from '../store/db.js';
+import { type PartsAnswers, partsAnswers } from './parts-requests.js';
 import { findAgent } from './registry.js';
 import { type AgentRollout, agentRollouts } from './rollout-store.js';
 
@@ -21,6 +22,8 @@ export interface AgentView {
   lastSeen: string | null;
   versions: { kind: string; softwareVersion: string; issuedAt: string; receivedAt: string }[];
   rollouts: AgentRollout[];
+  /** parts-requests it sent per rollout sent in parts, and how many the host answered */
+  partsRequests: PartsAnswers[];
   openFaults: { deviceId: string; code: string; subunit: string; severity: string; raisedAt: string; acked: boolean }[];
 }
 
@@ -67,6 +70,7 @@ export function agentView(db: Db, id: string): AgentView {
     lastSeen: seen.at,
     versions,
     rollouts,
+    partsRequests: partsAnswers(db, { agentId: agent.id }),
     openFaults,
   };
 }

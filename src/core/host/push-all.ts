@@ -13,6 +13,7 @@ import type { MailSender } from '../mail/types.js';
 import type { Sender } from '../message/outgoing.js';
 import { buildPayload, signPayload } from '../message/payload.js';
 import {
+  type EnqueueInput,
   enqueue,
   type FlushResult,
   flushOutbox,
@@ -26,6 +27,16 @@ import { readPackageManifest } from '../package/inspect.js';
 import { readPackageFile, recoverSessionKey, splitPackage, wrapSessionKey } from '../package/wrap.js';
 import { encodeUpdate, UPDATE } from '../protocol/update.js';
 import type { Db } from '../store/db.js';
+import {
+  agentMailBytes,
+  loadPartsPlan,
+  type PartsPlan,
+  packageLayout,
+  partItem,
+  planParts,
+  preparePart,
+  recordPartsPlan,
+} from './push-parts.js';
 import type { AgentRecord } from './registry.js';
 import { type PlannedAgent, planWaves, type Share, waveCount } from './rollout-plan.js';
 import { addAgents, createRollout, markSendFailed, rolloutAgents } from './rollout-store.js';
@@ -36,6 +47,16 @@ export type { UpdateRecipe } from '../outbox/update-mail.js';
 /** Size on the wire of a base64 attachment (76-char lines + CRLF), plus headers and payload. */
 export function estimateMailSize(packageBytes: number): number {
   return Math.ceil(packageBytes / 57) * 78 + 16 * 1024;
+}
+
+/**
+ * Part mails in flight at once: each costs about 3.5× its size while nodemailer writes it
+ * (the raw mail, its dot-stuffed stream, the socket's buffers; measured by bench/parts.mjs),
+ * so at most 32 MiB of part mails are in flight (3 at Postfix's 10,240,000 bytes), at
+ * least 2 and at most push-all's usual 8: the host's peak RSS stays flat in package size.
+ */
+export function partsInFlight(mailLimit: number): number {
+  return Math.max(2, Math.min(8, Math.floor((32 * 2 ** 20) / mailLimit)));
 }
 
 /** A rollout id: R + the UTC time to the second + 8 random hex digits. */
@@ -79,21 +100,16 @@ export interface PushResult {
   waves: number;
   /** --dry-run: each wave's agents, its update mails and their bytes */
   plan?: { wave: number; agents: string[]; mails: number; bytes: number }[];
+  /** the package goes out in parts: how many per agent, their size, and at most how many bytes per agent */
+  parts?: { perAgent: number; partSize: number; mailLimit: number; agentBytes: number };
   /** the flush stopped early (server unreachable, 4xx, login/TLS/URL wrong): the rest stays queued */
   stopped?: { code: string; message: string; exitCode: number };
 }
 
 export async function pushAll(input: PushInput): Promise<PushResult> {
   const { db } = input;
-  const bytes = readPackageFile(input.file);
+  const layout = packageLayout(input.file);
   const manifest = await readOwnPackage(input.file, input.self.key);
-  const size = estimateMailSize(bytes.length);
-  if (size > input.maxMessageSize) {
-    throw new UsageError(
-      'MAIL_TOO_LARGE',
-      `an update mail for ${input.file} would be about ${size} bytes, over the ${input.maxMessageSize}-byte maximum message size (raise maxMessageSize only if every mail server on the way accepts it)`,
-    );
-  }
   if (input.agents.length === 0) throw new UsageError('NO_AGENTS', 'no agents selected');
   const plan = input.retryRollout
     ? []
@@ -102,24 +118,60 @@ export async function pushAll(input: PushInput): Promise<PushResult> {
         input.plan?.shares ?? [{ percent: 100 }],
         input.plan?.canary,
       );
-  if (input.dryRun) return dryRun(input.agents, plan, manifest, size);
-  const split = splitPackage(bytes);
-  const sessionKey = await recoverSessionKey(split.prefix, input.self.key);
-  const { rolloutId, fresh, leftovers } = startRollout(input, manifest, plan);
-  // The first mails go out while the next agents' session keys are wrapped and payloads
-  // signed (~10 ms of CPU per agent, 10 s for 1,000 agents before the first mail otherwise);
-  // every mail is in the outbox before it is sent, and whatever the flush did not take
-  // (server unreachable) is still queued below, as before.
-  const queue = queueUpdates(input, fresh, leftovers, rolloutId, manifest, sessionKey);
-  let flush: FlushResult | undefined;
+  const sender = input.dryRun || !input.sender ? undefined : await input.sender();
   try {
-    flush = await sendUpdates(input, queue, leftovers.length + fresh.length, split.body);
-  } finally {
-    for await (const _ of queue) {
-      // queue the rest unsent (no sender, or the flush stopped early)
+    // too large for one mail (the config's limit, or the server's SIZE when smaller): parts
+    const parts = await partsFor(input, manifest, layout, sender);
+    if (input.dryRun) return dryRun(input.agents, plan, manifest, parts ? agentMailBytes(parts) : estimateMailSize(layout.fileSize), parts);
+    const sessionKey = await recoverSessionKey(layout.prefix, input.self.key);
+    const { rolloutId, fresh, leftovers } = startRollout(input, manifest, plan, parts);
+    // The first mails go out while the next agents' session keys are wrapped and payloads
+    // signed (~10 ms of CPU per agent, 10 s for 1,000 agents before the first mail otherwise);
+    // every mail is in the outbox before it is sent, and whatever the flush did not take
+    // (server unreachable) is still queued below, as before.
+    const queue = parts
+      ? queueParts(input, fresh, leftovers, rolloutId, manifest, sessionKey, parts)
+      : queueUpdates(input, fresh, leftovers, rolloutId, manifest, sessionKey);
+    let flush: FlushResult | undefined;
+    try {
+      const total = leftovers.length + fresh.length * (parts?.parts ?? 1);
+      const body = parts ? undefined : splitPackage(readPackageFile(input.file)).body;
+      flush = await sendUpdates(input, sender, queue, total, body, parts ? partsInFlight(parts.mailLimit) : 8);
+    } finally {
+      for await (const _ of queue) {
+        // queue the rest unsent (no sender, or the flush stopped early)
+      }
     }
+    return summarise(db, rolloutId, manifest.packageId, manifest.softwareVersion, input.agents, flush);
+  } finally {
+    await sender?.close();
   }
-  return summarise(db, rolloutId, manifest.packageId, manifest.softwareVersion, input.agents, flush);
+}
+
+/**
+ * The cut of a package too large for one mail, or undefined when one mail per agent fits:
+ * the limit is the config's `maxMessageSize`, or the SIZE the SMTP server announces when
+ * smaller. A retry keeps the cut its rollout was pushed with (part 1 signed its hashes).
+ */
+async function partsFor(
+  input: PushInput,
+  manifest: { packageId: string; softwareVersion: string },
+  layout: { fileSize: number; bodyOffset: number },
+  sender: MailSender | undefined,
+): Promise<PartsPlan | undefined> {
+  const stored = input.retryRollout ? loadPartsPlan(input.db, input.retryRollout) : undefined;
+  if (stored) return stored;
+  const advertised = await sender?.sizeLimit?.();
+  const limit = Math.min(input.maxMessageSize, advertised ?? Number.POSITIVE_INFINITY);
+  if (estimateMailSize(layout.fileSize) <= limit) return undefined;
+  if (advertised !== undefined && advertised < input.maxMessageSize) {
+    input.logger.info('mail server announces a smaller SIZE than maxMessageSize: parts are cut for it', { size: advertised });
+  }
+  return planParts(input, input.agents, manifest, layout, limit);
+}
+
+function partsSummary(plan: PartsPlan, agentBytes: number): NonNullable<PushResult['parts']> {
+  return { perAgent: plan.parts, partSize: plan.partSize, mailLimit: plan.mailLimit, agentBytes };
 }
 
 function dryRun(
@@ -127,6 +179,7 @@ function dryRun(
   plan: PlannedAgent[],
   manifest: { packageId: string; softwareVersion: string },
   mailBytes: number,
+  parts?: PartsPlan,
 ): PushResult {
   const waves = waveCount(plan);
   const wave = new Map(plan.map((p) => [p.agentId, p.wave]));
@@ -140,8 +193,9 @@ function dryRun(
     agents: ordered.map((a) => ({ agentId: a.id, address: a.address, status: 'would-send', wave: wave.get(a.id) ?? 1 })),
     plan: Array.from({ length: waves }, (_, i) => {
       const ids = plan.filter((p) => p.wave === i + 1).map((p) => p.agentId);
-      return { wave: i + 1, agents: ids, mails: ids.length, bytes: ids.length * mailBytes };
+      return { wave: i + 1, agents: ids, mails: ids.length * (parts?.parts ?? 1), bytes: ids.length * mailBytes };
     }),
+    ...(parts ? { parts: partsSummary(parts, mailBytes) } : {}),
   };
 }
 
@@ -153,7 +207,12 @@ function dryRun(
  * inbox`) already sent: that gave an agent two update mails (found by
  * test/hostile/faults-injection.test.ts). A sent mail already marked its agent sent.
  */
-function startRollout(input: PushInput, manifest: { packageId: string; softwareVersion: string }, plan: PlannedAgent[]) {
+function startRollout(
+  input: PushInput,
+  manifest: { packageId: string; softwareVersion: string },
+  plan: PlannedAgent[],
+  parts: PartsPlan | undefined,
+) {
   const { db, clock } = input;
   const rolloutId = input.retryRollout ?? newRolloutId(clock.now());
   const fresh: AgentRecord[] = [];
@@ -165,6 +224,7 @@ function startRollout(input: PushInput, manifest: { packageId: string; softwareV
       file: input.file,
       createdAt: clock.now().toISOString(),
     });
+    if (parts) recordPartsPlan(db, rolloutId, parts);
     const mailed = rolloutMail(db, rolloutId);
     if (!input.retryRollout) {
       // the whole plan, every agent pending in its wave; wave 1 goes now (at most --rate of it)
@@ -229,6 +289,58 @@ async function* queueUpdates(
   }
 }
 
+/**
+ * A package in parts: leftovers first (part-major), then per fresh agent all its part mails
+ * queued at once (an interrupted push never leaves an agent with part 1 and no part 2),
+ * handed out part-major: every agent's part 1 while the next agents are signed, then every
+ * agent's part 2, and so on, so each part's base64 is built once (outbox/part-mail.ts).
+ */
+async function* queueParts(
+  input: PushInput,
+  fresh: AgentRecord[],
+  leftovers: OutboxItem[],
+  rolloutId: string,
+  manifest: { packageId: string; softwareVersion: string },
+  sessionKey: Awaited<ReturnType<typeof recoverSessionKey>>,
+  plan: PartsPlan,
+): AsyncGenerator<OutboxItem, void, undefined> {
+  const partOf = (item: OutboxItem) => Number(/:(\d+)\/\d+$/.exec(item.ref ?? '')?.[1] ?? 0);
+  yield* [...leftovers].sort((a, b) => partOf(a) - partOf(b) || a.seq - b.seq);
+  const later: OutboxItem[][] = Array.from({ length: plan.parts }, () => []);
+  for (const agent of fresh) {
+    const queued = await queueAgentParts(input, agent, rolloutId, manifest, sessionKey, plan);
+    queued.forEach((item, i) => {
+      if (i > 0) later[i]?.push(item);
+    });
+    if (queued[0]) yield queued[0];
+  }
+  for (const layer of later) yield* layer;
+}
+
+/** One agent's N part mails, signed, then queued in one transaction (all or none). */
+async function queueAgentParts(
+  input: PushInput,
+  agent: AgentRecord,
+  rolloutId: string,
+  manifest: { packageId: string; softwareVersion: string },
+  sessionKey: Awaited<ReturnType<typeof recoverSessionKey>>,
+  plan: PartsPlan,
+): Promise<OutboxItem[]> {
+  const items: EnqueueInput[] = [];
+  for (let n = 1; n <= plan.parts; n++) {
+    items.push(
+      partItem(input.self.address, await preparePart(input, agent, rolloutId, manifest, plan, n, sessionKey), rolloutId, agent, true),
+    );
+  }
+  const now = input.clock.now();
+  const seqs = input.db.transaction(() => items.map((item) => enqueue(input.db, item, now)))();
+  return items.flatMap((item, i) => {
+    const seq = seqs[i];
+    if (seq === undefined) return []; // a payload id seen before: cannot happen with random ids
+    return [{ ...item, seq, ref: item.ref ?? null, raw: null, compose: JSON.stringify(item.compose), attempts: 0 }];
+  });
+}
+
 /** The outbox item of one agent's update mail (its recipe, built when sent). */
 export function updateItem(selfAddress: string, recipe: UpdateRecipe, rolloutId: string, agent: { id: string; address: string }) {
   const domain = selfAddress.split('@')[1] ?? 'rds.invalid';
@@ -276,31 +388,28 @@ export async function prepareUpdateMail(
 
 async function sendUpdates(
   input: PushInput,
+  sender: MailSender | undefined,
   items: AsyncIterator<OutboxItem>,
   total: number,
-  body: Uint8Array,
+  body: Uint8Array | undefined,
+  concurrency: number,
 ): Promise<FlushResult | undefined> {
-  if (!input.sender || total === 0) return undefined;
-  const sender = await input.sender();
+  if (!sender || total === 0) return undefined;
   // the flush records sent / ended-as-failed with the outbox item (rollout-store.ts); a
   // failure that leaves the mail queued is shown here as send-failed until a flush sends it
   let done = 0;
-  try {
-    return await flushOutbox(input.db, sender, {
-      source: items,
-      build: updateMailBuilder({ file: input.file, body }),
-      concurrency: 8,
-      logger: input.logger,
-      clock: input.clock,
-      onSent: (item, error) => {
-        const agentId = item.agentId ?? '';
-        if (error && item.rolloutId) markSendFailed(input.db, item.rolloutId, agentId, error, item.messageId);
-        input.onProgress?.(++done, total, agentId, error);
-      },
-    });
-  } finally {
-    await sender.close();
-  }
+  return await flushOutbox(input.db, sender, {
+    source: items,
+    build: updateMailBuilder(body ? { file: input.file, body } : undefined),
+    concurrency,
+    logger: input.logger,
+    clock: input.clock,
+    onSent: (item, error) => {
+      const agentId = item.agentId ?? '';
+      if (error && item.rolloutId) markSendFailed(input.db, item.rolloutId, agentId, error, item.messageId);
+      input.onProgress?.(++done, total, agentId, error);
+    },
+  });
 }
 
 function summarise(

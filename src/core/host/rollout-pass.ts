@@ -2,7 +2,7 @@
  * One `rds rollout advance` pass over the rollouts (docs/rollouts.md), after the mail was
  * taken in (results already decided the agents' states, reports.ts): per running rollout,
  * decide (rollout-plan.ts) and apply the state changes in one transaction, then queue the
- * update mails that are due (re-sends to silent agents with a version request first, then
+ * update mails that are due (a package in parts: each agent's N part mails, push-parts.ts; re-sends to silent agents with a version request first, then
  * the open waves' pending agents), at most what `--rate` allows. Each mail is queued in a
  * transaction that checks again that it is still due, so a pass killed anywhere and run
  * again never queues a second mail for the same attempt, and never skips an agent.
@@ -11,11 +11,12 @@ import type { Clock } from '../clock.js';
 import { UsageError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Sender } from '../message/outgoing.js';
-import { enqueue, holdRolloutMail, rolloutMailInWindow } from '../outbox/outbox.js';
-import { readPackageFile, recoverSessionKey, splitPackage } from '../package/wrap.js';
+import { type EnqueueInput, enqueue, holdRolloutMail, rolloutMailInWindow } from '../outbox/outbox.js';
+import { recoverSessionKey } from '../package/wrap.js';
 import { VERSION_REQUEST } from '../protocol/version-request.js';
 import type { Db } from '../store/db.js';
 import { prepareUpdateMail, updateItem } from './push-all.js';
+import { loadPartsPlan, packageLayout, partItem, preparePart } from './push-parts.js';
 import { type AgentRecord, findAgent } from './registry.js';
 import { queueRequests } from './requests.js';
 import { decidePass, type Halt, parseRate, type RolloutState } from './rollout-plan.js';
@@ -126,15 +127,19 @@ async function queueDue(ctx: PassContext, r: RolloutRecord, resend: string[], mo
   const isResend = new Set(resends);
   const queue = ctx.db.transaction(() => {
     let left = allowance(ctx, r);
+    const chosen: EnqueueInput[][] = [];
     for (const id of [...resends, ...fresh]) {
       const mail = prepared.get(id);
       const again = isResend.has(id);
       if (!mail || left <= 0) continue;
       if (!stillDue(ctx.db, r.id, id, again ? { attempts: attempts.get(id) ?? 0, now: now.toISOString() } : undefined)) continue;
-      if (enqueue(ctx.db, updateItem(ctx.self.address, mail.recipe, r.id, mail.agent), now) === undefined) continue;
+      chosen.push(mail.items);
       (again ? move.resent : move.queued).push(id);
       left--;
     }
+    // part-major (a package in parts): every agent's part 1, then every part 2… (outbox/part-mail.ts)
+    const layers = Math.max(0, ...chosen.map((items) => items.length));
+    for (let n = 0; n < layers; n++) for (const items of chosen) if (items[n]) enqueue(ctx.db, items[n] as EnqueueInput, now);
   });
   queue.immediate();
 }
@@ -143,7 +148,7 @@ async function queueDue(ctx: PassContext, r: RolloutRecord, resend: string[], mo
 async function prepareMails(ctx: PassContext, r: RolloutRecord, ids: string[]) {
   let sessionKey: Awaited<ReturnType<typeof recoverSessionKey>>;
   try {
-    sessionKey = await recoverSessionKey(splitPackage(readPackageFile(r.file)).prefix, ctx.self.key);
+    sessionKey = await recoverSessionKey(packageLayout(r.file).prefix, ctx.self.key);
   } catch (error) {
     throw new UsageError(
       'ROLLOUT_PACKAGE',
@@ -151,8 +156,10 @@ async function prepareMails(ctx: PassContext, r: RolloutRecord, ids: string[]) {
       { cause: error },
     );
   }
-  const out = new Map<string, { agent: AgentRecord; recipe: Awaited<ReturnType<typeof prepareUpdateMail>> }>();
+  const out = new Map<string, { agent: AgentRecord; items: EnqueueInput[] }>();
   const manifest = { packageId: r.packageId, softwareVersion: r.targetVersion };
+  const input = { self: ctx.self, ttlMs: ctx.ttlMs, clock: ctx.clock, file: r.file };
+  const parts = loadPartsPlan(ctx.db, r.id);
   for (const id of ids) {
     const agent = findAgent(ctx.db, id);
     if (!agent) {
@@ -160,14 +167,16 @@ async function prepareMails(ctx: PassContext, r: RolloutRecord, ids: string[]) {
       skipAgent(ctx.db, r.id, id);
       continue;
     }
-    const recipe = await prepareUpdateMail(
-      { self: ctx.self, ttlMs: ctx.ttlMs, clock: ctx.clock, file: r.file },
-      agent,
-      r.id,
-      manifest,
-      sessionKey,
-    );
-    out.set(id, { agent, recipe });
+    const items: EnqueueInput[] = [];
+    if (parts) {
+      for (let n = 1; n <= parts.parts; n++) {
+        const recipe = await preparePart(input, agent, r.id, manifest, parts, n, sessionKey);
+        items.push(partItem(ctx.self.address, recipe, r.id, agent, true));
+      }
+    } else {
+      items.push(updateItem(ctx.self.address, await prepareUpdateMail(input, agent, r.id, manifest, sessionKey), r.id, agent));
+    }
+    out.set(id, { agent, items });
   }
   return out;
 }

@@ -68,7 +68,44 @@ export async function createSmtpSender(url: ServerMailUrl, options: SmtpSenderOp
     disableUrlAccess: true,
     logger: options.logger ? toLibraryLogger(logger, 'smtp') : false,
   });
-  return new SmtpSender(transport, url, options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE, logger);
+  const probe = () => advertisedSize(url, { ca: options.ca, timeoutMs: timeout });
+  return new SmtpSender(transport, url, options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE, logger, probe);
+}
+
+/**
+ * The SIZE the server announces in its EHLO reply (after STARTTLS when it offers it, as the
+ * pool's sessions see it): one short session that says EHLO and QUIT, nothing more (no
+ * login, no mail). Undefined when it announces none or cannot be reached (the send that
+ * follows reports that).
+ */
+export async function advertisedSize(
+  url: ServerMailUrl,
+  options: { ca?: string | Buffer; timeoutMs: number },
+): Promise<number | undefined> {
+  const { default: SMTPConnection } = await import('nodemailer/lib/smtp-connection');
+  const connection = new SMTPConnection({
+    host: url.host,
+    port: url.port,
+    secure: url.tls === 'implicit',
+    requireTLS: url.tls === 'starttls' && url.user !== undefined,
+    ignoreTLS: url.tls === 'off',
+    tls: tlsOptions(options.ca),
+    connectionTimeout: options.timeoutMs,
+    greetingTimeout: options.timeoutMs,
+    socketTimeout: options.timeoutMs,
+  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      connection.on('error', reject);
+      connection.connect(() => resolve());
+    });
+    const size = (connection as unknown as { _maxAllowedSize?: number })._maxAllowedSize;
+    return typeof size === 'number' && size > 0 ? size : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    connection.close();
+  }
 }
 
 class SmtpSender implements MailSender {
@@ -77,7 +114,12 @@ class SmtpSender implements MailSender {
     private readonly url: ServerMailUrl,
     private readonly maxBytes: number,
     private readonly logger: Logger,
+    private readonly probe: () => Promise<number | undefined>,
   ) {}
+
+  sizeLimit(): Promise<number | undefined> {
+    return this.probe();
+  }
 
   async sendRaw(envelope: Envelope, raw: Buffer): Promise<void> {
     checkMessageSize(raw, this.maxBytes);

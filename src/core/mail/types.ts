@@ -12,6 +12,11 @@ export interface Envelope {
 export interface MailSender {
   /** Send one raw RFC 5322 message. Throws TransientError when the server cannot be reached. */
   sendRaw(envelope: Envelope, raw: Buffer): Promise<void>;
+  /**
+   * The largest mail the server takes, when it says (SMTP: the SIZE of its EHLO reply, RFC
+   * 1870); undefined when it does not or cannot be asked. Maildir has none: its limit is the config's.
+   */
+  sizeLimit?(): Promise<number | undefined>;
   close(): Promise<void>;
 }
 

@@ -34,14 +34,16 @@ export interface EnqueueInput {
   raw?: Buffer;
   /** a JSON recipe the flush's `build` turns into the raw mail (large mails) */
   compose?: unknown;
+  /** an update-part mail's part number (migration 016: only part 1 counts an attempt) */
+  part?: number;
 }
 
 /** Queue one mail; its `seq`, or undefined when a mail with this message id is queued already. */
 export function enqueue(db: Db, item: EnqueueInput, now: Date): number | undefined {
   const info = db
     .prepare(
-      `INSERT OR IGNORE INTO outbox (message_id, kind, ref, rollout_id, agent_id, env_from, env_to, raw, compose, created_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT OR IGNORE INTO outbox (message_id, kind, ref, rollout_id, agent_id, env_from, env_to, raw, compose, created_at, part)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     )
     .run(
       item.messageId,
@@ -54,6 +56,7 @@ export function enqueue(db: Db, item: EnqueueInput, now: Date): number | undefin
       item.raw ?? null,
       item.compose === undefined ? null : JSON.stringify(item.compose),
       now.toISOString(),
+      item.part ?? null,
     );
   return info.changes > 0 ? Number(info.lastInsertRowid) : undefined;
 }
@@ -173,11 +176,14 @@ export function dropRolloutMail(db: Db, rolloutId: string, reason: string, now: 
 /**
  * `--rate`: a rollout's update mails that count against its window: sent since `since`, or
  * queued (or held) and not sent yet (they go out within the window they were queued in, or later).
+ * An agent's N update-part mails are one update mail here: part 1 counts.
  */
 export function rolloutMailInWindow(db: Db, rolloutId: string, since: Date): number {
   return (
     db
-      .prepare('SELECT count(*) AS n FROM outbox WHERE rollout_id = ? AND (sent_at >= ? OR (sent_at IS NULL AND state IS NULL))')
+      .prepare(
+        'SELECT count(*) AS n FROM outbox WHERE rollout_id = ? AND (part IS NULL OR part = 1) AND (sent_at >= ? OR (sent_at IS NULL AND state IS NULL))',
+      )
       .get(rolloutId, since.toISOString()) as { n: number }
   ).n;
 }

@@ -2,7 +2,9 @@ import { SharedBase64 } from '../message/base64-lines.js';
 import { composeMail, PACKAGE_ATTACHMENT } from '../message/mail.js';
 import { readPackageFile, splitPackage } from '../package/wrap.js';
 import { UPDATE } from '../protocol/update.js';
+import { UPDATE_PART } from '../protocol/update-part.js';
 import type { OutboxItem } from './outbox.js';
+import { partMailBuilder } from './part-mail.js';
 
 /**
  * Update mails are queued as recipes (not N copies of the package) and built as they are
@@ -41,11 +43,13 @@ export async function buildUpdateMail(recipe: UpdateRecipe, body: Uint8Array | S
   return raw;
 }
 
-/** A builder for queued recipes of any rollout (reads and encodes each package body once). */
+/** A builder for queued recipes of any rollout (reads and encodes each package body once; update-part mails: part-mail.ts). */
 export function updateMailBuilder(knownBody?: { file: string; body: Uint8Array }) {
   const bodies = new Map<string, SharedBase64>();
   if (knownBody) bodies.set(knownBody.file, new SharedBase64(knownBody.body));
+  const parts = partMailBuilder();
   return async (item: OutboxItem): Promise<Buffer> => {
+    if (item.kind === UPDATE_PART) return parts(item); // part-mail.ts
     const recipe = JSON.parse(item.compose ?? '{}') as UpdateRecipe;
     let body = bodies.get(recipe.file);
     if (!body) {

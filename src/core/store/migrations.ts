@@ -11,6 +11,8 @@ import { rolloutWaves } from './migrations/010-rollout-waves.js';
 import { stagedUpdate } from './migrations/011-staged-update.js';
 import { hostUptime } from './migrations/013-host-uptime.js';
 import { audit } from './migrations/014-audit.js';
+import { updateParts } from './migrations/015-update-parts.js';
+import { hostUpdateParts } from './migrations/016-update-parts.js';
 
 export interface Migration {
   version: number;
@@ -33,4 +35,6 @@ export const MIGRATIONS: readonly Migration[] = [
   stagedUpdate,
   hostUptime,
   audit,
+  updateParts,
+  hostUpdateParts,
 ];
