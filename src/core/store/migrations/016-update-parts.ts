@@ -16,6 +16,8 @@ import type { Migration } from '../migrations.js';
  * agent's N part mails are one attempt: only part 1 counts it, and the agent is `sent` when
  * its last part is, not before (an unsent or failed sibling part keeps it where it is).
  * Re-sent parts (answers to a parts-request) carry no rollout id: they change no rollout state.
+ * (The "last part" test sits in the trigger's UPDATE, not its WHEN: PostgreSQL allows no
+ * subquery in a trigger's WHEN.)
  */
 export const hostUpdateParts: Migration = {
   version: 16,
@@ -54,14 +56,14 @@ export const hostUpdateParts: Migration = {
     DROP TRIGGER outbox_rollout_sent;
     CREATE TRIGGER outbox_rollout_sent AFTER UPDATE OF sent_at ON outbox
       WHEN NEW.rollout_id IS NOT NULL AND NEW.sent_at IS NOT NULL AND OLD.sent_at IS NULL
-        AND (NEW.part IS NULL OR NOT EXISTS (SELECT 1 FROM outbox o WHERE o.rollout_id = NEW.rollout_id
-          AND o.agent_id = NEW.agent_id AND o.part IS NOT NULL AND o.sent_at IS NULL AND o.seq <> NEW.seq))
     BEGIN
       UPDATE rollout_agents SET status = 'sent', sent_at = NEW.sent_at, error = NULL, message_id = NEW.message_id,
         state = CASE WHEN state = 'pending' THEN 'sent' ELSE state END,
         deadline = strftime('%Y-%m-%dT%H:%M:%fZ', julianday(NEW.sent_at)
           + (SELECT timeout_ms FROM rollouts r WHERE r.id = NEW.rollout_id) / 86400000.0)
-        WHERE rollout_id = NEW.rollout_id AND agent_id = NEW.agent_id;
+        WHERE rollout_id = NEW.rollout_id AND agent_id = NEW.agent_id
+          AND (NEW.part IS NULL OR NOT EXISTS (SELECT 1 FROM outbox o WHERE o.rollout_id = NEW.rollout_id
+            AND o.agent_id = NEW.agent_id AND o.part IS NOT NULL AND o.sent_at IS NULL AND o.seq <> NEW.seq));
     END;
   `,
 };
