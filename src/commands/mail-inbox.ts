@@ -21,10 +21,12 @@ const busyMailbox: MailInbox = {
 /**
  * This node's mailbox, under the `mailbox` lock (docs/locks.md): held by the command, or
  * taken until `close()`. When another pass holds it, an inbox with nothing in it: that
- * pass takes the mail in (into the same state store), never both.
+ * pass takes the mail in (into the same state store), never both. `worker`: one of several
+ * host workers sharing the mailbox (docs/deployment.md#workers): no lock, the store's claims
+ * keep each mail acted on once.
  */
-export async function openMailInbox(ctx: Context): Promise<MailInbox> {
-  const lock = ctx.locks.take('mailbox');
+export async function openMailInbox(ctx: Context, worker = false): Promise<MailInbox> {
+  const lock = worker ? { release: () => {} } : ctx.locks.take('mailbox');
   if (!lock) {
     ctx.logger.debug('mailbox busy (another pass reads it): nothing taken in this pass');
     return busyMailbox;

@@ -11,6 +11,7 @@ import { rolloutWaves } from './migrations/010-rollout-waves.js';
 import { stagedUpdate } from './migrations/011-staged-update.js';
 import { hostUptime } from './migrations/013-host-uptime.js';
 import { audit } from './migrations/014-audit.js';
+import { claims } from './migrations/017-claims.js';
 
 export interface Migration {
   version: number;
@@ -33,4 +34,5 @@ export const MIGRATIONS: readonly Migration[] = [
   stagedUpdate,
   hostUptime,
   audit,
+  claims,
 ];
