@@ -32,7 +32,7 @@ export async function openMailInbox(ctx: Context, worker = false): Promise<MailI
     return busyMailbox;
   }
   try {
-    const inbox = await connectInbox(ctx);
+    const inbox = await connectInbox(ctx, worker);
     return {
       messages: (options) => inbox.messages(options),
       settle: (message, settlement) => inbox.settle(message, settlement),
@@ -50,7 +50,7 @@ export async function openMailInbox(ctx: Context, worker = false): Promise<MailI
   }
 }
 
-async function connectInbox(ctx: Context): Promise<MailInbox> {
+async function connectInbox(ctx: Context, spread: boolean): Promise<MailInbox> {
   const { openInbox } = await import('../core/mail/index.js');
   const password = readSecret(ctx.env.RDS_IMAP_PASSWORD, ctx.config.imapPasswordFile, 'IMAP password');
   const ca = tlsCa(ctx.config);
@@ -60,6 +60,7 @@ async function connectInbox(ctx: Context): Promise<MailInbox> {
     processedFolder: ctx.config.processedFolder,
     quarantineFolder: ctx.config.quarantineFolder,
     maxMessageSize: ctx.config.maxMessageSize,
+    ...(spread ? { spread } : {}),
     pop3: { ledger: (url) => storeLedger(ctx.db, url, () => ctx.clock.now()), quarantineDir: localQuarantineDir(ctx.config.stateDir) },
     ...(ca ? { ca } : {}),
     ...(password ? { passwordOverride: password } : {}),

@@ -18,7 +18,13 @@ afterEach(() => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-const claim = (location: string, id = 'P1') => ({ id, type: 'version-report', sender: 'A1', location, now: new Date('2026-12-07T10:00:00Z') });
+const claim = (location: string, id = 'P1') => ({
+  id,
+  type: 'version-report',
+  sender: 'A1',
+  location,
+  now: new Date('2026-12-07T10:00:00Z'),
+});
 const effects = () => (db.prepare('SELECT count(*) AS n FROM effects').get() as { n: number }).n;
 /** an act whose effect is a row written through the same connection after an await (as a handler's queued ack) */
 const act = (outcome = 'stored') => {
@@ -36,7 +42,10 @@ describe('actOnce', () => {
   it('acts once, records the outcome and the location with the id', async () => {
     const a = act('stored');
     expect(await actOnce(db, claim('17'), a.fn)).toEqual({ kind: 'acted', outcome: 'stored' });
-    expect(db.prepare('SELECT outcome, location FROM processed_messages WHERE id = ?').get('P1')).toEqual({ outcome: 'stored', location: '17' });
+    expect(db.prepare('SELECT outcome, location FROM processed_messages WHERE id = ?').get('P1')).toEqual({
+      outcome: 'stored',
+      location: '17',
+    });
     expect(effects()).toBe(1);
     expect(db.inTransaction).toBe(false);
   });

@@ -67,6 +67,11 @@ class LostClaim extends Error {
  */
 export async function actOnce(db: Db, claim: Claim, act: () => Promise<string>): Promise<ClaimResult> {
   try {
+    // a committed claim is final: decided without waiting for the write lock
+    const seen = db.prepare('SELECT location FROM processed_messages WHERE id = ?').get(claim.id) as
+      | { location: string | null }
+      | undefined;
+    if (seen) throw new LostClaim(seen.location);
     return await inTransaction(db, async () => {
       const won = db
         .prepare(
