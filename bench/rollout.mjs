@@ -39,7 +39,7 @@ function spawnOut(argv) {
 }
 
 /** The host, its 1,000 agents and the rollout to all of them (untimed). */
-async function setUp(ctx, agents, rds, mailRoot) {
+export async function setUp(ctx, agents, rds, mailRoot) {
   const t = ctx.tmp;
   const hostDir = path.join(t, 'host');
   const hostAddress = `host@${DOMAIN}`;
@@ -92,7 +92,7 @@ async function setUp(ctx, agents, rds, mailRoot) {
 }
 
 /** One signed update-result per agent, as its reply() builds it (untimed). */
-async function buildResults(ctx, s) {
+export async function buildResults(ctx, s) {
   const dist = (file) => import(pathToFileURL(path.join(ctx.root, 'dist', file)).href);
   const openpgp = await import('openpgp');
   const { buildPayload, signPayload } = await dist('core/message/payload.js');

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm test`: run every test (vitest projects unit, e2e, hostile).
+// `npm test`: run every test (vitest projects unit, cli, e2e, hostile, pg, cli-pg).
 //   1. the e2e/hostile projects start real Postfix, Dovecot, snmpd and snmpsimd: install
 //      them when missing (as root; otherwise say what to install and exit 2)
 //   2. build dist/ when it is missing or older than src/ (the CLI under test runs from dist/)
@@ -36,12 +36,16 @@ function newest(dir, keep = () => true) {
 }
 
 const missing = ['postfix', 'dovecot', 'snmpd', 'snmpsimd', 'ippeveprinter', 'chromium'].filter((b) => !onPath(b));
+// the PostgreSQL store's tests (projects pg, cli-pg) start a private PostgreSQL
+const pgBin =
+  existsSync('/usr/lib/postgresql') && readdirSync('/usr/lib/postgresql').some((v) => existsSync(`/usr/lib/postgresql/${v}/bin/initdb`));
+if (!pgBin) missing.push('postgresql');
 if (missing.length > 0) {
   if (process.getuid?.() !== 0) {
     console.error(`npm test: the real-server tests need ${missing.join(', ')}, which are not installed.`);
     console.error('Install them as root:  sudo scripts/testbed/install-deps.sh');
     console.error(
-      '  (Debian: postfix dovecot-imapd dovecot-lmtpd dovecot-pop3d snmpd snmp snmpsim cups-ipp-utils dbus chromium openssl gnupg)',
+      '  (Debian: postfix dovecot-imapd dovecot-lmtpd dovecot-pop3d snmpd snmp snmpsim cups-ipp-utils dbus chromium openssl gnupg postgresql)',
     );
     console.error('or run the unit tests only:  npm run test:unit');
     process.exit(2);

@@ -7,6 +7,8 @@
 #   dovecot-pop3d                         POP3 inbox (same Dovecot, same Maildirs)
 #   cups-ipp-utils dbus                   ippeveprinter: a real IPP Everywhere printer
 #   chromium                              headless browser for the HTML report tests
+#   postgresql                            the host's PostgreSQL store (projects pg, cli-pg;
+#                                         start-postgres.sh runs a private cluster)
 #
 # Idempotent: does nothing (no apt-get at all) when every binary is present.
 # The system instances of postfix/dovecot/snmpd are neither configured nor
@@ -14,7 +16,7 @@
 set -eu
 export PATH="$PATH:/usr/sbin:/sbin"
 
-PACKAGES="openssl gnupg postfix dovecot-imapd dovecot-lmtpd dovecot-pop3d snmpd snmp snmpsim cups-ipp-utils dbus chromium"
+PACKAGES="openssl gnupg postfix dovecot-imapd dovecot-lmtpd dovecot-pop3d snmpd snmp snmpsim cups-ipp-utils dbus chromium postgresql"
 # binary (name on PATH, or absolute path) -> checked to decide whether to install
 BINARIES="openssl gpg postfix dovecot doveadm /usr/lib/dovecot/imap /usr/lib/dovecot/lmtp /usr/lib/dovecot/pop3 snmpd snmpget snmpsimd ippeveprinter dbus-daemon chromium"
 
@@ -25,6 +27,8 @@ for b in $BINARIES; do
     *) command -v "$b" >/dev/null 2>&1 || missing="$missing $b" ;;
   esac
 done
+# PostgreSQL's binaries are versioned (/usr/lib/postgresql/15/bin on Debian 12)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$missing postgresql(initdb)"
 if [ -z "$missing" ]; then
   echo "install-deps.sh: all test server binaries present"
   exit 0

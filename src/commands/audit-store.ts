@@ -29,10 +29,11 @@ export async function openAuditStore(globals: GlobalOptions): Promise<AuditStore
   checkTrusted([{ path: configFile, kind: 'file', what: 'config' }]);
   const config = await loadConfig(configFile);
   checkConfigTrust(config, configFile);
-  if (!fs.existsSync(path.join(config.stateDir, 'state.db'))) return undefined;
-  const { openDb } = await import('../core/store/db.js');
+  const sqlite = config.role === 'agent' || config.store === undefined || config.store === 'sqlite';
+  if (sqlite && !fs.existsSync(path.join(config.stateDir, 'state.db'))) return undefined;
+  const { openStore } = await import('../core/store/open.js');
   const { appendAudit, auditHead, lastCheckpointCount, setAuditNode } = await import('../core/audit/store.js');
-  const db = openDb(config.stateDir);
+  const db = await openStore(config);
   setAuditNode(config.id);
   return {
     config,

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { UsageError } from '../core/errors.js';
 import { readHostKey } from '../core/init/host-key.js';
 import { checkMailUrl, inboxUrl } from '../core/init/mail-urls.js';
+import { storeSettings } from '../core/init/store.js';
 import { type NodeFiles, writeNode } from '../core/init/write.js';
 import { parseInstallWindow } from '../core/install/window.js';
 import { parseVersion } from '../core/version/version.js';
@@ -32,6 +33,7 @@ export async function run(options: InitOptions, globals: GlobalOptions): Promise
     ...(options.tlsCa ? { tlsCa: path.resolve(options.tlsCa) } : {}),
     ...(options.smtpPasswordFile ? { smtpPasswordFile: path.resolve(options.smtpPasswordFile) } : {}),
     ...(options.imapPasswordFile ? { imapPasswordFile: path.resolve(options.imapPasswordFile) } : {}),
+    ...storeSettings(options),
   };
   const agent = options.role === 'agent' ? await agentPart(options, globals, dir) : undefined;
   const publicKeyFile = path.join(dir, 'keys', 'public.asc');

@@ -12,7 +12,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureBuilt, rdsExpect, releaseVersion, tempDir, writeScript } from '../support/cli.js';
+import { ensureBuilt, rdsExpect, releaseVersion, storeArgs, tempDir, writeScript } from '../support/cli.js';
 import { type Fleet, type FleetNode, installRuns, writeInstallScript } from '../support/fleet.js';
 import type { MailBackend } from '../support/mail-backends.js';
 import { realMailBackend } from '../support/real-mail-backend.js';
@@ -193,7 +193,7 @@ async function initNode(role: 'host' | 'agent', id: string, address: string): Pr
     0,
     ['init', '--role', role, '--id', id, '--address', address, '--smtp', urls.smtp, '--imap', urls.imap, '--dir', dir]
       .concat(urls.tlsCa ? ['--tls-ca', urls.tlsCa] : [])
-      .concat(role === 'agent' ? agentFlags : []),
+      .concat(role === 'agent' ? agentFlags : await storeArgs(root)),
     { cwd: root },
   );
   const config = path.join(dir, 'config.json');

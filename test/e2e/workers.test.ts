@@ -9,12 +9,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import * as openpgp from 'openpgp';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateKeyPair } from '../../src/core/crypto/keys.js';
 import { composeMail, VERSIONS_ATTACHMENT } from '../../src/core/message/mail.js';
 import { buildPayload, signPayload } from '../../src/core/message/payload.js';
 import { formatVersionText } from '../../src/core/version/version-text.js';
-import { ensureBuilt, rdsExpect, startRds, tempDir, waitFor } from '../support/cli.js';
+import { ensureBuilt, rdsExpect, startRds, storeArgs, tempDir } from '../support/cli.js';
 import { mailTestbed, withImapSession } from '../support/testbed.js';
 
 const AGENTS = 20;
@@ -29,6 +30,32 @@ const VERSION_TEXT = formatVersionText({
 let root: string;
 let hostConfig: string;
 let hostAddress: string;
+/** `--store URL --store-password-file F` on the e2e-pg run (RDS_TEST_STORE=postgres), else none: SQLite */
+let store: string[] = [];
+
+/** The test's own read-only view of the host's store: SQLite's file, or the PostgreSQL database. */
+async function storeView(): Promise<{ count(sql: string): Promise<number>; close(): Promise<void> }> {
+  const [, url, , passwordFile] = store;
+  if (url && passwordFile) {
+    const client = new pg.Client({ connectionString: url, password: fs.readFileSync(passwordFile, 'utf8').trim() });
+    await client.connect();
+    return {
+      count: async (sql) => Number((await client.query(sql)).rows[0].n),
+      close: () => client.end(),
+    };
+  }
+  const db = new Database(path.join(root, 'host', 'state', 'state.db'), { readonly: true, fileMustExist: true });
+  return { count: async (sql) => (db.prepare(sql).get() as { n: number }).n, close: async () => void db.close() };
+}
+
+/** Until `probe` holds, checked every 20 ms, at most `ms`. */
+async function until(what: string, probe: () => Promise<boolean>, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await probe())) {
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
 
 const agentId = (i: number) => `AGENT${String(i).padStart(7, '0')}`;
 const host = (expected: number, ...args: string[]) => rdsExpect(expected, ['--config', hostConfig, ...args], { cwd: root });
@@ -137,6 +164,7 @@ describe('several inbox workers on one store and one mailbox', () => {
     const tb = mailTestbed();
     hostAddress = tb.hostAddress;
     root = tempDir('rds-workers-');
+    store = await storeArgs(root);
     const enc = encodeURIComponent(hostAddress);
     await rdsExpect(
       0,
@@ -144,6 +172,7 @@ describe('several inbox workers on one store and one mailbox', () => {
         ...['init', '--role', 'host', '--id', 'HOST', '--address', hostAddress, '--dir', path.join(root, 'host')],
         ...['--smtp', `smtp://${enc}:${tb.password}@127.0.0.1:${tb.submissionPort}`],
         ...['--imap', `imap://${enc}:${tb.password}@127.0.0.1:${tb.imapPort}`, '--tls-ca', tb.caFile],
+        ...store,
       ],
       { cwd: root },
     );
@@ -161,9 +190,9 @@ describe('several inbox workers on one store and one mailbox', () => {
   it('three workers, one killed with SIGKILL mid-way, then one pass: each mail acted on exactly once', async () => {
     const total = AGENTS * (REPORTS_PER_AGENT + FAULTS_PER_AGENT);
     expect(await folderCount(hostAddress, 'INBOX')).toBe(total);
-    const store = new Database(path.join(root, 'host', 'state', 'state.db'), { readonly: true, fileMustExist: true });
+    const view = await storeView();
     try {
-      const count = (sql: string) => (store.prepare(sql).get() as { n: number }).n;
+      const count = view.count;
       const t0 = performance.now();
       const workers = [0, 1, 2].map(() =>
         startRds(['--config', hostConfig, '--json', 'inbox', '--worker'], { cwd: root, timeoutMs: 120_000 }),
@@ -171,11 +200,10 @@ describe('several inbox workers on one store and one mailbox', () => {
       // kill one once the store holds more than 100 processed mails (bounded wait on a condition)
       const ended: string[] = [];
       for (const w of workers) void w.done.then((r) => ended.push(`exit ${r.code ?? r.signal}: ${r.stderr.slice(-2000)}`));
-      await waitFor(
+      await until(
         'more than 100 processed mails',
-        () => ended.length > 0 || count('SELECT count(*) AS n FROM processed_messages') > 100,
+        async () => ended.length > 0 || (await count('SELECT count(*) AS n FROM processed_messages')) > 100,
         60_000,
-        20,
       );
       expect(ended, 'no worker ended before the kill').toEqual([]);
       const victim = workers[1] as (typeof workers)[number];
@@ -196,19 +224,19 @@ describe('several inbox workers on one store and one mailbox', () => {
         `final: ${d.processed?.length} processed, ${d.alreadyDone?.length} done before in ${Math.round(performance.now() - t1)} ms`,
       );
 
-      expect(count('SELECT count(*) AS n FROM version_reports')).toBe(AGENTS * REPORTS_PER_AGENT);
-      expect(count('SELECT count(*) AS n FROM processed_messages')).toBe(total);
-      expect(count("SELECT count(*) AS n FROM processed_messages WHERE outcome = 'claimed'")).toBe(0);
+      expect(await count('SELECT count(*) AS n FROM version_reports')).toBe(AGENTS * REPORTS_PER_AGENT);
+      expect(await count('SELECT count(*) AS n FROM processed_messages')).toBe(total);
+      expect(await count("SELECT count(*) AS n FROM processed_messages WHERE outcome = 'claimed'")).toBe(0);
       // not idempotent: each fault report counted once and acked once
-      expect(count('SELECT count(*) AS n FROM host_faults')).toBe(AGENTS * FAULTS_PER_AGENT);
-      expect(count('SELECT count(*) AS n FROM host_faults WHERE reports <> 1')).toBe(0);
-      expect(count("SELECT count(*) AS n FROM outbox WHERE kind = 'fault-ack'")).toBe(AGENTS * FAULTS_PER_AGENT);
-      expect(count('SELECT count(*) AS n FROM quarantine')).toBe(0);
+      expect(await count('SELECT count(*) AS n FROM host_faults')).toBe(AGENTS * FAULTS_PER_AGENT);
+      expect(await count('SELECT count(*) AS n FROM host_faults WHERE reports <> 1')).toBe(0);
+      expect(await count("SELECT count(*) AS n FROM outbox WHERE kind = 'fault-ack'")).toBe(AGENTS * FAULTS_PER_AGENT);
+      expect(await count('SELECT count(*) AS n FROM quarantine')).toBe(0);
       expect(await folderCount(hostAddress, 'INBOX')).toBe(0);
       expect(await folderCount(hostAddress, 'rds-quarantine')).toBe(0);
       expect(await folderCount(hostAddress, 'rds-processed')).toBe(total);
     } finally {
-      store.close();
+      await view.close();
     }
   }, 240_000);
 });

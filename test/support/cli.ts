@@ -146,7 +146,22 @@ export async function initHost(root: string, id = 'HOST'): Promise<HostNode> {
   const mail = `maildir://${path.join(root, 'mail')}`;
   await rdsExpect(
     0,
-    ['init', '--role', 'host', '--id', id, '--address', 'host@example.com', '--smtp', mail, '--imap', mail, '--dir', dir],
+    [
+      'init',
+      '--role',
+      'host',
+      '--id',
+      id,
+      '--address',
+      'host@example.com',
+      '--smtp',
+      mail,
+      '--imap',
+      mail,
+      '--dir',
+      dir,
+      ...(await storeArgs(root)),
+    ],
     {
       cwd: root,
     },
@@ -278,4 +293,12 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export function modeOf(file: string): number {
   return fs.statSync(file).mode & 0o777;
+}
+
+/** On the `cli-pg` run (RDS_TEST_STORE=postgres): a fresh PostgreSQL database for this host. */
+export async function storeArgs(root: string): Promise<string[]> {
+  if (process.env.RDS_TEST_STORE !== 'postgres') return [];
+  const { freshStore } = await import('./pg.js');
+  const store = await freshStore(root);
+  return ['--store', store.url, '--store-password-file', store.passwordFile];
 }

@@ -2,7 +2,7 @@
 // Postfix + Dovecot (URLs from the testbed) or the embedded maildir:// backend.
 import fs from 'node:fs';
 import path from 'node:path';
-import { rdsExpect } from './cli.js';
+import { rdsExpect, storeArgs } from './cli.js';
 
 export interface MailUrls {
   smtp: string;
@@ -65,6 +65,7 @@ export async function makeFleet(
             ]
           : []),
         ...(hostKey ? [] : []),
+        ...(role === 'host' ? await storeArgs(root) : []),
       ],
       { cwd: root },
     );

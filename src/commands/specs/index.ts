@@ -11,6 +11,7 @@ import * as host from './host.js';
 import * as queues from './queues.js';
 import { report } from './report.js';
 import * as shared from './shared.js';
+import { storeMigrate } from './store.js';
 
 export const PROGRAM = {
   name: 'rds',
@@ -60,6 +61,9 @@ export const COMMANDS: readonly Entry[] = [
   command(host.requestVersions, async () => (await import('../request-versions.js')).run),
   command(host.verify, async () => (await import('../verify.js')).run),
   command(host.rollouts, async () => (await import('../rollouts.js')).run),
+  group('store', "host: where the host's state lives (SQLite in the state dir, or PostgreSQL)", [
+    command(storeMigrate, async () => (await import('../store-migrate.js')).run),
+  ]),
   group('rollout', 'host: a rollout in waves: advance it, see where it stands, pause, resume or abort it', [
     command(host.rolloutAdvance, async () => (await import('../rollout-advance.js')).run),
     command(host.rolloutStatus, async () => (await import('../rollout-status.js')).run),

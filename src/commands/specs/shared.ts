@@ -23,6 +23,11 @@ export const init = defineCommand({
     { flags: '--smtp-password-file <file>', description: 'read the SMTP password from this file' },
     { flags: '--imap-password-file <file>', description: 'read the inbox (IMAP or POP3) password from this file' },
     {
+      flags: '--store <url>',
+      description: 'host: where its state lives: sqlite (default) or postgres://USER@HOST:PORT/DB[?sslmode=disable]',
+    },
+    { flags: '--store-password-file <file>', description: 'host: read the PostgreSQL password from this file (else RDS_STORE_PASSWORD)' },
+    {
       flags: '--state-dir <dir>',
       description: 'state folder (SQLite store, outbox, logs; default: DIR/state), e.g. /var/lib/rds/state',
     },
@@ -32,7 +37,8 @@ Examples:
   rds init --role host --id HOST --address host@example.com --smtp smtps://host%40example.com@mail.example.com --imap imaps://host%40example.com@mail.example.com --dir /etc/rds
   rds init --role agent --id AGENT0000001 --address agent1@example.com --host-address host@example.com \\
            --host-key host.asc --smtp smtps://… --inbox imaps://… --software-version 1.0.00-1 --dir /etc/rds
-  rds init --role agent … --inbox 'pop3s://agent1%40example.com@mail.example.com'   (POP3: handled mail is deleted)`,
+  rds init --role agent … --inbox 'pop3s://agent1%40example.com@mail.example.com'   (POP3: handled mail is deleted)
+  RDS_STORE_PASSWORD=… rds init --role host … --store postgres://rds@db.example.com:5432/rds   (state in PostgreSQL)`,
 });
 
 export const demo = defineCommand({

@@ -43,6 +43,10 @@ export interface HostConfig extends CommonConfig {
   role: 'host';
   /** supply thresholds, silence limits, alert routes (docs/service.md; checked by core/service/settings.ts) */
   service?: unknown;
+  /** where the host's state lives: absent or `sqlite` (the state dir), or `postgres://USER@HOST:PORT/DB` (docs/deployment.md#postgresql) */
+  store?: string;
+  /** the PostgreSQL password, when RDS_STORE_PASSWORD is not set */
+  storePasswordFile?: string;
 }
 
 export type RdsConfig = AgentConfig | HostConfig;
@@ -76,6 +80,8 @@ export const CONFIG_PROPERTIES = {
   heartbeatInterval: duration,
   installWindow: { type: 'string' }, // its form is checked by core/install/window.ts, naming the value
   service: { type: 'object' },
+  store: { type: 'string', pattern: '^(sqlite|postgres(ql)?://.+)$' },
+  storePasswordFile: str,
 } as const;
 
 export const COMMON_REQUIRED = ['role', 'id', 'address', 'smtp', 'imap', 'stateDir', 'keyFile'];

@@ -16,6 +16,9 @@ export function trustedPathsOf(config: RdsConfig, configFile: string): TrustedPa
   if (config.keyPassphraseFile) paths.push({ path: config.keyPassphraseFile, kind: 'secret', what: 'key passphrase file' });
   if (config.smtpPasswordFile) paths.push({ path: config.smtpPasswordFile, kind: 'secret', what: 'SMTP password file' });
   if (config.imapPasswordFile) paths.push({ path: config.imapPasswordFile, kind: 'secret', what: 'IMAP password file' });
+  if (config.role === 'host' && config.storePasswordFile) {
+    paths.push({ path: config.storePasswordFile, kind: 'secret', what: 'store password file' });
+  }
   if (config.tlsCa) paths.push({ path: config.tlsCa, kind: 'file', what: 'TLS CA file' });
   if (config.role === 'agent') {
     paths.push({ path: config.hostKeyFile, kind: 'file', what: 'pinned host key' });

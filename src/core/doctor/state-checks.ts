@@ -22,11 +22,19 @@ export function stateCheck(config: RdsConfig): Check {
 
 /** The state database, opened (pending migrations applied), or a FAIL line. */
 export async function openState(config: RdsConfig): Promise<{ check: Check; db?: Db }> {
+  const pg = config.role === 'host' && config.store !== undefined && config.store !== 'sqlite';
   try {
-    const { openDb } = await import('../store/db.js');
-    const db = openDb(config.stateDir);
-    return { check: pass('state database', `${config.stateDir}/state.db opens`), db };
+    const { openStore } = await import('../store/open.js');
+    const db = await openStore(config);
+    return {
+      check: pass('state database', pg ? `PostgreSQL store ${storeName(config.store)} opens` : `${config.stateDir}/state.db opens`),
+      db,
+    };
   } catch (error) {
+    if (pg) {
+      const hint = 'check the server, the store URL, RDS_STORE_PASSWORD or storePasswordFile, and tlsCa';
+      return { check: fail('state database', (error as Error).message, hint) };
+    }
     return {
       check: fail(
         'state database',
@@ -35,4 +43,9 @@ export async function openState(config: RdsConfig): Promise<{ check: Check; db?:
       ),
     };
   }
+}
+
+/** The store URL as shown (it never holds a password: parseStoreUrl refuses one). */
+function storeName(store: string | undefined): string {
+  return (store ?? '').replace(/\/\/[^@/]*:[^@/]*@/, '//***@');
 }

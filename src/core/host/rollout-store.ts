@@ -230,9 +230,9 @@ export function listRollouts(db: Db): RolloutSummary[] {
     .prepare(
       `SELECT r.id, r.package_id, r.target_version, r.created_at, r.state,
               COUNT(a.agent_id) AS agents,
-              COALESCE(SUM(a.status = 'sent'), 0) AS sent,
-              COALESCE(SUM(NOT (${FAILED}) AND (a.state = 'installed' OR a.result IN ('installed', 'already-installed'))), 0) AS installed,
-              COALESCE(SUM(${FAILED}), 0) AS failed
+              COALESCE(SUM(CASE WHEN a.status = 'sent' THEN 1 ELSE 0 END), 0) AS sent,
+              COALESCE(SUM(CASE WHEN NOT (${FAILED}) AND (a.state = 'installed' OR a.result IN ('installed', 'already-installed')) THEN 1 ELSE 0 END), 0) AS installed,
+              COALESCE(SUM(CASE WHEN ${FAILED} THEN 1 ELSE 0 END), 0) AS failed
        FROM rollouts r LEFT JOIN rollout_agents a ON a.rollout_id = r.id
        GROUP BY r.id
        ORDER BY r.created_at DESC, r.rowid DESC`,

@@ -11,7 +11,7 @@ export interface NodeFiles {
   id: string;
   address: string;
   configFile: string;
-  config: Record<string, unknown> & { stateDir: string; keyFile: string };
+  config: Record<string, unknown> & { stateDir: string; keyFile: string; store?: string; storePasswordFile?: string; tlsCa?: string };
   /** where the public key is written for others to pin */
   publicKeyFile: string;
   agent?: {
@@ -40,19 +40,20 @@ export async function writeNode(node: NodeFiles): Promise<{ fingerprint: string;
   ].filter((note): note is string => note !== undefined);
   checkTrusted(trustedPathsOf(config as unknown as RdsConfig, configFile));
   const passphrase = readSecret(process.env.RDS_KEY_PASSPHRASE, undefined, 'key passphrase');
-  const pair = await generateKeyPair(node.id, node.address, passphrase);
-  await writeConfig(configFile, config);
-  writeSecretFile(config.keyFile, pair.privateArmored);
-  replaceFileSafely(node.publicKeyFile, pair.publicArmored, 0o644);
-  if (agent) replaceFileSafely(agent.hostKeyFile, agent.hostKeyArmored, 0o644);
-  const { openDb } = await import('../store/db.js');
-  const db = openDb(config.stateDir);
+  // the store first: a PostgreSQL store that cannot be reached leaves no config behind
+  const { openStore } = await import('../store/open.js');
+  const db = await openStore({ ...config, role: agent ? 'agent' : 'host' });
   try {
+    const pair = await generateKeyPair(node.id, node.address, passphrase);
+    await writeConfig(configFile, config);
+    writeSecretFile(config.keyFile, pair.privateArmored);
+    replaceFileSafely(node.publicKeyFile, pair.publicArmored, 0o644);
+    if (agent) replaceFileSafely(agent.hostKeyFile, agent.hostKeyArmored, 0o644);
     if (agent) await recordInstalled(db, agent);
+    return { fingerprint: pair.fingerprint, fixed };
   } finally {
     db.close();
   }
-  return { fingerprint: pair.fingerprint, fixed };
 }
 
 /** The version the agent runs now, in a fresh install root and in the state database. */

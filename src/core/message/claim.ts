@@ -13,6 +13,7 @@
  */
 import { REFUSAL, SecurityError } from '../errors.js';
 import type { Db } from '../store/db.js';
+import { isPostgres } from '../store/types.js';
 
 export interface Claim {
   id: string;
@@ -32,24 +33,28 @@ export function processedElsewhere(db: Db, id: string, location: string): boolea
   return row !== undefined && row.location !== location;
 }
 
-const isPostgres = (db: Db) => (db as { dialect?: string }).dialect === 'postgres';
+/** The PostgreSQL store's transaction around async work (src/core/store/pg/pg-db.ts). */
+interface AsyncWriter {
+  writeTransactionAsync<T>(body: () => Promise<T>): Promise<T>;
+}
 
 /**
  * A write transaction around async work on this one connection. SQLite: `BEGIN IMMEDIATE`
  * takes the write lock first (workers queue on the busy timeout, no snapshot conflict
  * later); inside a transaction already (a caller's batch), a savepoint. PostgreSQL: the
- * claim's insert blocks on a rival's uncommitted row and sees it once committed.
+ * store's writer transaction (BEGIN and its writers' lock, as `.immediate()` there).
  */
 async function inTransaction<T>(db: Db, work: () => Promise<T>): Promise<T> {
+  if (isPostgres(db)) return (db as unknown as AsyncWriter).writeTransactionAsync(work);
   const nested = db.inTransaction;
-  db.exec(nested ? 'SAVEPOINT rds_claim' : isPostgres(db) ? 'BEGIN' : 'BEGIN IMMEDIATE');
+  db.exec(nested ? 'SAVEPOINT rds_claim' : 'BEGIN IMMEDIATE');
   try {
     const result = await work();
     db.exec(nested ? 'RELEASE rds_claim' : 'COMMIT');
     return result;
   } catch (error) {
     if (nested) db.exec('ROLLBACK TO rds_claim; RELEASE rds_claim');
-    else if (db.inTransaction || isPostgres(db)) db.exec('ROLLBACK');
+    else if (db.inTransaction) db.exec('ROLLBACK');
     throw error;
   }
 }

@@ -6,6 +6,7 @@
  */
 import type { Db } from '../store/db.js';
 import { statement as stmt } from '../store/statement.js';
+import { isPostgres } from '../store/types.js';
 import { type ServiceSettings, type SupplyKind, thresholdsFor } from './settings.js';
 import { classifySupply, type ReportedSupply, remainingPercent, supplyState } from './supplies.js';
 
@@ -134,13 +135,16 @@ export interface SupplyRow {
 
 /** The latest level of every supply (one row per agent, device, supply). */
 export function latestSupplies(db: Db, agentId?: string): SupplyRow[] {
-  // SQLite takes the bare columns of a max() aggregate from the row holding the max
+  // the row holding each supply's newest read_at (valid SQL on SQLite and PostgreSQL);
+  // supplies in numeric order of their index ('10' after '9'), as SQLite's `index + 0` sorts
+  const numeric = isPostgres(db) ? `COALESCE(substring(l.supply_index from '^[0-9]+(\\.[0-9]+)?')::numeric, 0)` : 'l.supply_index + 0';
   return db
     .prepare(
-      `SELECT agent_id AS agentId, device_id AS deviceId, supply_index AS "index", name, kind, level, max(read_at) AS readAt
-         FROM host_supply_levels WHERE (? IS NULL OR agent_id = ?)
-         GROUP BY agent_id, device_id, supply_index
-         ORDER BY agent_id, device_id, supply_index + 0, supply_index`,
+      `SELECT l.agent_id AS agentId, l.device_id AS deviceId, l.supply_index AS "index", l.name, l.kind, l.level, l.read_at AS readAt
+         FROM host_supply_levels l WHERE (? IS NULL OR l.agent_id = ?)
+           AND l.read_at = (SELECT max(m.read_at) FROM host_supply_levels m
+             WHERE m.agent_id = l.agent_id AND m.device_id = l.device_id AND m.supply_index = l.supply_index)
+         ORDER BY l.agent_id, l.device_id, ${numeric}, l.supply_index`,
     )
     .all(agentId ?? null, agentId ?? null) as SupplyRow[];
 }
@@ -287,8 +291,11 @@ export function lastAnswered(db: Db): { agentId: string; deviceId: string; lastA
   return db
     .prepare(
       `SELECT s.agent_id AS agentId, s.device_id AS deviceId, s.first_reported_at AS firstReportedAt,
-         max(COALESCE(s.last_answered_at, ''), COALESCE((SELECT max(read_at) FROM host_counters c WHERE c.agent_id = s.agent_id AND c.device_id = s.device_id), '')) AS lastAnsweredAt
-       FROM host_device_seen s JOIN agents a ON a.id = s.agent_id ORDER BY a.seq, s.device_id`,
+         CASE WHEN COALESCE(s.last_answered_at, '') > COALESCE(c.at, '') THEN COALESCE(s.last_answered_at, '') ELSE COALESCE(c.at, '') END AS lastAnsweredAt
+       FROM host_device_seen s JOIN agents a ON a.id = s.agent_id
+         LEFT JOIN (SELECT agent_id, device_id, max(read_at) AS at FROM host_counters GROUP BY agent_id, device_id) c
+           ON c.agent_id = s.agent_id AND c.device_id = s.device_id
+       ORDER BY a.seq, s.device_id`,
     )
     .all()
     .map((r) => {

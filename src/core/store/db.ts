@@ -4,7 +4,9 @@ import Database from 'better-sqlite3';
 import { TransientError } from '../errors.js';
 import { MIGRATIONS } from './migrations.js';
 
-export type Db = Database.Database;
+export type { Db } from './types.js';
+
+import type { Db } from './types.js';
 
 /**
  * Open (creating if needed) the state database in `stateDir`: WAL so readers never block
