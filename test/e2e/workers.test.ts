@@ -37,7 +37,14 @@ let store: string[] = [];
 async function storeView(): Promise<{ count(sql: string): Promise<number>; close(): Promise<void> }> {
   const [, url, , passwordFile] = store;
   if (url && passwordFile) {
-    const client = new pg.Client({ connectionString: url, password: fs.readFileSync(passwordFile, 'utf8').trim() });
+    const u = new URL(url);
+    const client = new pg.Client({
+      host: u.hostname,
+      port: Number(u.port),
+      user: decodeURIComponent(u.username),
+      database: u.pathname.slice(1),
+      password: fs.readFileSync(passwordFile, 'utf8').trim(),
+    });
     await client.connect();
     return {
       count: async (sql) => Number((await client.query(sql)).rows[0].n),
