@@ -27,7 +27,12 @@ export const PG_HOST_FILES = [
 ];
 
 /** The host-side scenario on real mail servers, re-run on PostgreSQL. */
-export const PG_HOST_E2E_FILES = ['test/e2e/mail-flow.test.ts', 'test/e2e/rollouts.test.ts', 'test/hostile/host-mail.test.ts'];
+export const PG_HOST_E2E_FILES = [
+  'test/e2e/mail-flow.test.ts',
+  'test/e2e/rollouts.test.ts',
+  'test/hostile/host-mail.test.ts',
+  'test/e2e/workers.test.ts',
+];
 
 export default defineConfig({
   test: {

@@ -9,8 +9,12 @@ import { serviceSettings } from '../core/service/settings.js';
 import type { Context } from './context.js';
 import { openMailInbox } from './mail-context.js';
 
-/** One pass of taking in agent mail (shared by inbox, verify --wait, request-versions --wait). */
-export async function takeInMail(ctx: Context<HostConfig>, max?: number) {
+/**
+ * One pass of taking in agent mail (shared by inbox, verify --wait, request-versions --wait).
+ * Each mail is claimed in the store with its act (exactly once, also with several workers);
+ * `worker`: without the mailbox lock, next to other workers (docs/deployment.md#workers).
+ */
+export async function takeInMail(ctx: Context<HostConfig>, max?: number, worker = false) {
   const { hostDeviceHandlers } = await import('../core/host/device-reports.js');
   const { handlePartsRequest, DEFAULT_MAX_RESENDS } = await import('../core/host/parts-requests.js');
   const self = { id: ctx.config.id, address: ctx.config.address, key: await ctx.privateKey() };
@@ -27,7 +31,7 @@ export async function takeInMail(ctx: Context<HostConfig>, max?: number) {
         },
       ]),
     );
-  const inbox = await openMailInbox(ctx);
+  const inbox = await openMailInbox(ctx, worker);
   try {
     return await receiveMessages({
       db: ctx.db,
@@ -43,6 +47,7 @@ export async function takeInMail(ctx: Context<HostConfig>, max?: number) {
       clock: ctx.clock,
       logger: ctx.logger,
       policy: hostPolicy(ctx.db, ctx.config.id, ctx.clock, ctx.skewMs),
+      claims: true,
     });
   } finally {
     await inbox.close();

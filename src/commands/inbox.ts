@@ -2,6 +2,7 @@ import type { HostConfig } from '../core/config/schema.js';
 import { receiveExitCode } from '../core/message/inbound.js';
 import type { Context } from './context.js';
 import { openContext } from './context.js';
+import type { LockPlan } from './context-locks.js';
 import { runEvery } from './every.js';
 import { takeInMail } from './host-inbox.js';
 import { flushAll, type MailSummary, mailExitCode, mailLine, summariseMail } from './mail-context.js';
@@ -19,8 +20,9 @@ export async function inboxPass<T>(
   ctx: Context<HostConfig>,
   max: number | undefined,
   beforeFlush: () => Promise<T>,
+  worker = false,
 ): Promise<{ exitCode: number; data: Record<string, unknown>; lines: string[]; mail: MailSummary; extra: T }> {
-  const received = await takeInMail(ctx, max);
+  const received = await takeInMail(ctx, max, worker);
   const service = await runServicePass(ctx, { alerts: true });
   const extra = await beforeFlush();
   const mail = summariseMail(ctx, await flushAll(ctx)); // acks queued by the handlers, alert mail (and earlier runs' mail)
@@ -28,17 +30,24 @@ export async function inboxPass<T>(
   const counts = new Map<string, number>();
   for (const p of received.processed) counts.set(p.type, (counts.get(p.type) ?? 0) + 1);
   const lines = [...counts].map(([type, n]) => `${n} ${type}`);
+  if (received.alreadyDone.length > 0) lines.push(`${received.alreadyDone.length} taken in before (another worker): moved`);
   for (const q of received.quarantined) lines.push(`quarantined ${q.code}: ${q.reason}`);
   for (const f of received.failed) lines.push(`left in the inbox (a bug, see the log): ${f.error}`);
   lines.push(...servicePassLines(service));
   return { exitCode, data: { ...received, service, mail }, lines, mail, extra };
 }
 
+/** The locks of an inbox pass (docs/locks.md); a worker shares the mailbox and only sends alone. */
+export function inboxLocks(options: { every?: string; worker?: boolean }): LockPlan {
+  if (options.worker) return { perPass: ['outbox'] };
+  return options.every ? { perPass: ['mailbox', 'outbox'] } : ['mailbox'];
+}
+
 export async function run(options: OptionsOf<typeof inbox>, globals: GlobalOptions): Promise<CommandResult> {
-  const ctx = await openContext(globals, 'inbox', { role: 'host', lock: options.every ? { perPass: ['mailbox', 'outbox'] } : ['mailbox'] });
+  const ctx = await openContext(globals, 'inbox', { role: 'host', lock: inboxLocks(options) });
   try {
     return await runEvery(options.every, ctx.logger, async () => {
-      const pass = await inboxPass(ctx, options.max ? Number(options.max) : undefined, async () => undefined);
+      const pass = await inboxPass(ctx, options.max ? Number(options.max) : undefined, async () => undefined, options.worker === true);
       const line = mailLine(pass.mail);
       if (line) pass.lines.push(line);
       return { exitCode: pass.exitCode, data: pass.data, text: pass.lines.length > 0 ? pass.lines.join('\n') : 'no mail' };

@@ -21,16 +21,18 @@ const busyMailbox: MailInbox = {
 /**
  * This node's mailbox, under the `mailbox` lock (docs/locks.md): held by the command, or
  * taken until `close()`. When another pass holds it, an inbox with nothing in it: that
- * pass takes the mail in (into the same state store), never both.
+ * pass takes the mail in (into the same state store), never both. `worker`: one of several
+ * host workers sharing the mailbox (docs/deployment.md#workers): no lock, the store's claims
+ * keep each mail acted on once.
  */
-export async function openMailInbox(ctx: Context): Promise<MailInbox> {
-  const lock = ctx.locks.take('mailbox');
+export async function openMailInbox(ctx: Context, worker = false): Promise<MailInbox> {
+  const lock = worker ? { release: () => {} } : ctx.locks.take('mailbox');
   if (!lock) {
     ctx.logger.debug('mailbox busy (another pass reads it): nothing taken in this pass');
     return busyMailbox;
   }
   try {
-    const inbox = await connectInbox(ctx);
+    const inbox = await connectInbox(ctx, worker);
     return {
       messages: (options) => inbox.messages(options),
       settle: (message, settlement) => inbox.settle(message, settlement),
@@ -48,7 +50,7 @@ export async function openMailInbox(ctx: Context): Promise<MailInbox> {
   }
 }
 
-async function connectInbox(ctx: Context): Promise<MailInbox> {
+async function connectInbox(ctx: Context, spread: boolean): Promise<MailInbox> {
   const { openInbox } = await import('../core/mail/index.js');
   const password = readSecret(ctx.env.RDS_IMAP_PASSWORD, ctx.config.imapPasswordFile, 'IMAP password');
   const ca = tlsCa(ctx.config);
@@ -58,6 +60,7 @@ async function connectInbox(ctx: Context): Promise<MailInbox> {
     processedFolder: ctx.config.processedFolder,
     quarantineFolder: ctx.config.quarantineFolder,
     maxMessageSize: ctx.config.maxMessageSize,
+    ...(spread ? { spread } : {}),
     pop3: { ledger: (url) => storeLedger(ctx.db, url, () => ctx.clock.now()), quarantineDir: localQuarantineDir(ctx.config.stateDir) },
     ...(ca ? { ca } : {}),
     ...(password ? { passwordOverride: password } : {}),

@@ -3,7 +3,7 @@ import { advanceRollouts, type RolloutMove } from '../core/host/rollout-pass.js'
 import { showText } from '../core/text/show.js';
 import { openContext } from './context.js';
 import { runEvery } from './every.js';
-import { inboxPass } from './inbox.js';
+import { inboxLocks, inboxPass } from './inbox.js';
 import { mailExitCode, mailLine } from './mail-context.js';
 import type { OptionsOf } from './specs/define.js';
 import type { rolloutAdvance } from './specs/host.js';
@@ -29,21 +29,26 @@ export function moveLine(m: RolloutMove): string | undefined {
 export async function run(options: OptionsOf<typeof rolloutAdvance>, globals: GlobalOptions): Promise<CommandResult> {
   const ctx = await openContext(globals, 'rollout advance', {
     role: 'host',
-    lock: options.every ? { perPass: ['mailbox', 'outbox'] } : ['mailbox'],
+    lock: inboxLocks(options),
   });
   try {
     const self = { id: ctx.config.id, address: ctx.config.address, key: await ctx.privateKey() };
     return await runEvery(options.every, ctx.logger, async () => {
-      const pass = await inboxPass(ctx, undefined, async () => {
-        // under the outbox lock: no push-all queues the same rollout's mail meanwhile (docs/locks.md)
-        const lock = ctx.locks.take('outbox');
-        if (!lock) return undefined;
-        try {
-          return await advanceRollouts({ db: ctx.db, self, clock: ctx.clock, ttlMs: ctx.ttlMs, logger: ctx.logger }, options.args[0]);
-        } finally {
-          lock.release();
-        }
-      });
+      const pass = await inboxPass(
+        ctx,
+        undefined,
+        async () => {
+          // under the outbox lock: no push-all queues the same rollout's mail meanwhile (docs/locks.md)
+          const lock = ctx.locks.take('outbox');
+          if (!lock) return undefined;
+          try {
+            return await advanceRollouts({ db: ctx.db, self, clock: ctx.clock, ttlMs: ctx.ttlMs, logger: ctx.logger }, options.args[0]);
+          } finally {
+            lock.release();
+          }
+        },
+        options.worker === true,
+      );
       if (!pass.extra) pass.lines.push('outbox busy (another pass sends): the rollouts move on the next pass');
       const moves = pass.extra ?? [];
       const halted = moves.filter((m) => m.state === 'halted' || m.error);

@@ -23,5 +23,11 @@ export function every<const E extends string>(example: E) {
   return defineFlag({ flags: '--every <duration>', description: `loop: one pass every DURATION (e.g. ${example})` });
 }
 
+/** One of several inbox workers sharing one store and mailbox (docs/deployment.md#workers). */
+export const WORKER = defineFlag({
+  flags: '--worker',
+  description: 'one of several workers sharing the mailbox: no mailbox lock; each mail is still acted on once',
+});
+
 /** Bound one mail pass. */
 export const MAX = defineFlag({ flags: '--max <n>', description: 'at most N messages a pass' });

@@ -1,6 +1,6 @@
 /** The host's commands that build, send and check updates, and take in agent mail. */
 import { defineCommand } from './define.js';
-import { AGENT_SELECTION, every, MAX, WAIT } from './flags.js';
+import { AGENT_SELECTION, every, MAX, WAIT, WORKER } from './flags.js';
 
 export const packUpdate = defineCommand({
   name: 'pack-update',
@@ -96,7 +96,7 @@ export const rolloutAdvance = defineCommand({
   description:
     'one pass: take in mail, then move every running rollout on (next wave, re-sends, timeouts) or halt it; exit 1 when one is halted',
   args: [{ name: '[id]', description: 'only this rollout' }],
-  flags: [every('5m')],
+  flags: [every('5m'), WORKER],
   help: '\nExit: 0 moved or nothing to do, 1 a rollout is halted (the line names the budget and the agents), 2 usage, 3 mail server or lock busy.\n\nExamples:\n  rds rollout advance\n  rds rollout advance --every 5m   # as a service\n  rds --json rollout advance R20261124201500-1a2b3c4d',
 });
 
@@ -131,8 +131,8 @@ export const rolloutAbort = defineCommand({
 export const inbox = defineCommand({
   name: 'inbox',
   description: 'host: take in agent mail: version reports, update results, fault reports (acked), counters',
-  flags: [every('1m'), MAX],
-  help: '\nExample:\n  rds inbox --every 1m',
+  flags: [every('1m'), MAX, WORKER],
+  help: '\nExamples:\n  rds inbox --every 1m\n  rds inbox --every 1m --worker   # several at once, on one box or several (docs/deployment.md#workers)',
 });
 
 export const requestCounters = defineCommand({

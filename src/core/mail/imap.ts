@@ -30,6 +30,7 @@
  * in INBOX, to be fetched again next time, where the state store's record of processed
  * message ids stops it from acting twice. Mail is never lost.
  */
+import { randomInt } from 'node:crypto';
 import type { ImapFlow } from 'imapflow';
 import { UsageError } from '../errors.js';
 import { type Logger, silentLogger } from '../logger.js';
@@ -52,6 +53,11 @@ export interface ImapInboxOptions extends ImapSessionOptions {
   moveBatch?: number;
   /** Longest a settlement waits for its MOVE while the caller works on the next mail (default 2 s). */
   moveDelayMs?: number;
+  /**
+   * One of several workers reading this INBOX: the pass starts at a random mail (oldest
+   * first from there, then wrapping round) so that workers mostly take different mail.
+   */
+  spread?: boolean;
 }
 
 export async function createImapInbox(url: ServerMailUrl, options: ImapInboxOptions = {}): Promise<MailInbox> {
@@ -79,6 +85,7 @@ class ImapInbox implements MailInbox {
   private readonly batchBytes: number;
   private readonly moveBatch: number;
   private readonly moveDelayMs: number;
+  private readonly spread: boolean;
   private readonly logger: Logger;
   private pendingSince = 0;
   private closed = false;
@@ -93,6 +100,7 @@ class ImapInbox implements MailInbox {
     this.batchBytes = Math.max(1, options.batchBytes ?? 16 * 1_048_576);
     this.moveBatch = Math.max(1, options.moveBatch ?? 500);
     this.moveDelayMs = options.moveDelayMs ?? 2000;
+    this.spread = options.spread === true;
     this.logger = options.logger ?? silentLogger;
   }
 
@@ -159,7 +167,9 @@ class ImapInbox implements MailInbox {
   }
 
   private async listWaiting(max: number | undefined, threshold: number): Promise<Waiting[]> {
-    const all = (await this.search('listing INBOX', { all: true })).sort((a, b) => a - b).slice(0, max);
+    const sorted = (await this.search('listing INBOX', { all: true })).sort((a, b) => a - b);
+    const start = this.spread ? randomInt(Math.max(1, sorted.length)) : 0;
+    const all = [...sorted.slice(start), ...sorted.slice(0, start)].slice(0, max);
     if (all.length === 0) return [];
     const taken = new Set(all);
     const large = (await this.search('listing large mail', { larger: threshold })).filter((uid) => taken.has(uid));
@@ -173,17 +183,20 @@ class ImapInbox implements MailInbox {
     return all.map((uid) => ({ uid, size: sizes.get(uid) }));
   }
 
-  private async search(doing: string, query: { all?: boolean; larger?: number }): Promise<number[]> {
+  private async search(doing: string, query: { all?: boolean; larger?: number; uid?: string }): Promise<number[]> {
     const found = await this.guard(doing, () => this.client.search(query, { uid: true }));
     if (!Array.isArray(found)) throw commandFailed(this.client, this.url, doing);
     return found;
   }
 
+  /** Bodies by UID; a mail gone meanwhile (moved by another worker) is left out, a refused FETCH retried once for those left. */
   private async fetchBodies(uids: number[]): Promise<Map<number, Buffer>> {
     if (uids.length === 0) return new Map();
-    const fetched = await this.guard('fetching mail', () =>
-      this.client.fetchAll(toSequenceSet(uids), { uid: true, source: true }, { uid: true }),
-    );
+    const fetch = (set: number[]) => this.client.fetchAll(toSequenceSet(set), { uid: true, source: true }, { uid: true });
+    const fetched = await fetch(uids).catch(async () => {
+      const left = await this.stillHere(uids);
+      return left.length === 0 ? [] : await this.guard('fetching mail', () => fetch(left));
+    });
     return new Map(fetched.filter((m) => m.source).map((m) => [m.uid, m.source as Buffer]));
   }
 
@@ -221,12 +234,31 @@ class ImapInbox implements MailInbox {
       await this.ensureFolder(folder);
       const tagged = [...uids].filter((uid) => this.toTag.has(uid));
       if (tagged.length > 0) await this.tag(tagged);
-      const moved = await this.guard(`moving mail to ${folder}`, () => this.client.messageMove(set, folder, { uid: true }));
-      if (!moved) throw commandFailed(this.client, this.url, `moving mail to ${folder}`);
+      await this.moveSet(set, [...uids], folder);
       pending.delete(folder);
       for (const uid of tagged) this.toTag.delete(uid);
       this.logger.debug('imap: moved', { folder, count: uids.size });
     }
+  }
+
+  /**
+   * One MOVE. Another worker on this INBOX may have moved some of these mails already (or
+   * the server expunged them): a refused MOVE is retried once for those still in INBOX, and
+   * none left is success.
+   */
+  private async moveSet(set: string, uids: number[], folder: string): Promise<void> {
+    const doing = `moving mail to ${folder}`;
+    const moved = await this.client.messageMove(set, folder, { uid: true }).catch(() => false);
+    if (moved) return;
+    const left = await this.stillHere(uids);
+    if (left.length === 0) return;
+    const again = await this.guard(doing, () => this.client.messageMove(toSequenceSet(left), folder, { uid: true }));
+    if (!again) throw commandFailed(this.client, this.url, doing);
+  }
+
+  /** Which of these UIDs are still in INBOX (UID SEARCH UID set). */
+  private async stillHere(uids: number[]): Promise<number[]> {
+    return this.search('checking which mail is still in INBOX', { uid: toSequenceSet(uids) });
   }
 
   private async ensureFolder(folder: string): Promise<void> {

@@ -13,6 +13,7 @@ import type { Logger } from '../logger.js';
 import type { InboxMessage, MailInbox } from '../mail/types.js';
 import type { Db } from '../store/db.js';
 import { type AcceptedMessage, type AcceptPolicy, acceptMessage } from './accept.js';
+import { actOnce, processedElsewhere } from './claim.js';
 import { type ParsedRdsMail, parseRdsMail } from './mail.js';
 
 export interface HandlerInput {
@@ -29,6 +30,8 @@ export interface ReceiveResult {
   quarantined: { code: string; reason: string; from?: string; subject?: string }[];
   /** mail a bug of ours could not handle: left in the inbox, the rest of the pass goes on */
   failed: { uid: string; error: string }[];
+  /** (claims) mail acted on before, by another worker or a pass killed before its move: moved, not acted on again */
+  alreadyDone: { id: string; uid: string }[];
 }
 
 export interface ReceiveOptions {
@@ -40,6 +43,12 @@ export interface ReceiveOptions {
   maxMessageSize: number;
   clock: Clock;
   logger: Logger;
+  /**
+   * Exactly once with several workers on one store and mailbox (claim.ts): the payload id is
+   * claimed in one transaction with the handler's act. Only for handlers whose every effect
+   * is in the store (the host's); an agent's install must commit its journal as it goes.
+   */
+  claims?: boolean;
 }
 
 export function recordProcessed(db: Db, id: string, type: string, sender: string, outcome: string, now: Date): void {
@@ -69,7 +78,7 @@ function recordQuarantine(
 
 export async function receiveMessages(options: ReceiveOptions): Promise<ReceiveResult> {
   const { db, inbox, policy, handlers, clock, logger } = options;
-  const result: ReceiveResult = { processed: [], quarantined: [], failed: [] };
+  const result: ReceiveResult = { processed: [], quarantined: [], failed: [], alreadyDone: [] };
   for await (const message of inbox.messages({ max: options.maxMessages ?? 1000, maxSize: options.maxMessageSize })) {
     let mail: ParsedRdsMail | undefined;
     let payloadId: string | undefined;
@@ -77,18 +86,22 @@ export async function receiveMessages(options: ReceiveOptions): Promise<ReceiveR
       if (message.raw.length === 0 && message.size > options.maxMessageSize) {
         throw new SecurityError(REFUSAL.OVERSIZE, `mail of ${message.size} bytes exceeds the ${options.maxMessageSize}-byte limit`);
       }
-      mail = await parseRdsMail(message.raw);
-      const accepted = await acceptMessage(mail.from, mail.armoredPayload, policy);
+      const parsed = await parseRdsMail(message.raw);
+      mail = parsed;
+      const accepted = await acceptMessage(mail.from, mail.armoredPayload, options.claims ? claimPolicy(policy, db, message) : policy);
       payloadId = accepted.payload.id;
       const handler = handlers[accepted.payload.type];
       if (!handler) throw new SecurityError(REFUSAL.UNKNOWN_TYPE, `payload type '${accepted.payload.type}' is not handled by this node`);
-      const outcome = await handler({ accepted, mail });
-      recordProcessed(db, accepted.payload.id, accepted.payload.type, accepted.sender.id, outcome, clock.now());
+      const act = () => handler({ accepted, mail: parsed });
+      const done = options.claims
+        ? await actOnce(db, claimOf(accepted, message, clock), act)
+        : await actThenRecord(db, accepted, act, clock);
       await inbox.settle(message, { kind: 'processed' });
-      result.processed.push({ id: accepted.payload.id, type: accepted.payload.type, from: accepted.sender.id, outcome });
+      if (done.kind === 'done-before') result.alreadyDone.push({ id: accepted.payload.id, uid: message.uid });
+      else result.processed.push({ id: accepted.payload.id, type: accepted.payload.type, from: accepted.sender.id, outcome: done.outcome });
     } catch (error) {
       if (error instanceof SecurityError) {
-        await quarantine(db, inbox, message, error, mail, payloadId, clock, logger, result);
+        await quarantine({ db, inbox, clock, logger, claims: options.claims === true }, message, error, mail, payloadId, result);
         continue;
       }
       if (isRdsError(error)) throw error; // transient (server, disk) or usage: stop the pass, lose nothing
@@ -102,29 +115,59 @@ export async function receiveMessages(options: ReceiveOptions): Promise<ReceiveR
   return result;
 }
 
+/** The replay pre-check with claims: the same mail (same location) processed before is moved, not refused. */
+function claimPolicy(policy: AcceptPolicy, db: Db, message: InboxMessage): AcceptPolicy {
+  return { ...policy, wasProcessed: (id) => processedElsewhere(db, id, message.uid) };
+}
+
+function claimOf(accepted: AcceptedMessage, message: InboxMessage, clock: Clock) {
+  const { payload, sender } = accepted;
+  return { id: payload.id, type: payload.type, sender: sender.id, location: message.uid, now: clock.now() };
+}
+
+/** Without claims (one pass at a time, e.g. an agent): act, then record the id. */
+async function actThenRecord(db: Db, accepted: AcceptedMessage, act: () => Promise<string>, clock: Clock) {
+  const outcome = await act();
+  recordProcessed(db, accepted.payload.id, accepted.payload.type, accepted.sender.id, outcome, clock.now());
+  return { kind: 'acted', outcome } as const;
+}
+
+interface QuarantineContext {
+  db: Db;
+  inbox: MailInbox;
+  clock: Clock;
+  logger: Logger;
+  claims: boolean;
+}
+
 async function quarantine(
-  db: Db,
-  inbox: MailInbox,
+  ctx: QuarantineContext,
   message: InboxMessage,
   error: SecurityError,
   mail: ParsedRdsMail | undefined,
   payloadId: string | undefined,
-  clock: Clock,
-  logger: Logger,
   result: ReceiveResult,
 ): Promise<void> {
+  const { db, inbox, clock, logger } = ctx;
   const reason = `${error.code}: ${error.message}`;
-  recordQuarantine(db, clock.now(), {
-    code: error.code,
-    reason: error.message,
-    ...(mail?.from ? { from: mail.from } : {}),
-    ...(mail?.subject ? { subject: mail.subject } : {}),
-    ...(mail?.messageId ? { mailMessageId: mail.messageId } : {}),
-    ...(payloadId ? { payloadId } : {}),
-    location: message.uid,
-  });
-  auditQuarantine(db, { code: error.code, from: mail?.from, reason: error.message }, clock.now());
+  const record = () => {
+    // with several workers the same mail may be refused by two of them: recorded once
+    if (ctx.claims && quarantinedBefore(db, message.uid, mail?.messageId, error.code)) return false;
+    recordQuarantine(db, clock.now(), {
+      code: error.code,
+      reason: error.message,
+      ...(mail?.from ? { from: mail.from } : {}),
+      ...(mail?.subject ? { subject: mail.subject } : {}),
+      ...(mail?.messageId ? { mailMessageId: mail.messageId } : {}),
+      ...(payloadId ? { payloadId } : {}),
+      location: message.uid,
+    });
+    auditQuarantine(db, { code: error.code, from: mail?.from, reason: error.message }, clock.now());
+    return true;
+  };
+  const fresh = ctx.claims ? db.transaction(record).immediate() : record();
   await inbox.settle(message, { kind: 'quarantined', reason });
+  if (!fresh) return;
   logger.warn('mail quarantined', { code: error.code, from: mail?.from, reason: error.message });
   result.quarantined.push({
     code: error.code,
@@ -132,6 +175,13 @@ async function quarantine(
     ...(mail?.from ? { from: mail.from } : {}),
     ...(mail?.subject ? { subject: mail.subject } : {}),
   });
+}
+
+function quarantinedBefore(db: Db, location: string, mailMessageId: string | undefined, code: string): boolean {
+  const row = db
+    .prepare("SELECT 1 FROM quarantine WHERE location = ? AND reason_code = ? AND COALESCE(mail_message_id, '') = ?")
+    .get(location, code, mailMessageId ?? '');
+  return row !== undefined;
 }
 
 /** A receive pass's exit code (docs/commands.md#exit-codes): transient beats refused beats a bug of ours. */

@@ -13,6 +13,7 @@ import { hostUptime } from './migrations/013-host-uptime.js';
 import { audit } from './migrations/014-audit.js';
 import { updateParts } from './migrations/015-update-parts.js';
 import { hostUpdateParts } from './migrations/016-update-parts.js';
+import { claims } from './migrations/017-claims.js';
 
 export interface Migration {
   version: number;
@@ -37,4 +38,5 @@ export const MIGRATIONS: readonly Migration[] = [
   audit,
   updateParts,
   hostUpdateParts,
+  claims,
 ];

@@ -95,6 +95,32 @@ export class PgDb implements Db {
     return this;
   }
 
+  /**
+   * A writer transaction around async work on this one connection (the inbox's claim with
+   * its act, src/core/message/claim.ts): as `.immediate()`, but the body may await (its
+   * queries still block; nested `transaction()`s inside become savepoints).
+   */
+  async writeTransactionAsync<T>(body: () => Promise<T>): Promise<T> {
+    const savepoint = this.depth > 0 ? `rds_sp${this.depth}` : undefined;
+    this.client.query(savepoint ? `SAVEPOINT ${savepoint}` : 'BEGIN');
+    this.depth++;
+    try {
+      this.client.query(`SELECT pg_advisory_xact_lock(${WRITER_LOCK_KEY})`);
+      const result = await body();
+      this.client.query(savepoint ? `RELEASE SAVEPOINT ${savepoint}` : 'COMMIT');
+      return result;
+    } catch (error) {
+      try {
+        this.client.query(savepoint ? `ROLLBACK TO SAVEPOINT ${savepoint}; RELEASE SAVEPOINT ${savepoint}` : 'ROLLBACK');
+      } catch {
+        /* the connection failed: the server rolls back */
+      }
+      throw error;
+    } finally {
+      this.depth--;
+    }
+  }
+
   private inTx<T>(writer: boolean, body: () => T): T {
     const savepoint = this.depth > 0 ? `rds_sp${this.depth}` : undefined;
     this.client.query(savepoint ? `SAVEPOINT ${savepoint}` : 'BEGIN');
