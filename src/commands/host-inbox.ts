@@ -26,6 +26,9 @@ export async function takeInMail(ctx: Context<HostConfig>, max?: number) {
       ]),
     );
   const inbox = await openMailInbox(ctx);
+  // MIME parse and signature checks on worker threads, 32 mails ahead; 100 mails per transaction
+  const { VerifyPool } = await import('../core/message/verify-pool.js');
+  const pool = new VerifyPool();
   try {
     return await receiveMessages({
       db: ctx.db,
@@ -36,8 +39,12 @@ export async function takeInMail(ctx: Context<HostConfig>, max?: number) {
       clock: ctx.clock,
       logger: ctx.logger,
       policy: hostPolicy(ctx.db, ctx.config.id, ctx.clock, ctx.skewMs),
+      checker: pool,
+      ahead: 32,
+      batch: 100,
     });
   } finally {
+    await pool.close();
     await inbox.close();
   }
 }

@@ -1,5 +1,5 @@
-import * as openpgp from 'openpgp';
 import type { Clock } from '../clock.js';
+import { cachedArmoredKey } from '../crypto/key-cache.js';
 import { REFUSAL } from '../errors.js';
 import type { AcceptPolicy, TrustedSender } from '../message/accept.js';
 import { wasProcessed } from '../message/inbound.js';
@@ -18,7 +18,7 @@ export function hostPolicy(db: Db, selfId: string, clock: Clock, skewMs: number)
       findAgentsByAddress(db, address).map(async (agent) => ({
         id: agent.id,
         address: agent.address,
-        key: await openpgp.readKey({ armoredKey: agent.publicKey }),
+        key: await cachedArmoredKey(agent.publicKey),
       })),
     );
   return {

@@ -30,6 +30,13 @@ export interface AcceptedMessage {
   sender: TrustedSender;
 }
 
+/**
+ * The signature check of rule 3: the signed bytes and which candidate's key verified them.
+ * In process by default; the host's inbox passes a worker pool's (verify-pool.ts), which
+ * runs this same function on the same bytes.
+ */
+export type SignatureVerifier = (armored: string, candidates: openpgp.PublicKey[]) => Promise<{ data: Uint8Array; index: number }>;
+
 export function normaliseAddress(address: string): string {
   return address.trim().toLowerCase();
 }
@@ -45,12 +52,28 @@ export async function acceptMessage(
   armoredPayload: string | undefined,
   policy: AcceptPolicy,
 ): Promise<AcceptedMessage> {
+  const accepted = await checkMessage(fromAddress, armoredPayload, policy);
+  checkReplay(accepted.payload, policy);
+  return accepted;
+}
+
+/**
+ * Every rule but the last (replay), in order. The receive loop may run this for a few mails
+ * ahead of the one it acts on; the replay rule depends on what was acted on before, so it is
+ * checked (checkReplay) just before acting, still after every other rule.
+ */
+export async function checkMessage(
+  fromAddress: string,
+  armoredPayload: string | undefined,
+  policy: AcceptPolicy,
+  verify: SignatureVerifier = verifySignedDataByAny,
+): Promise<AcceptedMessage> {
   const senders = await policy.sendersFor(normaliseAddress(fromAddress));
   if (senders.length === 0) {
     throw new SecurityError(policy.unknownSenderCode, `mail from '${fromAddress}' is not from a trusted sender`);
   }
   if (armoredPayload === undefined) throw new SecurityError(REFUSAL.NOT_SIGNED, 'mail carries no signed payload');
-  const { data: bytes, index } = await verifySignedDataByAny(
+  const { data: bytes, index } = await verify(
     armoredPayload,
     senders.map((s) => s.key),
   );
@@ -68,10 +91,14 @@ export async function acceptMessage(
     );
   }
   checkFreshness(payload, policy.clock, policy.skewMs);
+  return { payload, sender };
+}
+
+/** The last rule: a payload id acted on before is a replay. */
+export function checkReplay(payload: Payload, policy: Pick<AcceptPolicy, 'wasProcessed'>): void {
   if (policy.wasProcessed(payload.id)) {
     throw new SecurityError(REFUSAL.REPLAYED, `payload ${payload.id} was processed before (replay)`);
   }
-  return { payload, sender };
 }
 
 /** Expired commands and commands from the future are refused (freeze and pre-play attacks). */

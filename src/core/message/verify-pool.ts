@@ -1,0 +1,168 @@
+/**
+ * Signature checks (and the MIME parse before them) on worker threads, so a host's inbox
+ * pass uses every core: the receive loop (inbound.ts) prepares the next mails here while
+ * it acts on the current one. The workers run the same functions as the in-process path
+ * (parseRdsMail, verifySignedDataWith) on the same bytes; a refusal comes back as the same
+ * SecurityError. A worker that crashes, exits or does not answer within `timeoutMs` fails
+ * its jobs with a WorkerFailure: never a pass, and not a refusal either, so the mail stays
+ * in the inbox and the pass reports it (ReceiveResult.failed); the next job gets a new worker.
+ */
+import { createHash } from 'node:crypto';
+import os from 'node:os';
+import { Worker } from 'node:worker_threads';
+import type * as openpgp from 'openpgp';
+import { candidateOf } from '../crypto/signed-data.js';
+import { type RefusalCode, SecurityError } from '../errors.js';
+import type { SignatureVerifier } from './accept.js';
+import type { ParsedRdsMail } from './mail.js';
+import type { WireCandidate, WireReply, WireRequest } from './verify-wire.js';
+
+/** A worker that failed: the mail it was working on is left alone (not acted on, not refused). */
+export class WorkerFailure extends Error {
+  override name = 'WorkerFailure';
+}
+
+export interface VerifyPoolOptions {
+  /** Worker threads (default: the cores, at most 4). */
+  size?: number;
+  /** Longest a job may take before its worker is ended (default 60 s). */
+  timeoutMs?: number;
+  /** The worker's module (tests give a misbehaving one). */
+  workerUrl?: URL;
+}
+
+interface Job {
+  resolve(reply: WireReply): void;
+  reject(error: Error): void;
+  timer: NodeJS.Timeout;
+}
+
+interface Slot {
+  worker: Worker;
+  jobs: Map<number, Job>;
+  /** key tokens whose bytes this worker has */
+  sent: Set<string>;
+}
+
+interface KeyWire {
+  token: string;
+  keyIds: string[];
+  fingerprint: string;
+  bytes: Uint8Array;
+}
+const keyWires = new WeakMap<openpgp.PublicKey, KeyWire>();
+
+function keyWire(key: openpgp.PublicKey): KeyWire {
+  let found = keyWires.get(key);
+  if (!found) {
+    const bytes = key.write();
+    const c = candidateOf(key);
+    found = { token: createHash('sha256').update(bytes).digest('hex'), keyIds: [...c.keyIds], fingerprint: c.fingerprint, bytes };
+    keyWires.set(key, found);
+  }
+  return found;
+}
+
+export class VerifyPool {
+  private readonly slots: (Slot | undefined)[];
+  private readonly timeoutMs: number;
+  private readonly workerUrl: URL;
+  private nextId = 1;
+  private closed = false;
+
+  constructor(options: VerifyPoolOptions = {}) {
+    const size = Math.max(1, options.size ?? Math.min(4, os.availableParallelism()));
+    this.slots = Array.from({ length: size }, () => undefined);
+    this.timeoutMs = options.timeoutMs ?? 60_000;
+    this.workerUrl = options.workerUrl ?? new URL('./verify-worker.js', import.meta.url);
+  }
+
+  /** parseRdsMail, on a worker. */
+  async parseMail(raw: Buffer): Promise<ParsedRdsMail> {
+    const slot = this.leastBusy();
+    const reply = await this.run(slot, { id: this.nextId++, kind: 'parse', raw: new Uint8Array(raw) });
+    if (!('mail' in reply)) throw new WorkerFailure('verify worker: a parse job got a verify reply');
+    const { attachments, ...mail } = reply.mail;
+    return { ...mail, attachments: new Map(attachments.map(([name, content]) => [name, Buffer.from(content)])) };
+  }
+
+  /** verifySignedDataByAny, on a worker; mail signed by one key goes to one worker, which parses the key once. */
+  readonly verify: SignatureVerifier = async (armored: string, keys: openpgp.PublicKey[]) => {
+    const wires = keys.map(keyWire);
+    const slot = this.slotFor(wires[0]?.token);
+    const candidates: WireCandidate[] = wires.map((w) => ({
+      token: w.token,
+      keyIds: w.keyIds,
+      fingerprint: w.fingerprint,
+      ...(slot.sent.has(w.token) ? {} : { bytes: w.bytes }),
+    }));
+    for (const w of wires) slot.sent.add(w.token);
+    const reply = await this.run(slot, { id: this.nextId++, kind: 'verify', armored, candidates });
+    if (!('data' in reply)) throw new WorkerFailure('verify worker: a verify job got a parse reply');
+    return { data: reply.data, index: reply.index };
+  };
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all(this.slots.map((slot, i) => (slot ? this.end(i, new WorkerFailure('verify pool closed')) : undefined)));
+  }
+
+  private run(slot: Slot, request: WireRequest): Promise<WireReply> {
+    return new Promise<WireReply>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        const i = this.slots.indexOf(slot);
+        if (i >= 0) void this.end(i, new WorkerFailure(`verify worker did not answer within ${this.timeoutMs} ms`));
+      }, this.timeoutMs);
+      slot.jobs.set(request.id, { resolve, reject, timer });
+      slot.worker.postMessage(request);
+    }).then((reply) => {
+      if (reply.ok) return reply;
+      if (reply.code) throw new SecurityError(reply.code as RefusalCode, reply.message);
+      throw new WorkerFailure(`verify worker: ${reply.message}`);
+    });
+  }
+
+  private leastBusy(): Slot {
+    let best = 0;
+    for (let i = 1; i < this.slots.length; i++) if ((this.slots[i]?.jobs.size ?? 0) < (this.slots[best]?.jobs.size ?? 0)) best = i;
+    return this.slot(best);
+  }
+
+  private slotFor(token: string | undefined): Slot {
+    if (token === undefined) return this.leastBusy();
+    return this.slot(Number.parseInt(token.slice(0, 8), 16) % this.slots.length);
+  }
+
+  private slot(i: number): Slot {
+    if (this.closed) throw new WorkerFailure('verify pool closed');
+    const found = this.slots[i];
+    if (found) return found;
+    const worker = new Worker(this.workerUrl);
+    worker.unref();
+    const slot: Slot = { worker, jobs: new Map(), sent: new Set() };
+    worker.on('message', (reply: WireReply) => {
+      const job = slot.jobs.get(reply.id);
+      if (!job) return;
+      slot.jobs.delete(reply.id);
+      clearTimeout(job.timer);
+      job.resolve(reply);
+    });
+    worker.on('error', (error) => void this.end(this.slots.indexOf(slot), new WorkerFailure(`verify worker crashed: ${error.message}`)));
+    worker.on('exit', (code) => void this.end(this.slots.indexOf(slot), new WorkerFailure(`verify worker exited (code ${code})`)));
+    this.slots[i] = slot;
+    return slot;
+  }
+
+  /** Ends slot i's worker: its jobs fail with `failure`; the next job there starts a new worker. */
+  private async end(i: number, failure: WorkerFailure): Promise<void> {
+    const slot = this.slots[i];
+    if (i < 0 || !slot) return;
+    this.slots[i] = undefined;
+    for (const job of slot.jobs.values()) {
+      clearTimeout(job.timer);
+      job.reject(failure);
+    }
+    slot.jobs.clear();
+    await slot.worker.terminate();
+  }
+}
