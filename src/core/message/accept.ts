@@ -1,15 +1,19 @@
 import type * as openpgp from 'openpgp';
 import type { Clock } from '../clock.js';
+import { cachedArmoredKey } from '../crypto/key-cache.js';
 import { verifySignedDataByAny } from '../crypto/signed-data.js';
 import { REFUSAL, SecurityError } from '../errors.js';
 import { ALL_AGENTS, decodePayload, type Payload } from './payload.js';
 
-/** Who may send to this node: the host (agent side) or a registered agent (host side). */
-export interface TrustedSender {
-  id: string;
-  address: string;
-  key: openpgp.PublicKey;
-}
+/**
+ * Who may send to this node: the host (agent side) or a registered agent (host side), with
+ * its pinned key, parsed or armored (the host's registry hands out the armored text: the
+ * verify workers parse it, once per process, only where it is needed).
+ */
+export type TrustedSender = { id: string; address: string } & (
+  | { key: openpgp.PublicKey; armoredKey?: undefined }
+  | { armoredKey: string; key?: undefined }
+);
 
 export interface AcceptPolicy {
   selfId: string;
@@ -35,7 +39,13 @@ export interface AcceptedMessage {
  * In process by default; the host's inbox passes a worker pool's (verify-pool.ts), which
  * runs this same function on the same bytes.
  */
-export type SignatureVerifier = (armored: string, candidates: openpgp.PublicKey[]) => Promise<{ data: Uint8Array; index: number }>;
+export type SignatureVerifier = (armored: string, senders: TrustedSender[]) => Promise<{ data: Uint8Array; index: number }>;
+
+/** The signature check in this thread: verifySignedDataByAny over the senders' keys. */
+export async function verifyInProcess(armored: string, senders: TrustedSender[]): Promise<{ data: Uint8Array; index: number }> {
+  const keys = await Promise.all(senders.map((s) => s.key ?? cachedArmoredKey(s.armoredKey)));
+  return verifySignedDataByAny(armored, keys);
+}
 
 export function normaliseAddress(address: string): string {
   return address.trim().toLowerCase();
@@ -66,17 +76,14 @@ export async function checkMessage(
   fromAddress: string,
   armoredPayload: string | undefined,
   policy: AcceptPolicy,
-  verify: SignatureVerifier = verifySignedDataByAny,
+  verify: SignatureVerifier = verifyInProcess,
 ): Promise<AcceptedMessage> {
   const senders = await policy.sendersFor(normaliseAddress(fromAddress));
   if (senders.length === 0) {
     throw new SecurityError(policy.unknownSenderCode, `mail from '${fromAddress}' is not from a trusted sender`);
   }
   if (armoredPayload === undefined) throw new SecurityError(REFUSAL.NOT_SIGNED, 'mail carries no signed payload');
-  const { data: bytes, index } = await verify(
-    armoredPayload,
-    senders.map((s) => s.key),
-  );
+  const { data: bytes, index } = await verify(armoredPayload, senders);
   const sender = senders[index] as TrustedSender;
   const payload = decodePayload(bytes);
   if (payload.from !== sender.id) {

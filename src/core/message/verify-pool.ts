@@ -2,7 +2,7 @@
  * Signature checks (and the MIME parse before them) on worker threads, so a host's inbox
  * pass uses every core: the receive loop (inbound.ts) prepares the next mails here while
  * it acts on the current one. The workers run the same functions as the in-process path
- * (parseRdsMail, verifySignedDataWith) on the same bytes; a refusal comes back as the same
+ * (parseRdsMail, verifySignedDataByAny) on the same bytes; a refusal comes back as the same
  * SecurityError. A worker that crashes, exits or does not answer within `timeoutMs` fails
  * its jobs with a WorkerFailure: never a pass, and not a refusal either, so the mail stays
  * in the inbox and the pass reports it (ReceiveResult.failed); the next job gets a new worker.
@@ -10,10 +10,8 @@
 import { createHash } from 'node:crypto';
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type * as openpgp from 'openpgp';
-import { candidateOf } from '../crypto/signed-data.js';
 import { type RefusalCode, SecurityError } from '../errors.js';
-import type { SignatureVerifier } from './accept.js';
+import type { SignatureVerifier, TrustedSender } from './accept.js';
 import type { ParsedRdsMail } from './mail.js';
 import type { WireCandidate, WireReply, WireRequest } from './verify-wire.js';
 
@@ -44,24 +42,26 @@ interface Slot {
   sent: Set<string>;
 }
 
-interface KeyWire {
-  token: string;
-  keyIds: string[];
-  fingerprint: string;
-  bytes: Uint8Array;
-}
-const keyWires = new WeakMap<openpgp.PublicKey, KeyWire>();
+/** A sender's key on the wire: its token and, for a first sending, the key. */
+const wires = new WeakMap<object, Required<Pick<WireCandidate, 'token'>> & WireCandidate>();
 
-function keyWire(key: openpgp.PublicKey): KeyWire {
-  let found = keyWires.get(key);
+function keyWire(sender: TrustedSender): WireCandidate {
+  const memo = sender.key ?? sender;
+  let found = wires.get(memo);
   if (!found) {
-    const bytes = key.write();
-    const c = candidateOf(key);
-    found = { token: createHash('sha256').update(bytes).digest('hex'), keyIds: [...c.keyIds], fingerprint: c.fingerprint, bytes };
-    keyWires.set(key, found);
+    if (sender.key) {
+      const bytes = sender.key.write();
+      found = { token: `b:${createHash('sha256').update(bytes).digest('hex')}`, bytes };
+    } else {
+      found = { token: `a:${createHash('sha256').update(sender.armoredKey).digest('hex')}`, armored: sender.armoredKey };
+    }
+    wires.set(memo, found);
   }
   return found;
 }
+
+/** A number from a string, to pick a worker by. */
+const spread = (text: string) => Number.parseInt(createHash('sha256').update(text).digest('hex').slice(0, 8), 16);
 
 export class VerifyPool {
   private readonly slots: (Slot | undefined)[];
@@ -86,17 +86,18 @@ export class VerifyPool {
     return { ...mail, attachments: new Map(attachments.map(([name, content]) => [name, Buffer.from(content)])) };
   }
 
-  /** verifySignedDataByAny, on a worker; mail signed by one key goes to one worker, which parses the key once. */
-  readonly verify: SignatureVerifier = async (armored: string, keys: openpgp.PublicKey[]) => {
-    const wires = keys.map(keyWire);
-    const slot = this.slotFor(wires[0]?.token);
-    const candidates: WireCandidate[] = wires.map((w) => ({
-      token: w.token,
-      keyIds: w.keyIds,
-      fingerprint: w.fingerprint,
-      ...(slot.sent.has(w.token) ? {} : { bytes: w.bytes }),
-    }));
-    for (const w of wires) slot.sent.add(w.token);
+  /**
+   * verifySignedDataByAny over the senders' keys, on a worker. Mail from one address goes to
+   * one worker, which so parses each of that address's keys once.
+   */
+  readonly verify: SignatureVerifier = async (armored: string, senders: TrustedSender[]) => {
+    const slot = senders[0] ? this.slot(spread(senders[0].address) % this.slots.length) : this.leastBusy();
+    const candidates = senders.map((sender) => {
+      const wire = keyWire(sender);
+      if (slot.sent.has(wire.token)) return { token: wire.token };
+      slot.sent.add(wire.token);
+      return wire;
+    });
     const reply = await this.run(slot, { id: this.nextId++, kind: 'verify', armored, candidates });
     if (!('data' in reply)) throw new WorkerFailure('verify worker: a verify job got a parse reply');
     return { data: reply.data, index: reply.index };
@@ -126,11 +127,6 @@ export class VerifyPool {
     let best = 0;
     for (let i = 1; i < this.slots.length; i++) if ((this.slots[i]?.jobs.size ?? 0) < (this.slots[best]?.jobs.size ?? 0)) best = i;
     return this.slot(best);
-  }
-
-  private slotFor(token: string | undefined): Slot {
-    if (token === undefined) return this.leastBusy();
-    return this.slot(Number.parseInt(token.slice(0, 8), 16) % this.slots.length);
   }
 
   private slot(i: number): Slot {

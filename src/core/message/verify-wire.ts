@@ -3,12 +3,13 @@
  * other. Plain data only: structured clone copies it, nothing is shared.
  */
 
-/** A candidate signer: its key IDs and fingerprint, and (the first time a worker needs it) the key's bytes. */
+/**
+ * A candidate signer's key, named by a token (the SHA-256 of its armored text or bytes);
+ * the key itself (armored or binary) only the first time a worker is sent that token.
+ */
 export interface WireCandidate {
-  /** SHA-256 of the key's binary packets: the worker keeps the bytes under it */
   token: string;
-  keyIds: string[];
-  fingerprint: string;
+  armored?: string;
   bytes?: Uint8Array;
 }
 

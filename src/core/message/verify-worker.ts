@@ -1,28 +1,25 @@
 /**
  * A verify worker (verify-pool.ts): parses mail and checks signatures with the very
- * functions the receive loop uses in process (parseRdsMail, verifySignedDataWith), on the
+ * functions the receive loop uses in process (parseRdsMail, verifySignedDataByAny), on the
  * bytes it is sent. Keys arrive as bytes once per worker and are parsed on first use.
  */
 import { parentPort } from 'node:worker_threads';
-import { cachedBinaryKey } from '../crypto/key-cache.js';
-import { verifySignedDataWith } from '../crypto/signed-data.js';
+import type * as openpgp from 'openpgp';
+import { cachedArmoredKey, cachedBinaryKey } from '../crypto/key-cache.js';
+import { verifySignedDataByAny } from '../crypto/signed-data.js';
 import { SecurityError } from '../errors.js';
 import { parseRdsMail } from './mail.js';
 import type { WireCandidate, WireReply, WireRequest } from './verify-wire.js';
 
-const keyBytes = new Map<string, Uint8Array>();
+const keys = new Map<string, WireCandidate>();
 
-function candidate(c: WireCandidate) {
-  if (c.bytes) keyBytes.set(c.token, c.bytes);
-  return {
-    keyIds: new Set(c.keyIds),
-    fingerprint: c.fingerprint,
-    key: () => {
-      const bytes = keyBytes.get(c.token);
-      if (!bytes) throw new Error(`verify worker: no bytes for key ${c.fingerprint}`);
-      return cachedBinaryKey(bytes);
-    },
-  };
+/** The candidate's key, parsed once per worker (crypto/key-cache.ts). */
+function keyOf(c: WireCandidate): Promise<openpgp.PublicKey> {
+  if (c.armored !== undefined || c.bytes !== undefined) keys.set(c.token, c);
+  const known = keys.get(c.token);
+  if (known?.armored !== undefined) return cachedArmoredKey(known.armored);
+  if (known?.bytes !== undefined) return cachedBinaryKey(known.bytes);
+  throw new Error(`verify worker: key ${c.token} was never sent`);
 }
 
 async function handle(request: WireRequest): Promise<WireReply> {
@@ -40,7 +37,8 @@ async function handle(request: WireRequest): Promise<WireReply> {
       },
     };
   }
-  const { data, index } = await verifySignedDataWith(request.armored, request.candidates.map(candidate));
+  const candidates = await Promise.all(request.candidates.map(keyOf));
+  const { data, index } = await verifySignedDataByAny(request.armored, candidates);
   return { id: request.id, ok: true, data, index };
 }
 
