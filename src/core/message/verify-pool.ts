@@ -21,7 +21,11 @@ export class WorkerFailure extends Error {
 }
 
 export interface VerifyPoolOptions {
-  /** Worker threads (default: the cores, at most 4). */
+  /**
+   * Worker threads (default: one less than the cores, at least 1, at most 4: the thread
+   * that reads mail and acts on it keeps a core; measured on 2 cores, a second worker cost
+   * more in start-up and key parsing than it gave).
+   */
   size?: number;
   /** Longest a job may take before its worker is ended (default 60 s). */
   timeoutMs?: number;
@@ -63,6 +67,9 @@ function keyWire(sender: TrustedSender): WireCandidate {
 /** A number from a string, to pick a worker by. */
 const spread = (text: string) => Number.parseInt(createHash('sha256').update(text).digest('hex').slice(0, 8), 16);
 
+/** Jobs waiting on every running worker before another one starts. */
+const GROW_AT = 4;
+
 export class VerifyPool {
   private readonly slots: (Slot | undefined)[];
   private readonly timeoutMs: number;
@@ -71,7 +78,7 @@ export class VerifyPool {
   private closed = false;
 
   constructor(options: VerifyPoolOptions = {}) {
-    const size = Math.max(1, options.size ?? Math.min(4, os.availableParallelism()));
+    const size = Math.max(1, options.size ?? Math.min(4, os.availableParallelism() - 1));
     this.slots = Array.from({ length: size }, () => undefined);
     this.timeoutMs = options.timeoutMs ?? 60_000;
     this.workerUrl = options.workerUrl ?? new URL('./verify-worker.js', import.meta.url);
@@ -91,7 +98,9 @@ export class VerifyPool {
    * one worker, which so parses each of that address's keys once.
    */
   readonly verify: SignatureVerifier = async (armored: string, senders: TrustedSender[]) => {
-    const slot = senders[0] ? this.slot(spread(senders[0].address) % this.slots.length) : this.leastBusy();
+    // mail from one address goes to one worker (its keys parsed there once) when that one runs
+    const home = senders[0] ? this.slots[spread(senders[0].address) % this.slots.length] : undefined;
+    const slot = home ?? this.leastBusy();
     const candidates = senders.map((sender) => {
       const wire = keyWire(sender);
       if (slot.sent.has(wire.token)) return { token: wire.token };
@@ -123,12 +132,21 @@ export class VerifyPool {
     });
   }
 
+  /**
+   * The running worker with the fewest jobs; a new worker only when every running one has
+   * GROW_AT jobs waiting (a pass of a few mails starts one worker, a big one all of them).
+   */
   private leastBusy(): Slot {
-    let best = 0;
-    for (let i = 1; i < this.slots.length; i++) if ((this.slots[i]?.jobs.size ?? 0) < (this.slots[best]?.jobs.size ?? 0)) best = i;
-    return this.slot(best);
+    let best: number | undefined;
+    for (const [i, slot] of this.slots.entries()) {
+      if (slot && (best === undefined || slot.jobs.size < (this.slots[best]?.jobs.size ?? 0))) best = i;
+    }
+    if (best === undefined) return this.slot(0);
+    const idle = this.slots.indexOf(undefined);
+    return this.slot((this.slots[best]?.jobs.size ?? 0) >= GROW_AT && idle >= 0 ? idle : best);
   }
 
+  /** Slot i's worker, started when it is not running. */
   private slot(i: number): Slot {
     if (this.closed) throw new WorkerFailure('verify pool closed');
     const found = this.slots[i];
