@@ -5,6 +5,8 @@
 //   reports ROOT SETUP                       build + deliver the version reports (untimed setup)
 //   send    SETUP                            baseline: raw nodemailer pooled send (timed)
 //   fetch   SETUP                            baseline: raw imapflow fetch of INBOX (timed)
+//   fetch-verify SETUP                       honest baseline: the fetch plus openpgp.verify of
+//                                            each payload against its sender's key (timed)
 //
 // SETUP is a JSON file written by bench/mail.mjs (ports, CA, addresses, files).
 import fs from 'node:fs';
@@ -165,14 +167,77 @@ async function fetchAll(specFile) {
   process.stdout.write(`${JSON.stringify({ count, bytes })}\n`);
 }
 
+/**
+ * The payload.asc part of an rds mail, found by its file name and decoded from base64: the
+ * least parsing that gets at the signed payload (no header decoding, no other part, no
+ * check of the mail's structure).
+ */
+function payloadOf(source) {
+  const text = source.toString('latin1');
+  const at = text.indexOf('filename=payload.asc');
+  if (at < 0) return undefined;
+  const start = text.indexOf('\r\n\r\n', at) + 4;
+  const end = text.indexOf('\r\n--', start);
+  return Buffer.from(text.slice(start, end), 'base64').toString('utf8');
+}
+
+/**
+ * Honest baseline of the inbox pass: the raw fetch of every source, plus, per mail in one
+ * process, openpgp.verify of its payload with the same library against the sender's key
+ * (picked by the signature's key ID; every agent's key file parsed once, first). The least
+ * secure work possible: no sender, freshness or replay check, no state, nothing moved.
+ */
+async function fetchVerify(specFile) {
+  const spec = readSpec(specFile);
+  const { ImapFlow } = await import('imapflow');
+  const openpgp = await import('openpgp');
+  const keys = new Map(); // key ID (hex) -> parsed public key: every agent's key file, parsed once
+  for (const f of fs.readdirSync(spec.publicKeys)) {
+    const key = await openpgp.readKey({ armoredKey: fs.readFileSync(path.join(spec.publicKeys, f), 'utf8') });
+    for (const id of key.getKeyIDs()) keys.set(id.toHex(), key);
+  }
+  const client = new ImapFlow({
+    host: '127.0.0.1',
+    port: spec.ports.imap,
+    secure: false,
+    doSTARTTLS: true,
+    tls: tlsOf(spec),
+    auth: { user: spec.hostAddress, pass: spec.password },
+    logger: false,
+  });
+  await client.connect();
+  let count = 0;
+  let verified = 0;
+  const lock = await client.getMailboxLock('INBOX');
+  try {
+    for await (const m of client.fetch('1:*', { uid: true, source: true })) {
+      count++;
+      const armored = payloadOf(m.source);
+      if (!armored) continue;
+      const message = await openpgp.readMessage({ armoredMessage: armored });
+      const [issuer] = message.getSigningKeyIDs();
+      const key = issuer && keys.get(issuer.toHex());
+      if (!key) continue;
+      const result = await openpgp.verify({ message, verificationKeys: key, format: 'binary' });
+      await result.signatures[0].verified;
+      verified++;
+    }
+  } finally {
+    lock.release();
+  }
+  await client.logout();
+  process.stdout.write(`${JSON.stringify({ count, verified })}\n`);
+}
+
 const jobs = {
   keys: () => keys(...args),
   reports: () => reports(...args),
   send: () => send(...args),
   fetch: () => fetchAll(...args),
+  'fetch-verify': () => fetchVerify(...args),
 };
 if (!jobs[job]) {
-  process.stderr.write(`usage: _mail-fleet.mjs keys|reports|send|fetch ...\n`);
+  process.stderr.write(`usage: _mail-fleet.mjs keys|reports|send|fetch|fetch-verify ...\n`);
   process.exit(2);
 }
 await jobs[job]();

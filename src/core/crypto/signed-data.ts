@@ -33,6 +33,34 @@ export async function verifySignedDataByAny(
   armored: string,
   candidates: openpgp.PublicKey[],
 ): Promise<{ data: Uint8Array; index: number }> {
+  return verifySignedDataWith(armored, candidates.map(candidateOf));
+}
+
+/**
+ * A key that may have signed: its key IDs and fingerprint pick it, and only the picked
+ * one is needed as a parsed key (a worker parses it from its bytes on first use).
+ */
+export interface SignerCandidate {
+  keyIds: ReadonlySet<string>;
+  /** upper-case hex, for the refusal's message */
+  fingerprint: string;
+  key(): openpgp.PublicKey | Promise<openpgp.PublicKey>;
+}
+
+const candidates = new WeakMap<openpgp.PublicKey, SignerCandidate>();
+
+/** A parsed key as a candidate (remembered per key object: a cached key is asked again and again). */
+export function candidateOf(key: openpgp.PublicKey): SignerCandidate {
+  let found = candidates.get(key);
+  if (!found) {
+    found = { keyIds: keyIdsOf(key), fingerprint: key.getFingerprint().toUpperCase(), key: () => key };
+    candidates.set(key, found);
+  }
+  return found;
+}
+
+/** verifySignedDataByAny over candidates: the same checks, in the same order. */
+export async function verifySignedDataWith(armored: string, candidates: SignerCandidate[]): Promise<{ data: Uint8Array; index: number }> {
   if (armored.length > MAX_SIGNED_PAYLOAD) {
     throw new SecurityError(REFUSAL.OVERSIZE, `signed payload is ${armored.length} bytes (at most ${MAX_SIGNED_PAYLOAD})`);
   }
@@ -46,16 +74,17 @@ export async function verifySignedDataByAny(
   }
   const issuers = message.getSigningKeyIDs().map((id) => id.toHex().toLowerCase());
   if (issuers.length === 0) throw new SecurityError(REFUSAL.NOT_SIGNED, 'payload carries no signature');
-  const index = candidates.findIndex((key) => issuers.some((id) => keyIdsOf(key).has(id)));
-  const trusted = candidates[index];
-  if (!trusted) {
+  const index = candidates.findIndex((c) => issuers.some((id) => c.keyIds.has(id)));
+  const picked = candidates[index];
+  if (!picked) {
     // a signature names only a key ID (the last 16 hex of a fingerprint); the trusted keys are shown in full
-    const expected = candidates.map((key) => key.getFingerprint().toUpperCase()).join(', ');
+    const expected = candidates.map((c) => c.fingerprint).join(', ');
     throw new SecurityError(
       REFUSAL.UNKNOWN_KEY,
       `payload is signed by key ID ${issuers.map((i) => i.toUpperCase()).join(', ')}, not by the trusted key ${expected || '(none)'}`,
     );
   }
+  const trusted = await picked.key();
   const trustedIds = keyIdsOf(trusted);
   let result: openpgp.VerifyMessageResult<Uint8Array>;
   try {

@@ -1,4 +1,3 @@
-import * as openpgp from 'openpgp';
 import type { Clock } from '../clock.js';
 import { REFUSAL } from '../errors.js';
 import type { AcceptPolicy, TrustedSender } from '../message/accept.js';
@@ -13,14 +12,9 @@ import { findAgentsByAddress } from './registry.js';
  */
 export function hostPolicy(db: Db, selfId: string, clock: Clock, skewMs: number): AcceptPolicy {
   const cache = new Map<string, Promise<TrustedSender[]>>();
+  // the armored key as registered: parsed where the signature is checked, once per process (crypto/key-cache.ts)
   const lookup = async (address: string): Promise<TrustedSender[]> =>
-    Promise.all(
-      findAgentsByAddress(db, address).map(async (agent) => ({
-        id: agent.id,
-        address: agent.address,
-        key: await openpgp.readKey({ armoredKey: agent.publicKey }),
-      })),
-    );
+    findAgentsByAddress(db, address).map((agent) => ({ id: agent.id, address: agent.address, armoredKey: agent.publicKey }));
   return {
     selfId,
     sendersFor: (address) => {

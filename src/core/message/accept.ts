@@ -1,15 +1,19 @@
 import type * as openpgp from 'openpgp';
 import type { Clock } from '../clock.js';
+import { cachedArmoredKey } from '../crypto/key-cache.js';
 import { verifySignedDataByAny } from '../crypto/signed-data.js';
 import { REFUSAL, SecurityError } from '../errors.js';
 import { ALL_AGENTS, decodePayload, type Payload } from './payload.js';
 
-/** Who may send to this node: the host (agent side) or a registered agent (host side). */
-export interface TrustedSender {
-  id: string;
-  address: string;
-  key: openpgp.PublicKey;
-}
+/**
+ * Who may send to this node: the host (agent side) or a registered agent (host side), with
+ * its pinned key, parsed or armored (the host's registry hands out the armored text: the
+ * verify workers parse it, once per process, only where it is needed).
+ */
+export type TrustedSender = { id: string; address: string } & (
+  | { key: openpgp.PublicKey; armoredKey?: undefined }
+  | { armoredKey: string; key?: undefined }
+);
 
 export interface AcceptPolicy {
   selfId: string;
@@ -30,6 +34,19 @@ export interface AcceptedMessage {
   sender: TrustedSender;
 }
 
+/**
+ * The signature check of rule 3: the signed bytes and which candidate's key verified them.
+ * In process by default; the host's inbox passes a worker pool's (verify-pool.ts), which
+ * runs this same function on the same bytes.
+ */
+export type SignatureVerifier = (armored: string, senders: TrustedSender[]) => Promise<{ data: Uint8Array; index: number }>;
+
+/** The signature check in this thread: verifySignedDataByAny over the senders' keys. */
+export async function verifyInProcess(armored: string, senders: TrustedSender[]): Promise<{ data: Uint8Array; index: number }> {
+  const keys = await Promise.all(senders.map((s) => s.key ?? cachedArmoredKey(s.armoredKey)));
+  return verifySignedDataByAny(armored, keys);
+}
+
 export function normaliseAddress(address: string): string {
   return address.trim().toLowerCase();
 }
@@ -45,15 +62,28 @@ export async function acceptMessage(
   armoredPayload: string | undefined,
   policy: AcceptPolicy,
 ): Promise<AcceptedMessage> {
+  const accepted = await checkMessage(fromAddress, armoredPayload, policy);
+  checkReplay(accepted.payload, policy);
+  return accepted;
+}
+
+/**
+ * Every rule but the last (replay), in order. The receive loop may run this for a few mails
+ * ahead of the one it acts on; the replay rule depends on what was acted on before, so it is
+ * checked (checkReplay) just before acting, still after every other rule.
+ */
+export async function checkMessage(
+  fromAddress: string,
+  armoredPayload: string | undefined,
+  policy: AcceptPolicy,
+  verify: SignatureVerifier = verifyInProcess,
+): Promise<AcceptedMessage> {
   const senders = await policy.sendersFor(normaliseAddress(fromAddress));
   if (senders.length === 0) {
     throw new SecurityError(policy.unknownSenderCode, `mail from '${fromAddress}' is not from a trusted sender`);
   }
   if (armoredPayload === undefined) throw new SecurityError(REFUSAL.NOT_SIGNED, 'mail carries no signed payload');
-  const { data: bytes, index } = await verifySignedDataByAny(
-    armoredPayload,
-    senders.map((s) => s.key),
-  );
+  const { data: bytes, index } = await verify(armoredPayload, senders);
   const sender = senders[index] as TrustedSender;
   const payload = decodePayload(bytes);
   if (payload.from !== sender.id) {
@@ -68,10 +98,14 @@ export async function acceptMessage(
     );
   }
   checkFreshness(payload, policy.clock, policy.skewMs);
+  return { payload, sender };
+}
+
+/** The last rule: a payload id acted on before is a replay. */
+export function checkReplay(payload: Payload, policy: Pick<AcceptPolicy, 'wasProcessed'>): void {
   if (policy.wasProcessed(payload.id)) {
     throw new SecurityError(REFUSAL.REPLAYED, `payload ${payload.id} was processed before (replay)`);
   }
-  return { payload, sender };
 }
 
 /** Expired commands and commands from the future are refused (freeze and pre-play attacks). */

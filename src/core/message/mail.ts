@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { REFUSAL, SecurityError } from '../errors.js';
+import { parseRdsMailFast } from './mail-fast.js';
 
 export const PAYLOAD_ATTACHMENT = 'payload.asc';
 export const PACKAGE_ATTACHMENT = 'update.rdsu';
@@ -139,8 +140,17 @@ export function precheckMail(raw: Buffer, limits: MailLimits = DEFAULT_MAIL_LIMI
   }
 }
 
+/**
+ * The mail's From, Subject, Message-ID and attachments, after the prechecks: rds's own mail
+ * shape without mailparser (mail-fast.ts, the same result), anything else with it.
+ */
 export async function parseRdsMail(raw: Buffer, limits: MailLimits = DEFAULT_MAIL_LIMITS): Promise<ParsedRdsMail> {
   precheckMail(raw, limits);
+  return parseRdsMailFast(raw, limits.maxParts) ?? parseWithMailparser(raw, limits);
+}
+
+/** parseRdsMail through mailparser (exported for the test that compares the two parses). */
+export async function parseWithMailparser(raw: Buffer, limits: MailLimits = DEFAULT_MAIL_LIMITS): Promise<ParsedRdsMail> {
   const { simpleParser } = await import('mailparser');
   let parsed: Awaited<ReturnType<typeof simpleParser>>;
   try {

@@ -1,0 +1,182 @@
+/**
+ * Signature checks (and the MIME parse before them) on worker threads, so a host's inbox
+ * pass uses every core: the receive loop (inbound.ts) prepares the next mails here while
+ * it acts on the current one. The workers run the same functions as the in-process path
+ * (parseRdsMail, verifySignedDataByAny) on the same bytes; a refusal comes back as the same
+ * SecurityError. A worker that crashes, exits or does not answer within `timeoutMs` fails
+ * its jobs with a WorkerFailure: never a pass, and not a refusal either, so the mail stays
+ * in the inbox and the pass reports it (ReceiveResult.failed); the next job gets a new worker.
+ */
+import { createHash } from 'node:crypto';
+import os from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { type RefusalCode, SecurityError } from '../errors.js';
+import type { SignatureVerifier, TrustedSender } from './accept.js';
+import type { ParsedRdsMail } from './mail.js';
+import type { WireCandidate, WireReply, WireRequest } from './verify-wire.js';
+
+/** A worker that failed: the mail it was working on is left alone (not acted on, not refused). */
+export class WorkerFailure extends Error {
+  override name = 'WorkerFailure';
+}
+
+export interface VerifyPoolOptions {
+  /**
+   * Worker threads (default: one less than the cores, at least 1, at most 4: the thread
+   * that reads mail and acts on it keeps a core; measured on 2 cores, a second worker cost
+   * more in start-up and key parsing than it gave).
+   */
+  size?: number;
+  /** Longest a job may take before its worker is ended (default 60 s). */
+  timeoutMs?: number;
+  /** The worker's module (tests give a misbehaving one). */
+  workerUrl?: URL;
+}
+
+interface Job {
+  resolve(reply: WireReply): void;
+  reject(error: Error): void;
+  timer: NodeJS.Timeout;
+}
+
+interface Slot {
+  worker: Worker;
+  jobs: Map<number, Job>;
+  /** key tokens whose bytes this worker has */
+  sent: Set<string>;
+}
+
+/** A sender's key on the wire: its token and, for a first sending, the key. */
+const wires = new WeakMap<object, Required<Pick<WireCandidate, 'token'>> & WireCandidate>();
+
+function keyWire(sender: TrustedSender): WireCandidate {
+  const memo = sender.key ?? sender;
+  let found = wires.get(memo);
+  if (!found) {
+    if (sender.key) {
+      const bytes = sender.key.write();
+      found = { token: `b:${createHash('sha256').update(bytes).digest('hex')}`, bytes };
+    } else {
+      found = { token: `a:${createHash('sha256').update(sender.armoredKey).digest('hex')}`, armored: sender.armoredKey };
+    }
+    wires.set(memo, found);
+  }
+  return found;
+}
+
+/** A number from a string, to pick a worker by. */
+const spread = (text: string) => Number.parseInt(createHash('sha256').update(text).digest('hex').slice(0, 8), 16);
+
+/** Jobs waiting on every running worker before another one starts. */
+const GROW_AT = 4;
+
+export class VerifyPool {
+  private readonly slots: (Slot | undefined)[];
+  private readonly timeoutMs: number;
+  private readonly workerUrl: URL;
+  private nextId = 1;
+  private closed = false;
+
+  constructor(options: VerifyPoolOptions = {}) {
+    const size = Math.max(1, options.size ?? Math.min(4, os.availableParallelism() - 1));
+    this.slots = Array.from({ length: size }, () => undefined);
+    this.timeoutMs = options.timeoutMs ?? 60_000;
+    this.workerUrl = options.workerUrl ?? new URL('./verify-worker.js', import.meta.url);
+  }
+
+  /** parseRdsMail, on a worker. */
+  async parseMail(raw: Buffer): Promise<ParsedRdsMail> {
+    const slot = this.leastBusy();
+    const reply = await this.run(slot, { id: this.nextId++, kind: 'parse', raw: new Uint8Array(raw) });
+    if (!('mail' in reply)) throw new WorkerFailure('verify worker: a parse job got a verify reply');
+    const { attachments, ...mail } = reply.mail;
+    return { ...mail, attachments: new Map(attachments.map(([name, content]) => [name, Buffer.from(content)])) };
+  }
+
+  /**
+   * verifySignedDataByAny over the senders' keys, on a worker. Mail from one address goes to
+   * one worker, which so parses each of that address's keys once.
+   */
+  readonly verify: SignatureVerifier = async (armored: string, senders: TrustedSender[]) => {
+    // mail from one address goes to one worker (its keys parsed there once) when that one runs
+    const home = senders[0] ? this.slots[spread(senders[0].address) % this.slots.length] : undefined;
+    const slot = home ?? this.leastBusy();
+    const candidates = senders.map((sender) => {
+      const wire = keyWire(sender);
+      if (slot.sent.has(wire.token)) return { token: wire.token };
+      slot.sent.add(wire.token);
+      return wire;
+    });
+    const reply = await this.run(slot, { id: this.nextId++, kind: 'verify', armored, candidates });
+    if (!('data' in reply)) throw new WorkerFailure('verify worker: a verify job got a parse reply');
+    return { data: reply.data, index: reply.index };
+  };
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all(this.slots.map((slot, i) => (slot ? this.end(i, new WorkerFailure('verify pool closed')) : undefined)));
+  }
+
+  private run(slot: Slot, request: WireRequest): Promise<WireReply> {
+    return new Promise<WireReply>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        const i = this.slots.indexOf(slot);
+        if (i >= 0) void this.end(i, new WorkerFailure(`verify worker did not answer within ${this.timeoutMs} ms`));
+      }, this.timeoutMs);
+      slot.jobs.set(request.id, { resolve, reject, timer });
+      slot.worker.postMessage(request);
+    }).then((reply) => {
+      if (reply.ok) return reply;
+      if (reply.code) throw new SecurityError(reply.code as RefusalCode, reply.message);
+      throw new WorkerFailure(`verify worker: ${reply.message}`);
+    });
+  }
+
+  /**
+   * The running worker with the fewest jobs; a new worker only when every running one has
+   * GROW_AT jobs waiting (a pass of a few mails starts one worker, a big one all of them).
+   */
+  private leastBusy(): Slot {
+    let best: number | undefined;
+    for (const [i, slot] of this.slots.entries()) {
+      if (slot && (best === undefined || slot.jobs.size < (this.slots[best]?.jobs.size ?? 0))) best = i;
+    }
+    if (best === undefined) return this.slot(0);
+    const idle = this.slots.indexOf(undefined);
+    return this.slot((this.slots[best]?.jobs.size ?? 0) >= GROW_AT && idle >= 0 ? idle : best);
+  }
+
+  /** Slot i's worker, started when it is not running. */
+  private slot(i: number): Slot {
+    if (this.closed) throw new WorkerFailure('verify pool closed');
+    const found = this.slots[i];
+    if (found) return found;
+    const worker = new Worker(this.workerUrl);
+    worker.unref();
+    const slot: Slot = { worker, jobs: new Map(), sent: new Set() };
+    worker.on('message', (reply: WireReply) => {
+      const job = slot.jobs.get(reply.id);
+      if (!job) return;
+      slot.jobs.delete(reply.id);
+      clearTimeout(job.timer);
+      job.resolve(reply);
+    });
+    worker.on('error', (error) => void this.end(this.slots.indexOf(slot), new WorkerFailure(`verify worker crashed: ${error.message}`)));
+    worker.on('exit', (code) => void this.end(this.slots.indexOf(slot), new WorkerFailure(`verify worker exited (code ${code})`)));
+    this.slots[i] = slot;
+    return slot;
+  }
+
+  /** Ends slot i's worker: its jobs fail with `failure`; the next job there starts a new worker. */
+  private async end(i: number, failure: WorkerFailure): Promise<void> {
+    const slot = this.slots[i];
+    if (i < 0 || !slot) return;
+    this.slots[i] = undefined;
+    for (const job of slot.jobs.values()) {
+      clearTimeout(job.timer);
+      job.reject(failure);
+    }
+    slot.jobs.clear();
+    await slot.worker.terminate();
+  }
+}
