@@ -11,7 +11,7 @@ import { REFUSAL, SecurityError, UsageError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { MailSender } from '../mail/types.js';
 import type { Sender } from '../message/outgoing.js';
-import { buildPayload, signPayload } from '../message/payload.js';
+import { buildPayload } from '../message/payload.js';
 import {
   enqueue,
   type FlushResult,
@@ -23,15 +23,19 @@ import {
 } from '../outbox/outbox.js';
 import { type UpdateRecipe, updateMailBuilder } from '../outbox/update-mail.js';
 import { readPackageManifest } from '../package/inspect.js';
-import { readPackageFile, recoverSessionKey, splitPackage, wrapSessionKey } from '../package/wrap.js';
+import { readPackageFile, recoverSessionKey, splitPackage } from '../package/wrap.js';
 import { encodeUpdate, UPDATE } from '../protocol/update.js';
 import type { Db } from '../store/db.js';
+import { openSealer, type Sealer, sealForAgent } from './push-crypto.js';
 import type { AgentRecord } from './registry.js';
 import { type PlannedAgent, planWaves, type Share, waveCount } from './rollout-plan.js';
 import { addAgents, createRollout, markSendFailed, rolloutAgents } from './rollout-store.js';
 import { DEFAULT_SETTINGS, type RolloutSettings, recordPlan } from './rollout-waves-store.js';
 
 export type { UpdateRecipe } from '../outbox/update-mail.js';
+
+/** How many agents' mails the sealer prepares ahead of the flush (push-crypto.ts). */
+const SEAL_AHEAD = 32;
 
 /** Size on the wire of a base64 attachment (76-char lines + CRLF), plus headers and payload. */
 export function estimateMailSize(packageBytes: number): number {
@@ -110,14 +114,19 @@ export async function pushAll(input: PushInput): Promise<PushResult> {
   // signed (~10 ms of CPU per agent, 10 s for 1,000 agents before the first mail otherwise);
   // every mail is in the outbox before it is sent, and whatever the flush did not take
   // (server unreachable) is still queued below, as before.
-  const queue = queueUpdates(input, fresh, leftovers, rolloutId, manifest, sessionKey);
+  const sealer = await openSealer(fresh.length, sessionKey, input.self.key);
   let flush: FlushResult | undefined;
   try {
-    flush = await sendUpdates(input, queue, leftovers.length + fresh.length, split.body);
-  } finally {
-    for await (const _ of queue) {
-      // queue the rest unsent (no sender, or the flush stopped early)
+    const queue = queueUpdates(input, fresh, leftovers, rolloutId, manifest, sessionKey, sealer, SEAL_AHEAD);
+    try {
+      flush = await sendUpdates(input, queue, leftovers.length + fresh.length, split.body);
+    } finally {
+      for await (const _ of queue) {
+        // queue the rest unsent (no sender, or the flush stopped early)
+      }
     }
+  } finally {
+    await sealer.close();
   }
   return summarise(db, rolloutId, manifest.packageId, manifest.softwareVersion, input.agents, flush);
 }
@@ -210,7 +219,12 @@ export async function readOwnPackage(file: string, key: openpgp.PrivateKey) {
   }
 }
 
-/** Leftovers of an earlier attempt first, then each fresh agent's mail, queued just before it is handed out. */
+/**
+ * Leftovers of an earlier attempt first, then each fresh agent's mail, queued just before
+ * it is handed out. The sealer works `ahead` agents in advance (in its worker threads)
+ * while the first mails are on the wire; recipes are still queued in agent order, and a
+ * failed one stops the queue there (the flush rejects with its error).
+ */
 async function* queueUpdates(
   input: PushInput,
   fresh: AgentRecord[],
@@ -218,10 +232,22 @@ async function* queueUpdates(
   rolloutId: string,
   manifest: { packageId: string; softwareVersion: string },
   sessionKey: Awaited<ReturnType<typeof recoverSessionKey>>,
+  sealer: Sealer,
+  ahead: number,
 ): AsyncGenerator<OutboxItem, void, undefined> {
   yield* leftovers;
+  const inFlight: Promise<UpdateRecipe>[] = [];
+  let next = 0;
+  const refill = () => {
+    while (next < fresh.length && inFlight.length < ahead) {
+      const recipe = prepareUpdateMail(input, fresh[next++] as AgentRecord, rolloutId, manifest, sessionKey, sealer);
+      recipe.catch(() => {}); // awaited below in order; a rejection is not unhandled meanwhile
+      inFlight.push(recipe);
+    }
+  };
   for (const agent of fresh) {
-    const recipe = await prepareUpdateMail(input, agent, rolloutId, manifest, sessionKey);
+    refill();
+    const recipe = await (inFlight.shift() as Promise<UpdateRecipe>);
     const item = updateItem(input.self.address, recipe, rolloutId, agent);
     const seq = enqueue(input.db, item, input.clock.now());
     if (seq === undefined) continue; // a payload id seen before: cannot happen with random ids
@@ -243,17 +269,19 @@ export function updateItem(selfAddress: string, recipe: UpdateRecipe, rolloutId:
   };
 }
 
-/** One agent's update mail as a recipe: its wrapped session key and a fresh signed payload. */
+/**
+ * One agent's update mail as a recipe: its wrapped session key and a fresh signed payload.
+ * `sealer` does the OpenPGP work (push-crypto.ts: worker threads for many agents); without
+ * one it is done here, in this thread.
+ */
 export async function prepareUpdateMail(
   input: Pick<PushInput, 'self' | 'ttlMs' | 'clock' | 'file'>,
   agent: AgentRecord,
   rolloutId: string,
   manifest: { packageId: string; softwareVersion: string },
   sessionKey: Awaited<ReturnType<typeof recoverSessionKey>>,
+  sealer?: Sealer,
 ): Promise<UpdateRecipe> {
-  const { readPublicKey } = await import('../crypto/keys.js');
-  const agentKey: openpgp.PublicKey = await readPublicKey(agent.publicKey, `key of ${agent.id}`);
-  const pkesk = await wrapSessionKey(sessionKey, agentKey);
   const payload = buildPayload({
     type: UPDATE,
     from: input.self.id,
@@ -262,15 +290,17 @@ export async function prepareUpdateMail(
     ttlMs: input.ttlMs,
     clock: input.clock,
   });
+  const job = { agentId: agent.id, publicKey: agent.publicKey, payload };
+  const sealed = await (sealer ? sealer.seal(job) : sealForAgent(job, sessionKey, input.self.key));
   return {
     file: input.file,
-    pkesk: Buffer.from(pkesk).toString('base64'),
+    pkesk: sealed.pkesk,
     from: input.self.address,
     to: agent.address,
     subject: `[rds] update to ${manifest.softwareVersion} for ${agent.id}`,
     text: `Update ${manifest.softwareVersion} (rollout ${rolloutId}) for ${agent.id}.\nThe agent verifies, installs and reports back by itself.`,
     payloadId: payload.id,
-    armoredPayload: await signPayload(payload, input.self.key),
+    armoredPayload: sealed.armoredPayload,
   };
 }
 
