@@ -11,7 +11,8 @@
 //   rollout status     `rds rollout status --json`
 //
 // Each step is one `rds` child process, timed from spawn to exit, with its peak RSS (GNU time,
-// or bench/_maxrss.mjs). The agents' replies (signed as an agent's reply() signs them, in
+// or bench/_maxrss.mjs) and its CPU time (user+sys, GNU time: less bent by a busy machine
+// than wall time, shown next to it). The agents' replies (signed as an agent's reply() signs them, in
 // one child process per CPU: bench/_scale-fleet.mjs) are dropped into the host's Maildir
 // between the steps, untimed (their time is in the note). Growth = time at the largest N /
 // time at the smallest (linear = the ratio of the Ns, 10× for 1k → 10k); goal ≤ 1.1 × that
@@ -206,6 +207,7 @@ export async function run(ctx) {
         {
           ms: median(got.map((g) => g.steps[name].ms)),
           rssKB: medianOf(got.map((g) => g.steps[name].rssKB)),
+          cpuMs: medianOf(got.map((g) => g.steps[name].cpuMs)),
           load: median(got.map((g) => g.steps[name].load)),
         },
       ]),
@@ -244,6 +246,13 @@ function rowsOf(ns, results) {
         ratio: b.ms / a.ms,
         unit: 'ms',
         goal: { on: 'ratio', max: 1.1 * linear, text: `≤ ${(1.1 * linear).toFixed(1)}×` },
+      });
+      rows.push({
+        name: `${name}: CPU (user+sys) growth ${lo} → ${hi}`,
+        value: b.cpuMs,
+        baseline: a.cpuMs,
+        ratio: a.cpuMs && b.cpuMs ? b.cpuMs / a.cpuMs : null,
+        unit: 'ms',
       });
       const ra = mb(a.rssKB);
       const rb = mb(b.rssKB);
