@@ -80,7 +80,30 @@ export function pendingOutbox(db: Db, filter?: { rolloutId?: string }): OutboxIt
        WHERE sent_at IS NULL AND state IS NULL AND held_at IS NULL AND (? IS NULL OR rollout_id = ?) ORDER BY seq`,
     )
     .all(filter?.rolloutId ?? null, filter?.rolloutId ?? null) as Row[];
-  return rows.map((r) => ({
+  return rows.map(itemOf);
+}
+
+/**
+ * The same items, read page by page (by seq) as the flush takes them: a pass over 10,000
+ * queued mails holds one page of them, not all. An item that stays queued (tried, failed)
+ * is not met again in the same pass.
+ */
+export async function* pendingPages(db: Db, pageSize = 256): AsyncGenerator<OutboxItem, void, undefined> {
+  const page = db.prepare(
+    `SELECT seq, message_id, kind, ref, rollout_id, agent_id, env_from, env_to, raw, compose, attempts FROM outbox
+     WHERE sent_at IS NULL AND state IS NULL AND held_at IS NULL AND seq > ? ORDER BY seq LIMIT ?`,
+  );
+  let after = 0;
+  for (;;) {
+    const rows = page.all(after, pageSize) as Row[];
+    for (const r of rows) yield itemOf(r);
+    if (rows.length < pageSize) return;
+    after = (rows.at(-1) as Row).seq;
+  }
+}
+
+function itemOf(r: Row): OutboxItem {
+  return {
     seq: r.seq,
     messageId: r.message_id,
     kind: r.kind,
@@ -91,7 +114,7 @@ export function pendingOutbox(db: Db, filter?: { rolloutId?: string }): OutboxIt
     raw: r.raw,
     compose: r.compose,
     attempts: r.attempts,
-  }));
+  };
 }
 
 export function countPending(db: Db): number {
@@ -275,7 +298,7 @@ export async function flushOutbox(db: Db, sender: MailSender, options: FlushOpti
         await sender.sendRaw(item.envelope, raw);
         const at = options.clock.now().toISOString();
         markSent.run(at, at, item.seq); // an update mail's rollout status with it (migration 009)
-        result.sent.push(item);
+        result.sent.push({ ...item, raw: null, compose: null }); // what was sent, not its bytes (10,000 mails in a pass)
         options.onSent?.(item);
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
