@@ -3,6 +3,12 @@ import { UsageError } from '../errors.js';
 import { normaliseAddress } from '../message/accept.js';
 import type { Db } from '../store/db.js';
 
+/** Every registered key's fingerprint and its agent (one pass over the table). */
+export function keyHolders(db: Db): Map<string, string> {
+  const rows = db.prepare('SELECT fingerprint, id FROM agents').all() as { fingerprint: string; id: string }[];
+  return new Map(rows.map((r) => [r.fingerprint, r.id]));
+}
+
 /** local@domain: no spaces, brackets or quotes, a dotted domain of letters, digits and hyphens. */
 export const MAIL_ADDRESS =
   /^[^\s@<>()[\]\\,;:"]{1,64}@(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
@@ -51,11 +57,20 @@ export function findAgentsByAddress(db: Db, address: string): AgentRecord[] {
   return (db.prepare('SELECT * FROM agents WHERE lower(address) = ? ORDER BY seq').all(normaliseAddress(address)) as Row[]).map(fromRow);
 }
 
+/** What addAgent needs of a key: a parsed key, or its fingerprint and armor kept from one (agents import). */
+export type RegistryKey = Pick<openpgp.PublicKey, 'getFingerprint' | 'armor'>;
+
+/**
+ * Register one agent. `holders` (fingerprint → agent id, every registered key): the
+ * one-key-one-agent check looks there instead of scanning the table (agents import of
+ * 10,000 agents), and the new key is added to it.
+ */
 export function addAgent(
   db: Db,
-  agent: { id: string; address: string; key: openpgp.PublicKey; note: string },
+  agent: { id: string; address: string; key: RegistryKey; note: string },
   now: Date,
   hostFingerprint?: string,
+  holders?: Map<string, string>,
 ): AgentRecord {
   if (!MAIL_ADDRESS.test(agent.address)) {
     throw new UsageError(
@@ -72,7 +87,10 @@ export function addAgent(
     );
   }
   // One key, one agent: a second id on the same key could speak for the first one.
-  const holder = db.prepare('SELECT id FROM agents WHERE fingerprint = ?').get(fingerprint) as { id: string } | undefined;
+  const held = holders
+    ? holders.get(fingerprint)
+    : (db.prepare('SELECT id FROM agents WHERE fingerprint = ?').get(fingerprint) as { id: string } | undefined)?.id;
+  const holder = held === undefined ? undefined : { id: held };
   if (holder) {
     throw new UsageError('KEY_IN_USE', `key ${fingerprint} is already registered to agent '${holder.id}'; each agent needs its own key`, {
       details: { agentId: holder.id, fingerprint },
@@ -86,6 +104,7 @@ export function addAgent(
     agent.note,
     now.toISOString(),
   );
+  holders?.set(fingerprint, agent.id);
   return findAgent(db, agent.id) as AgentRecord;
 }
 
