@@ -4,9 +4,9 @@
 //
 //   agents import      the N agents registered (rds agents import, one JSON file)
 //   push-all           one small update package to all N (one wave)
-//   inbox results      `rds inbox` over the N update-results ('installed')
+//   inbox results      `rds inbox --max N` over the N update-results ('installed'; one pass)
 //   request-versions   a version-request to all N
-//   inbox reports      `rds inbox` over the N version-reports
+//   inbox reports      `rds inbox --max N` over the N version-reports
 //   verify             `rds verify --no-inbox`: the table once the reports are in
 //   rollout status     `rds rollout status --json`
 //
@@ -165,11 +165,11 @@ async function cycle(ctx, n, chunks) {
   const spec = { mailRoot: s.mailRoot, hostAddress: s.hostAddress, hostId: 'HOST', addresses: s.addresses, version: VERSION, chunks };
   const delivered = {};
   delivered.results = await deliver(ctx, { ...spec, kind: 'update-result', rolloutId: rollout.id, packageId: rollout.packageId }, n);
-  await step('inbox results', s.host('inbox'), (r) => expect(r, `${n} update-result`, 'inbox'));
+  await step('inbox results', s.host('inbox', '--max', String(n)), (r) => expect(r, `${n} update-result`, 'inbox'));
   await step('request-versions', s.host('request-versions'), (r) => expect(r, `${n}`, 'request-versions'));
   for (const a of s.addresses) fs.rmSync(path.join(s.mailRoot, a), { recursive: true, force: true });
   delivered.reports = await deliver(ctx, { ...spec, kind: 'version-report' }, n);
-  await step('inbox reports', s.host('inbox'), (r) => expect(r, `${n} version-report`, 'inbox'));
+  await step('inbox reports', s.host('inbox', '--max', String(n)), (r) => expect(r, `${n} version-report`, 'inbox'));
   await step('verify', s.host('verify', '--no-inbox'), (r) => expect(r, `0 of ${n} agents failed`, 'verify'));
   await step('rollout status', s.host('--json', 'rollout', 'status', rollout.id), (r) => {
     const got = JSON.parse(r.stdout);
