@@ -15,7 +15,8 @@ import { enqueue, holdRolloutMail, rolloutMailInWindow } from '../outbox/outbox.
 import { readPackageFile, recoverSessionKey, splitPackage } from '../package/wrap.js';
 import { VERSION_REQUEST } from '../protocol/version-request.js';
 import type { Db } from '../store/db.js';
-import { prepareUpdateMail, updateItem } from './push-all.js';
+import { prepareUpdateMail, type UpdateRecipe, updateItem } from './push-all.js';
+import { openSealer } from './push-crypto.js';
 import { type AgentRecord, findAgent } from './registry.js';
 import { queueRequests } from './requests.js';
 import { decidePass, type Halt, parseRate, type RolloutState } from './rollout-plan.js';
@@ -139,6 +140,9 @@ async function queueDue(ctx: PassContext, r: RolloutRecord, resend: string[], mo
   queue.immediate();
 }
 
+/** How many agents' recipes are sealed at once in a pass. */
+const SEAL_BATCH = 64;
+
 /** The update mails of these agents as recipes: the package read and its session key recovered once. */
 async function prepareMails(ctx: PassContext, r: RolloutRecord, ids: string[]) {
   let sessionKey: Awaited<ReturnType<typeof recoverSessionKey>>;
@@ -153,21 +157,26 @@ async function prepareMails(ctx: PassContext, r: RolloutRecord, ids: string[]) {
   }
   const out = new Map<string, { agent: AgentRecord; recipe: Awaited<ReturnType<typeof prepareUpdateMail>> }>();
   const manifest = { packageId: r.packageId, softwareVersion: r.targetVersion };
+  const agents: AgentRecord[] = [];
   for (const id of ids) {
     const agent = findAgent(ctx.db, id);
-    if (!agent) {
+    if (agent) agents.push(agent);
+    else {
       ctx.logger.warn('rollout agent no longer registered: skipped', { rollout: r.id, agent: id });
       skipAgent(ctx.db, r.id, id);
-      continue;
     }
-    const recipe = await prepareUpdateMail(
-      { self: ctx.self, ttlMs: ctx.ttlMs, clock: ctx.clock, file: r.file },
-      agent,
-      r.id,
-      manifest,
-      sessionKey,
-    );
-    out.set(id, { agent, recipe });
+  }
+  // a wave of many agents: the OpenPGP work in worker threads (push-crypto.ts), a batch at a time
+  const sealer = await openSealer(agents.length, sessionKey, ctx.self.key);
+  try {
+    const input = { self: ctx.self, ttlMs: ctx.ttlMs, clock: ctx.clock, file: r.file };
+    for (let i = 0; i < agents.length; i += SEAL_BATCH) {
+      const batch = agents.slice(i, i + SEAL_BATCH);
+      const recipes = await Promise.all(batch.map((agent) => prepareUpdateMail(input, agent, r.id, manifest, sessionKey, sealer)));
+      for (const [k, agent] of batch.entries()) out.set(agent.id, { agent, recipe: recipes[k] as UpdateRecipe });
+    }
+  } finally {
+    await sealer.close();
   }
   return out;
 }
