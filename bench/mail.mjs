@@ -37,7 +37,7 @@ const VERSION = '1.0.02-0';
 // change it) and the number of mails push-all keeps in flight (flushOutbox concurrency 8)
 const POOL = 5;
 const IN_FLIGHT = 8;
-const PREFERRED_PORTS = { smtp: 3525, submit: 3587, smtps: 3465, imap: 3143, imaps: 3993, lmtp: 3424, auth: 3412 };
+const PREFERRED_PORTS = { smtp: 3525, submit: 3587, smtps: 3465, imap: 3143, imaps: 3993, pop3: 3110, pop3s: 3995, lmtp: 3424, auth: 3412 };
 
 function portFree(port) {
   return new Promise((resolve) => {
@@ -115,6 +115,8 @@ export async function run(ctx) {
     SMTPS_PORT: String(ports.smtps),
     IMAP_PORT: String(ports.imap),
     IMAPS_PORT: String(ports.imaps),
+    POP3_PORT: String(ports.pop3),
+    POP3S_PORT: String(ports.pop3s),
     LMTP_PORT: String(ports.lmtp),
     AUTH_PORT: String(ports.auth),
   };

@@ -1,5 +1,4 @@
-import { readPublicKey } from '../core/crypto/keys.js';
-import { importAgents, readImportFile } from '../core/host/agents-import.js';
+import { importAgents, readImportFile, readImportKeys } from '../core/host/agents-import.js';
 import { hostFingerprint } from './agents-add.js';
 import { openContext } from './context.js';
 import type { OptionsOf } from './specs/define.js';
@@ -12,7 +11,7 @@ export async function run(options: OptionsOf<typeof agentsImport>, globals: Glob
   const rows = readImportFile(file);
   const ctx = await openContext(globals, 'agents import', { role: 'host' });
   try {
-    const keys = await Promise.all(rows.map((r) => readPublicKey(r.key, `key of ${r.id}`)));
+    const keys = await readImportKeys(rows);
     const { added, skipped } = importAgents(ctx.db, rows, keys, {
       file,
       clock: ctx.clock,

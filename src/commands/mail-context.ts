@@ -6,7 +6,7 @@ import { readSecret } from '../core/config/config.js';
 import type { AgentConfig } from '../core/config/schema.js';
 import { isRdsError } from '../core/errors.js';
 import type { MailSender } from '../core/mail/types.js';
-import { type FlushResult, type OutboxItem, pendingOutbox, stopsFlush } from '../core/outbox/outbox.js';
+import { countPending, type FlushResult, type OutboxItem, pendingPages, stopsFlush } from '../core/outbox/outbox.js';
 import { sendItems } from '../core/outbox/send.js';
 import { type MailSummary, summariseFlushes } from '../core/outbox/summary.js';
 import type { Context } from './context.js';
@@ -31,7 +31,7 @@ export async function openMailSender(ctx: Context): Promise<MailSender> {
  * Send these items now, on a sender opened for them. `stopOnOpen`: a sender that cannot be
  * opened (server unreachable, login, TLS) comes back as `stopped` instead of thrown.
  */
-export async function sendNow(ctx: Context, items: OutboxItem[], stopOnOpen = false): Promise<FlushResult> {
+export async function sendNow(ctx: Context, items: OutboxItem[] | AsyncIterator<OutboxItem>, stopOnOpen = false): Promise<FlushResult> {
   let sender: MailSender;
   try {
     sender = await openMailSender(ctx);
@@ -60,8 +60,8 @@ export async function flushAll(ctx: Context): Promise<FlushResult> {
     return { sent: [], failed: [] };
   }
   try {
-    const items = pendingOutbox(ctx.db);
-    return items.length === 0 ? { sent: [], failed: [] } : await sendNow(ctx, items, true);
+    // read page by page as it goes (outbox.ts pendingPages): 10,000 queued mails are not all held at once
+    return countPending(ctx.db) === 0 ? { sent: [], failed: [] } : await sendNow(ctx, pendingPages(ctx.db), true);
   } finally {
     lock.release();
   }

@@ -4,12 +4,11 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type * as openpgp from 'openpgp';
 import type { Clock } from '../clock.js';
 import { readCsv } from '../csv/csv.js';
 import { UsageError } from '../errors.js';
 import type { Db } from '../store/db.js';
-import { addAgent, findAgent } from './registry.js';
+import { addAgent, findAgent, keyHolders, type RegistryKey } from './registry.js';
 
 export interface ImportRow {
   id: string;
@@ -72,14 +71,15 @@ export function readImportFile(file: string): ImportRow[] {
 export function importAgents(
   db: Db,
   rows: ImportRow[],
-  keys: openpgp.PublicKey[],
+  keys: RegistryKey[],
   options: { file: string; clock: Clock; hostFingerprint: string },
 ): { added: string[]; skipped: string[] } {
   const added: string[] = [];
   const skipped: string[] = [];
   db.transaction(() => {
+    const holders = keyHolders(db); // read once: the file's keys are checked against it and each other
     rows.forEach((row, i) => {
-      const key = keys[i] as openpgp.PublicKey;
+      const key = keys[i] as RegistryKey;
       const existing = findAgent(db, row.id);
       if (existing) {
         if (existing.fingerprint !== key.getFingerprint().toUpperCase() || existing.address !== row.address) {
@@ -89,7 +89,7 @@ export function importAgents(
         return;
       }
       try {
-        addAgent(db, { id: row.id, address: row.address, key, note: row.note }, options.clock.now(), options.hostFingerprint);
+        addAgent(db, { id: row.id, address: row.address, key, note: row.note }, options.clock.now(), options.hostFingerprint, holders);
       } catch (error) {
         throw rowError(error, options.file, row.id, added);
       }
@@ -97,6 +97,22 @@ export function importAgents(
     });
   })();
   return { added, skipped };
+}
+
+/**
+ * The file's keys read one after the other, each kept as its fingerprint and armor only
+ * (a parsed key is ~40 KB of objects: 5,000 of them held at once were 300 MB).
+ */
+export async function readImportKeys(rows: ImportRow[]): Promise<RegistryKey[]> {
+  const { readPublicKey } = await import('../crypto/keys.js');
+  const out: RegistryKey[] = [];
+  for (const row of rows) {
+    const key = await readPublicKey(row.key, `key of ${row.id}`);
+    const fingerprint = key.getFingerprint();
+    const armored = key.armor();
+    out.push({ getFingerprint: () => fingerprint, armor: () => armored });
+  }
+  return out;
 }
 
 /** Nothing of the file is kept (one transaction): say which row met which agent. */

@@ -11,7 +11,7 @@ import { REFUSAL, SecurityError, UsageError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { MailSender } from '../mail/types.js';
 import type { Sender } from '../message/outgoing.js';
-import { buildPayload, signPayload } from '../message/payload.js';
+import { buildPayload } from '../message/payload.js';
 import {
   type EnqueueInput,
   enqueue,
@@ -24,9 +24,10 @@ import {
 } from '../outbox/outbox.js';
 import { type UpdateRecipe, updateMailBuilder } from '../outbox/update-mail.js';
 import { readPackageManifest } from '../package/inspect.js';
-import { readPackageFile, recoverSessionKey, splitPackage, wrapSessionKey } from '../package/wrap.js';
+import { readPackageFile, recoverSessionKey, splitPackage } from '../package/wrap.js';
 import { encodeUpdate, UPDATE } from '../protocol/update.js';
 import type { Db } from '../store/db.js';
+import { openSealer, type Sealer, sealForAgent } from './push-crypto.js';
 import {
   agentMailBytes,
   loadPartsPlan,
@@ -44,6 +45,8 @@ import { DEFAULT_SETTINGS, type RolloutSettings, recordPlan } from './rollout-wa
 
 export type { UpdateRecipe } from '../outbox/update-mail.js';
 
+/** How many agents' mails the sealer prepares ahead of the flush (push-crypto.ts). */
+const SEAL_AHEAD = 32;
 /** Size on the wire of a base64 attachment (76-char lines + CRLF), plus headers and payload. */
 export function estimateMailSize(packageBytes: number): number {
   return Math.ceil(packageBytes / 57) * 78 + 16 * 1024;
@@ -129,18 +132,24 @@ export async function pushAll(input: PushInput): Promise<PushResult> {
     // signed (~10 ms of CPU per agent, 10 s for 1,000 agents before the first mail otherwise);
     // every mail is in the outbox before it is sent, and whatever the flush did not take
     // (server unreachable) is still queued below, as before.
-    const queue = parts
-      ? queueParts(input, fresh, leftovers, rolloutId, manifest, sessionKey, parts)
-      : queueUpdates(input, fresh, leftovers, rolloutId, manifest, sessionKey);
+    // one-mail updates: the OpenPGP work on worker threads for many agents (push-crypto.ts)
+    const sealer = parts ? undefined : await openSealer(fresh.length, sessionKey, input.self.key);
     let flush: FlushResult | undefined;
     try {
-      const total = leftovers.length + fresh.length * (parts?.parts ?? 1);
-      const body = parts ? undefined : splitPackage(readPackageFile(input.file)).body;
-      flush = await sendUpdates(input, sender, queue, total, body, parts ? partsInFlight(parts.mailLimit) : 8);
-    } finally {
-      for await (const _ of queue) {
-        // queue the rest unsent (no sender, or the flush stopped early)
+      const queue = parts
+        ? queueParts(input, fresh, leftovers, rolloutId, manifest, sessionKey, parts)
+        : queueUpdates(input, fresh, leftovers, rolloutId, manifest, sessionKey, sealer as Sealer, SEAL_AHEAD);
+      try {
+        const total = leftovers.length + fresh.length * (parts?.parts ?? 1);
+        const body = parts ? undefined : splitPackage(readPackageFile(input.file)).body;
+        flush = await sendUpdates(input, sender, queue, total, body, parts ? partsInFlight(parts.mailLimit) : 8);
+      } finally {
+        for await (const _ of queue) {
+          // queue the rest unsent (no sender, or the flush stopped early)
+        }
       }
+    } finally {
+      await sealer?.close();
     }
     return summarise(db, rolloutId, manifest.packageId, manifest.softwareVersion, input.agents, flush);
   } finally {
@@ -278,10 +287,22 @@ async function* queueUpdates(
   rolloutId: string,
   manifest: { packageId: string; softwareVersion: string },
   sessionKey: Awaited<ReturnType<typeof recoverSessionKey>>,
+  sealer: Sealer,
+  ahead: number,
 ): AsyncGenerator<OutboxItem, void, undefined> {
   yield* leftovers;
+  const inFlight: Promise<UpdateRecipe>[] = [];
+  let next = 0;
+  const refill = () => {
+    while (next < fresh.length && inFlight.length < ahead) {
+      const recipe = prepareUpdateMail(input, fresh[next++] as AgentRecord, rolloutId, manifest, sessionKey, sealer);
+      recipe.catch(() => {}); // awaited below in order; a rejection is not unhandled meanwhile
+      inFlight.push(recipe);
+    }
+  };
   for (const agent of fresh) {
-    const recipe = await prepareUpdateMail(input, agent, rolloutId, manifest, sessionKey);
+    refill();
+    const recipe = await (inFlight.shift() as Promise<UpdateRecipe>);
     const item = updateItem(input.self.address, recipe, rolloutId, agent);
     const seq = enqueue(input.db, item, input.clock.now());
     if (seq === undefined) continue; // a payload id seen before: cannot happen with random ids
@@ -362,10 +383,8 @@ export async function prepareUpdateMail(
   rolloutId: string,
   manifest: { packageId: string; softwareVersion: string },
   sessionKey: Awaited<ReturnType<typeof recoverSessionKey>>,
+  sealer?: Sealer,
 ): Promise<UpdateRecipe> {
-  const { readPublicKey } = await import('../crypto/keys.js');
-  const agentKey: openpgp.PublicKey = await readPublicKey(agent.publicKey, `key of ${agent.id}`);
-  const pkesk = await wrapSessionKey(sessionKey, agentKey);
   const payload = buildPayload({
     type: UPDATE,
     from: input.self.id,
@@ -374,15 +393,17 @@ export async function prepareUpdateMail(
     ttlMs: input.ttlMs,
     clock: input.clock,
   });
+  const job = { agentId: agent.id, publicKey: agent.publicKey, payload };
+  const sealed = await (sealer ? sealer.seal(job) : sealForAgent(job, sessionKey, input.self.key));
   return {
     file: input.file,
-    pkesk: Buffer.from(pkesk).toString('base64'),
+    pkesk: sealed.pkesk,
     from: input.self.address,
     to: agent.address,
     subject: `[rds] update to ${manifest.softwareVersion} for ${agent.id}`,
     text: `Update ${manifest.softwareVersion} (rollout ${rolloutId}) for ${agent.id}.\nThe agent verifies, installs and reports back by itself.`,
     payloadId: payload.id,
-    armoredPayload: await signPayload(payload, input.self.key),
+    armoredPayload: sealed.armoredPayload,
   };
 }
 

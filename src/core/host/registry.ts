@@ -2,6 +2,13 @@ import type * as openpgp from 'openpgp';
 import { UsageError } from '../errors.js';
 import { normaliseAddress } from '../message/accept.js';
 import type { Db } from '../store/db.js';
+import { statement } from '../store/statement.js';
+
+/** Every registered key's fingerprint and its agent (one pass over the table). */
+export function keyHolders(db: Db): Map<string, string> {
+  const rows = statement(db, 'SELECT fingerprint, id FROM agents').all() as { fingerprint: string; id: string }[];
+  return new Map(rows.map((r) => [r.fingerprint, r.id]));
+}
 
 /** local@domain: no spaces, brackets or quotes, a dotted domain of letters, digits and hyphens. */
 export const MAIL_ADDRESS =
@@ -39,23 +46,32 @@ const fromRow = (r: Row): AgentRecord => ({
 });
 
 export function listAgents(db: Db): AgentRecord[] {
-  return (db.prepare('SELECT * FROM agents ORDER BY seq').all() as Row[]).map(fromRow);
+  return (statement(db, 'SELECT * FROM agents ORDER BY seq').all() as Row[]).map(fromRow);
 }
 
 export function findAgent(db: Db, id: string): AgentRecord | undefined {
-  const row = db.prepare('SELECT * FROM agents WHERE id = ?').get(id) as Row | undefined;
+  const row = statement(db, 'SELECT * FROM agents WHERE id = ?').get(id) as Row | undefined;
   return row ? fromRow(row) : undefined;
 }
 
 export function findAgentsByAddress(db: Db, address: string): AgentRecord[] {
-  return (db.prepare('SELECT * FROM agents WHERE lower(address) = ? ORDER BY seq').all(normaliseAddress(address)) as Row[]).map(fromRow);
+  return (statement(db, 'SELECT * FROM agents WHERE lower(address) = ? ORDER BY seq').all(normaliseAddress(address)) as Row[]).map(fromRow);
 }
 
+/** What addAgent needs of a key: a parsed key, or its fingerprint and armor kept from one (agents import). */
+export type RegistryKey = Pick<openpgp.PublicKey, 'getFingerprint' | 'armor'>;
+
+/**
+ * Register one agent. `holders` (fingerprint → agent id, every registered key): the
+ * one-key-one-agent check looks there instead of scanning the table (agents import of
+ * 10,000 agents), and the new key is added to it.
+ */
 export function addAgent(
   db: Db,
-  agent: { id: string; address: string; key: openpgp.PublicKey; note: string },
+  agent: { id: string; address: string; key: RegistryKey; note: string },
   now: Date,
   hostFingerprint?: string,
+  holders?: Map<string, string>,
 ): AgentRecord {
   if (!MAIL_ADDRESS.test(agent.address)) {
     throw new UsageError(
@@ -72,13 +88,16 @@ export function addAgent(
     );
   }
   // One key, one agent: a second id on the same key could speak for the first one.
-  const holder = db.prepare('SELECT id FROM agents WHERE fingerprint = ?').get(fingerprint) as { id: string } | undefined;
+  const held = holders
+    ? holders.get(fingerprint)
+    : (statement(db, 'SELECT id FROM agents WHERE fingerprint = ?').get(fingerprint) as { id: string } | undefined)?.id;
+  const holder = held === undefined ? undefined : { id: held };
   if (holder) {
     throw new UsageError('KEY_IN_USE', `key ${fingerprint} is already registered to agent '${holder.id}'; each agent needs its own key`, {
       details: { agentId: holder.id, fingerprint },
     });
   }
-  db.prepare('INSERT INTO agents (id, address, public_key, fingerprint, note, added_at) VALUES (?, ?, ?, ?, ?, ?)').run(
+  statement(db, 'INSERT INTO agents (id, address, public_key, fingerprint, note, added_at) VALUES (?, ?, ?, ?, ?, ?)').run(
     agent.id,
     agent.address,
     agent.key.armor(),
@@ -86,16 +105,17 @@ export function addAgent(
     agent.note,
     now.toISOString(),
   );
+  holders?.set(fingerprint, agent.id);
   return findAgent(db, agent.id) as AgentRecord;
 }
 
 export function removeAgent(db: Db, id: string): void {
-  const result = db.prepare('DELETE FROM agents WHERE id = ?').run(id);
+  const result = statement(db, 'DELETE FROM agents WHERE id = ?').run(id);
   if (result.changes === 0) throw new UsageError('UNKNOWN_AGENT', `no agent '${id}' in the registry`);
 }
 
 export function recordAgentVersion(db: Db, id: string, version: string, checkedAt: string): void {
-  db.prepare('UPDATE agents SET version = ?, checked_at = ? WHERE id = ? AND (checked_at IS NULL OR checked_at <= ?)').run(
+  statement(db, 'UPDATE agents SET version = ?, checked_at = ? WHERE id = ? AND (checked_at IS NULL OR checked_at <= ?)').run(
     version,
     checkedAt,
     id,

@@ -3,6 +3,7 @@ import { queueMessage, type Sender } from '../message/outgoing.js';
 import type { COUNTER_REQUEST } from '../protocol/counter-request.js';
 import type { VERSION_REQUEST } from '../protocol/version-request.js';
 import type { Db } from '../store/db.js';
+import { statement } from '../store/statement.js';
 import type { AgentRecord } from './registry.js';
 
 /** The requests the host sends and remembers until answered. */
@@ -32,7 +33,7 @@ export async function queueRequests(
       },
       opts,
     );
-    db.prepare('INSERT INTO requests (id, type, agent_id, rollout_id, created_at) VALUES (?, ?, ?, ?, ?)').run(
+    statement(db, 'INSERT INTO requests (id, type, agent_id, rollout_id, created_at) VALUES (?, ?, ?, ?, ?)').run(
       payload.id,
       type,
       agent.id,
@@ -50,16 +51,14 @@ export async function queueRequests(
  */
 export function markAnswered(db: Db, requestId: string | undefined, fromAgentId: string, answer: string, at: string): void {
   if (!requestId) return;
-  db.prepare('UPDATE requests SET answered_at = COALESCE(answered_at, ?), answer = COALESCE(answer, ?) WHERE id = ? AND agent_id = ?').run(
-    at,
-    answer,
-    requestId,
-    fromAgentId,
-  );
+  statement(
+    db,
+    'UPDATE requests SET answered_at = COALESCE(answered_at, ?), answer = COALESCE(answer, ?) WHERE id = ? AND agent_id = ?',
+  ).run(at, answer, requestId, fromAgentId);
 }
 
 /** Which of these requests have an answer. */
 export function answeredRequests(db: Db, requestIds: string[]): Set<string> {
-  const stmt = db.prepare('SELECT 1 FROM requests WHERE id = ? AND answered_at IS NOT NULL');
+  const stmt = statement(db, 'SELECT 1 FROM requests WHERE id = ? AND answered_at IS NOT NULL');
   return new Set(requestIds.filter((id) => stmt.get(id) !== undefined));
 }

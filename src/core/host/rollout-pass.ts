@@ -15,7 +15,8 @@ import { type EnqueueInput, enqueue, holdRolloutMail, rolloutMailInWindow } from
 import { recoverSessionKey } from '../package/wrap.js';
 import { VERSION_REQUEST } from '../protocol/version-request.js';
 import type { Db } from '../store/db.js';
-import { prepareUpdateMail, updateItem } from './push-all.js';
+import { prepareUpdateMail, type UpdateRecipe, updateItem } from './push-all.js';
+import { openSealer } from './push-crypto.js';
 import { loadPartsPlan, packageLayout, partItem, preparePart } from './push-parts.js';
 import { type AgentRecord, findAgent } from './registry.js';
 import { queueRequests } from './requests.js';
@@ -145,6 +146,9 @@ async function queueDue(ctx: PassContext, r: RolloutRecord, resend: string[], mo
 }
 
 /** The update mails of these agents as recipes: the package read and its session key recovered once. */
+/** Agents sealed per round on the push-all worker pool (push-crypto.ts). */
+const SEAL_BATCH = 64;
+
 async function prepareMails(ctx: PassContext, r: RolloutRecord, ids: string[]) {
   let sessionKey: Awaited<ReturnType<typeof recoverSessionKey>>;
   try {
@@ -160,23 +164,38 @@ async function prepareMails(ctx: PassContext, r: RolloutRecord, ids: string[]) {
   const manifest = { packageId: r.packageId, softwareVersion: r.targetVersion };
   const input = { self: ctx.self, ttlMs: ctx.ttlMs, clock: ctx.clock, file: r.file };
   const parts = loadPartsPlan(ctx.db, r.id);
+  const agents: AgentRecord[] = [];
   for (const id of ids) {
     const agent = findAgent(ctx.db, id);
-    if (!agent) {
+    if (agent) agents.push(agent);
+    else {
       ctx.logger.warn('rollout agent no longer registered: skipped', { rollout: r.id, agent: id });
       skipAgent(ctx.db, r.id, id);
-      continue;
     }
-    const items: EnqueueInput[] = [];
-    if (parts) {
+  }
+  if (parts) {
+    for (const agent of agents) {
+      const items: EnqueueInput[] = [];
       for (let n = 1; n <= parts.parts; n++) {
         const recipe = await preparePart(input, agent, r.id, manifest, parts, n, sessionKey);
         items.push(partItem(ctx.self.address, recipe, r.id, agent, true));
       }
-    } else {
-      items.push(updateItem(ctx.self.address, await prepareUpdateMail(input, agent, r.id, manifest, sessionKey), r.id, agent));
+      out.set(agent.id, { agent, items });
     }
-    out.set(id, { agent, items });
+    return out;
+  }
+  // a wave of many agents: the OpenPGP work in worker threads (push-crypto.ts), a batch at a time
+  const sealer = await openSealer(agents.length, sessionKey, ctx.self.key);
+  try {
+    for (let i = 0; i < agents.length; i += SEAL_BATCH) {
+      const batch = agents.slice(i, i + SEAL_BATCH);
+      const recipes = await Promise.all(batch.map((agent) => prepareUpdateMail(input, agent, r.id, manifest, sessionKey, sealer)));
+      for (const [k, agent] of batch.entries()) {
+        out.set(agent.id, { agent, items: [updateItem(ctx.self.address, recipes[k] as UpdateRecipe, r.id, agent)] });
+      }
+    }
+  } finally {
+    await sealer.close();
   }
   return out;
 }

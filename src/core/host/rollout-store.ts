@@ -7,6 +7,7 @@
  */
 import { UsageError } from '../errors.js';
 import type { Db } from '../store/db.js';
+import { statement } from '../store/statement.js';
 import type { AgentState } from './rollout-plan.js';
 
 export interface Rollout {
@@ -78,7 +79,8 @@ export interface UpdateResult {
 
 /** What the agent reported for its install (update-result). */
 export function recordResult(db: Db, r: UpdateResult): void {
-  db.prepare(
+  statement(
+    db,
     `UPDATE rollout_agents SET result = ?, result_version = ?, result_detail = ?, result_at = ?, result_log = ?, result_log_note = ?
      WHERE rollout_id = ? AND agent_id = ?`,
   ).run(r.outcome, r.version, r.detail, r.at, r.log, r.logNote, r.rolloutId, r.agentId);

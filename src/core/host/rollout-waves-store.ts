@@ -7,6 +7,7 @@
  */
 import { UsageError } from '../errors.js';
 import type { Db } from '../store/db.js';
+import { statement } from '../store/statement.js';
 import {
   type AgentState,
   DEFAULT_BUDGET,
@@ -261,18 +262,22 @@ export interface ResultState {
  * deferral never undoes a final result; a skipped agent stays skipped.
  */
 export function recordResultState(db: Db, r: ResultState): void {
-  const target = db.prepare('SELECT target_version FROM rollouts WHERE id = ?').get(r.rolloutId) as { target_version: string } | undefined;
+  const target = statement(db, 'SELECT target_version FROM rollouts WHERE id = ?').get(r.rolloutId) as
+    | { target_version: string }
+    | undefined;
   if (!target) return;
   const { state, reason } = stateOfResult(r.outcome, r.reasonCode, r.version, target.target_version);
   if (state === 'deferred') {
-    db.prepare(
+    statement(
+      db,
       `UPDATE rollout_agents SET state = 'deferred', reason = NULL, reported_at = ?,
          deadline = strftime('%Y-%m-%dT%H:%M:%fZ', julianday(?) + (SELECT timeout_ms FROM rollouts WHERE id = ?) / 86400000.0)
        WHERE rollout_id = ? AND agent_id = ? AND state IN ('pending', 'sent', 'deferred', 'timed-out')`,
     ).run(r.at, r.deferredUntil ?? r.at, r.rolloutId, r.rolloutId, r.agentId);
     return;
   }
-  db.prepare(
+  statement(
+    db,
     "UPDATE rollout_agents SET state = ?, reason = ?, reported_at = ?, deadline = NULL WHERE rollout_id = ? AND agent_id = ? AND state != 'skipped'",
   ).run(state, reason, r.at, r.rolloutId, r.agentId);
 }

@@ -6,7 +6,6 @@
  */
 import { UsageError } from '../errors.js';
 import type { Db } from '../store/db.js';
-import { listAgents } from './registry.js';
 import { findRollout, rolloutAgents } from './rollout-store.js';
 import { unsentAgents } from './rollout-waves-store.js';
 
@@ -36,6 +35,17 @@ export interface VerifyReport {
   pending: number;
 }
 
+/** The registry's columns the table shows, in registry order (not the keys: 10,000 of them are 10 MB). */
+function listAgentsShown(db: Db): { id: string; address: string; note: string; version: string | null; checkedAt: string | null }[] {
+  return db.prepare('SELECT id, address, note, version, checked_at AS checkedAt FROM agents ORDER BY seq').all() as {
+    id: string;
+    address: string;
+    note: string;
+    version: string | null;
+    checkedAt: string | null;
+  }[];
+}
+
 export function verifyFleet(db: Db, options: { target?: string; rolloutId?: string; agentIds?: string[] }): VerifyReport {
   // the rollout gives the push time and the install results; with only --target, the
   // latest rollout counts when it was for that target
@@ -44,7 +54,7 @@ export function verifyFleet(db: Db, options: { target?: string; rolloutId?: stri
   const target = options.target ?? rollout?.targetVersion;
   if (!target) throw new UsageError('NO_TARGET', 'nothing to verify against: give --target VERSION or push a rollout first');
   const since = rollout?.createdAt ?? null;
-  let agents = listAgents(db);
+  let agents = listAgentsShown(db);
   const results = new Map(rollout ? rolloutAgents(db, rollout.id).map((r) => [r.agentId, r]) : []);
   // a rollout in waves: judge the agents sent so far; the rest are still pending (or skipped)
   const unsent = rollout ? unsentAgents(db, rollout.id) : new Set<string>();

@@ -9,6 +9,7 @@ import { isRdsError, type RdsError, TransientError, UsageError } from '../errors
 import type { Logger } from '../logger.js';
 import type { Envelope, MailSender } from '../mail/types.js';
 import type { Db } from '../store/db.js';
+import { statement } from '../store/statement.js';
 
 export interface OutboxItem {
   seq: number;
@@ -40,24 +41,23 @@ export interface EnqueueInput {
 
 /** Queue one mail; its `seq`, or undefined when a mail with this message id is queued already. */
 export function enqueue(db: Db, item: EnqueueInput, now: Date): number | undefined {
-  const info = db
-    .prepare(
-      `INSERT OR IGNORE INTO outbox (message_id, kind, ref, rollout_id, agent_id, env_from, env_to, raw, compose, created_at, part)
+  const info = statement(
+    db,
+    `INSERT OR IGNORE INTO outbox (message_id, kind, ref, rollout_id, agent_id, env_from, env_to, raw, compose, created_at, part)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    )
-    .run(
-      item.messageId,
-      item.kind,
-      item.ref ?? null,
-      item.rolloutId ?? null,
-      item.agentId ?? null,
-      item.envelope.from,
-      item.envelope.to.join(','),
-      item.raw ?? null,
-      item.compose === undefined ? null : JSON.stringify(item.compose),
-      now.toISOString(),
-      item.part ?? null,
-    );
+  ).run(
+    item.messageId,
+    item.kind,
+    item.ref ?? null,
+    item.rolloutId ?? null,
+    item.agentId ?? null,
+    item.envelope.from,
+    item.envelope.to.join(','),
+    item.raw ?? null,
+    item.compose === undefined ? null : JSON.stringify(item.compose),
+    now.toISOString(),
+    item.part ?? null,
+  );
   return info.changes > 0 ? Number(info.lastInsertRowid) : undefined;
 }
 
@@ -77,13 +77,36 @@ interface Row {
 
 /** Items waiting to be sent; ended ones (failed for good, dropped) are never taken again. */
 export function pendingOutbox(db: Db, filter?: { rolloutId?: string }): OutboxItem[] {
-  const rows = db
-    .prepare(
-      `SELECT seq, message_id, kind, ref, rollout_id, agent_id, env_from, env_to, raw, compose, attempts FROM outbox
+  const rows = statement(
+    db,
+    `SELECT seq, message_id, kind, ref, rollout_id, agent_id, env_from, env_to, raw, compose, attempts FROM outbox
        WHERE sent_at IS NULL AND state IS NULL AND held_at IS NULL AND (? IS NULL OR rollout_id = ?) ORDER BY seq`,
-    )
-    .all(filter?.rolloutId ?? null, filter?.rolloutId ?? null) as Row[];
-  return rows.map((r) => ({
+  ).all(filter?.rolloutId ?? null, filter?.rolloutId ?? null) as Row[];
+  return rows.map(itemOf);
+}
+
+/**
+ * The same items, read page by page (by seq) as the flush takes them: a pass over 10,000
+ * queued mails holds one page of them, not all. An item that stays queued (tried, failed)
+ * is not met again in the same pass.
+ */
+export async function* pendingPages(db: Db, pageSize = 256): AsyncGenerator<OutboxItem, void, undefined> {
+  const page = statement(
+    db,
+    `SELECT seq, message_id, kind, ref, rollout_id, agent_id, env_from, env_to, raw, compose, attempts FROM outbox
+     WHERE sent_at IS NULL AND state IS NULL AND held_at IS NULL AND seq > ? ORDER BY seq LIMIT ?`,
+  );
+  let after = 0;
+  for (;;) {
+    const rows = page.all(after, pageSize) as Row[];
+    for (const r of rows) yield itemOf(r);
+    if (rows.length < pageSize) return;
+    after = (rows.at(-1) as Row).seq;
+  }
+}
+
+function itemOf(r: Row): OutboxItem {
+  return {
     seq: r.seq,
     messageId: r.message_id,
     kind: r.kind,
@@ -94,12 +117,13 @@ export function pendingOutbox(db: Db, filter?: { rolloutId?: string }): OutboxIt
     raw: r.raw,
     compose: r.compose,
     attempts: r.attempts,
-  }));
+  };
 }
 
 export function countPending(db: Db): number {
-  return (db.prepare('SELECT count(*) AS n FROM outbox WHERE sent_at IS NULL AND state IS NULL AND held_at IS NULL').get() as { n: number })
-    .n;
+  return (
+    statement(db, 'SELECT count(*) AS n FROM outbox WHERE sent_at IS NULL AND state IS NULL AND held_at IS NULL').get() as { n: number }
+  ).n;
 }
 
 export interface FlushFailure {
@@ -137,7 +161,7 @@ const ENDS_ITEM = new Set(['SMTP_REJECTED', 'MAIL_TOO_LARGE', 'MAILDIR_BAD_ADDRE
  * a retry queues no second mail next to a pending one, nor re-sends a sent one.
  */
 export function rolloutMail(db: Db, rolloutId: string): Map<string, { sent: boolean }> {
-  const rows = db.prepare('SELECT agent_id, sent_at FROM outbox WHERE rollout_id = ?').all(rolloutId) as {
+  const rows = statement(db, 'SELECT agent_id, sent_at FROM outbox WHERE rollout_id = ?').all(rolloutId) as {
     agent_id: string;
     sent_at: string | null;
   }[];
@@ -148,7 +172,8 @@ export function rolloutMail(db: Db, rolloutId: string): Map<string, { sent: bool
 
 /** `push-all --retry-failed`: the rollout's update mail to AGENT that ended (refused, dropped) is queued again. */
 export function requeueRolloutMail(db: Db, rolloutId: string, agentId: string): void {
-  db.prepare(
+  statement(
+    db,
     'UPDATE outbox SET state = NULL, ended_at = NULL, ended_reason = NULL WHERE rollout_id = ? AND agent_id = ? AND sent_at IS NULL AND state IS NOT NULL',
   ).run(rolloutId, agentId);
 }
@@ -161,16 +186,15 @@ export function holdRolloutMail(db: Db, rolloutId: string, hold: boolean, now: D
   const sql = hold
     ? 'UPDATE outbox SET held_at = ? WHERE rollout_id = ? AND sent_at IS NULL AND state IS NULL AND held_at IS NULL'
     : 'UPDATE outbox SET held_at = NULL WHERE ? IS NOT NULL AND rollout_id = ? AND sent_at IS NULL AND state IS NULL AND held_at IS NOT NULL';
-  return db.prepare(sql).run(now.toISOString(), rolloutId).changes;
+  return statement(db, sql).run(now.toISOString(), rolloutId).changes;
 }
 
 /** An aborted rollout's unsent update mails (queued or held) end as dropped. */
 export function dropRolloutMail(db: Db, rolloutId: string, reason: string, now: Date): number {
-  return db
-    .prepare(
-      "UPDATE outbox SET state = 'dropped', ended_at = ?, ended_reason = ? WHERE rollout_id = ? AND sent_at IS NULL AND state IS NULL",
-    )
-    .run(now.toISOString(), reason, rolloutId).changes;
+  return statement(
+    db,
+    "UPDATE outbox SET state = 'dropped', ended_at = ?, ended_reason = ? WHERE rollout_id = ? AND sent_at IS NULL AND state IS NULL",
+  ).run(now.toISOString(), reason, rolloutId).changes;
 }
 
 /**
@@ -180,19 +204,19 @@ export function dropRolloutMail(db: Db, rolloutId: string, reason: string, now: 
  */
 export function rolloutMailInWindow(db: Db, rolloutId: string, since: Date): number {
   return (
-    db
-      .prepare(
-        'SELECT count(*) AS n FROM outbox WHERE rollout_id = ? AND (part IS NULL OR part = 1) AND (sent_at >= ? OR (sent_at IS NULL AND state IS NULL))',
-      )
-      .get(rolloutId, since.toISOString()) as { n: number }
+    statement(
+      db,
+      'SELECT count(*) AS n FROM outbox WHERE rollout_id = ? AND (part IS NULL OR part = 1) AND (sent_at >= ? OR (sent_at IS NULL AND state IS NULL))',
+    ).get(rolloutId, since.toISOString()) as { n: number }
   ).n;
 }
 
 /** End one queued item without sending it (`rds outbox drop`, a removed agent). */
 export function endItem(db: Db, seq: number, state: 'failed' | 'dropped', reason: string, now: Date): boolean {
-  const info = db
-    .prepare('UPDATE outbox SET state = ?, ended_at = ?, ended_reason = ? WHERE seq = ? AND sent_at IS NULL AND state IS NULL')
-    .run(state, now.toISOString(), reason, seq);
+  const info = statement(
+    db,
+    'UPDATE outbox SET state = ?, ended_at = ?, ended_reason = ? WHERE seq = ? AND sent_at IS NULL AND state IS NULL',
+  ).run(state, now.toISOString(), reason, seq);
   return info.changes > 0;
 }
 
@@ -201,28 +225,28 @@ export function endItem(db: Db, seq: number, state: 'failed' | 'dropped', reason
  * the reason; false when it was sent or is dropped already.
  */
 export function dropItem(db: Db, seq: number, reason: string, now: Date): boolean {
-  const info = db
-    .prepare(
-      "UPDATE outbox SET state = 'dropped', ended_at = ?, ended_reason = ? WHERE seq = ? AND sent_at IS NULL AND (state IS NULL OR state = 'failed')",
-    )
-    .run(now.toISOString(), reason, seq);
+  const info = statement(
+    db,
+    "UPDATE outbox SET state = 'dropped', ended_at = ?, ended_reason = ? WHERE seq = ? AND sent_at IS NULL AND (state IS NULL OR state = 'failed')",
+  ).run(now.toISOString(), reason, seq);
   return info.changes > 0;
 }
 
 /** An ended item (failed or dropped) back to the queue; false when it is not ended. */
 export function requeueItem(db: Db, seq: number): boolean {
   return (
-    db
-      .prepare(
-        'UPDATE outbox SET state = NULL, ended_at = NULL, ended_reason = NULL WHERE seq = ? AND sent_at IS NULL AND state IS NOT NULL',
-      )
-      .run(seq).changes > 0
+    statement(
+      db,
+      'UPDATE outbox SET state = NULL, ended_at = NULL, ended_reason = NULL WHERE seq = ? AND sent_at IS NULL AND state IS NOT NULL',
+    ).run(seq).changes > 0
   );
 }
 
 /** End every queued mail to ADDRESS (its agent was removed); how many ended. */
 export function endMailTo(db: Db, address: string, reason: string, now: Date): number {
-  const rows = db.prepare('SELECT seq FROM outbox WHERE sent_at IS NULL AND state IS NULL AND lower(env_to) = lower(?)').all(address) as {
+  const rows = statement(db, 'SELECT seq FROM outbox WHERE sent_at IS NULL AND state IS NULL AND lower(env_to) = lower(?)').all(
+    address,
+  ) as {
     seq: number;
   }[];
   let n = 0;
@@ -255,9 +279,13 @@ export interface FlushOptions {
 export async function flushOutbox(db: Db, sender: MailSender, options: FlushOptions): Promise<FlushResult> {
   const items = options.source ? [] : (options.items ?? pendingOutbox(db));
   const result: FlushResult = { sent: [], failed: [] };
-  const markSent = db.prepare('UPDATE outbox SET sent_at = ?, attempts = attempts + 1, last_error = NULL, last_tried_at = ? WHERE seq = ?');
-  const markTried = db.prepare('UPDATE outbox SET attempts = attempts + 1, last_error = ?, last_tried_at = ? WHERE seq = ?');
-  const markEnded = db.prepare(
+  const markSent = statement(
+    db,
+    'UPDATE outbox SET sent_at = ?, attempts = attempts + 1, last_error = NULL, last_tried_at = ? WHERE seq = ?',
+  );
+  const markTried = statement(db, 'UPDATE outbox SET attempts = attempts + 1, last_error = ?, last_tried_at = ? WHERE seq = ?');
+  const markEnded = statement(
+    db,
     "UPDATE outbox SET attempts = attempts + 1, last_error = ?, last_tried_at = ?, state = 'failed', ended_at = ?, ended_reason = ? WHERE seq = ?",
   );
   let next = 0;
@@ -281,7 +309,7 @@ export async function flushOutbox(db: Db, sender: MailSender, options: FlushOpti
         await sender.sendRaw(item.envelope, raw);
         const at = options.clock.now().toISOString();
         markSent.run(at, at, item.seq); // an update mail's rollout status with it (migration 009)
-        result.sent.push(item);
+        result.sent.push({ ...item, raw: null, compose: null }); // what was sent, not its bytes (10,000 mails in a pass)
         options.onSent?.(item);
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
@@ -383,9 +411,10 @@ function toEntry(r: EntryRow): OutboxEntry {
  * (`undefined`: every sent item), oldest first.
  */
 export function listOutbox(db: Db, sentSince: Date | undefined): OutboxEntry[] {
-  const rows = db
-    .prepare(`SELECT ${ENTRY_COLUMNS} FROM outbox WHERE sent_at IS NULL OR ? IS NULL OR sent_at >= ? ORDER BY seq`)
-    .all(sentSince?.toISOString() ?? null, sentSince?.toISOString() ?? null) as EntryRow[];
+  const rows = statement(db, `SELECT ${ENTRY_COLUMNS} FROM outbox WHERE sent_at IS NULL OR ? IS NULL OR sent_at >= ? ORDER BY seq`).all(
+    sentSince?.toISOString() ?? null,
+    sentSince?.toISOString() ?? null,
+  ) as EntryRow[];
   return rows.map(toEntry);
 }
 
@@ -396,8 +425,8 @@ export function findOutboxEntry(db: Db, id: string): OutboxEntry | undefined {
   const bare = trimmed.replace(/^<|>$/g, '');
   const row = (
     seq !== undefined
-      ? db.prepare(`SELECT ${ENTRY_COLUMNS} FROM outbox WHERE seq = ?`).get(seq)
-      : db.prepare(`SELECT ${ENTRY_COLUMNS} FROM outbox WHERE message_id = ? OR message_id = ?`).get(`<${bare}>`, bare)
+      ? statement(db, `SELECT ${ENTRY_COLUMNS} FROM outbox WHERE seq = ?`).get(seq)
+      : statement(db, `SELECT ${ENTRY_COLUMNS} FROM outbox WHERE message_id = ? OR message_id = ?`).get(`<${bare}>`, bare)
   ) as EntryRow | undefined;
   return row ? toEntry(row) : undefined;
 }

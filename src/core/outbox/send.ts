@@ -11,9 +11,21 @@ import { type FlushResult, flushOutbox, type OutboxItem } from './outbox.js';
 export async function sendItems(
   db: Db,
   sender: MailSender,
-  items: OutboxItem[],
+  items: OutboxItem[] | AsyncIterator<OutboxItem>,
   options: { logger: Logger; clock: Clock },
 ): Promise<FlushResult> {
+  const common = { logger: options.logger, clock: options.clock };
+  if (!Array.isArray(items)) return flushOutbox(db, sender, { source: items, build: lazyBuilder(), ...common });
   const build = items.some((i) => i.compose) ? (await import('./update-mail.js')).updateMailBuilder() : undefined;
-  return flushOutbox(db, sender, { items, logger: options.logger, clock: options.clock, ...(build ? { build } : {}) });
+  return flushOutbox(db, sender, { items, ...common, ...(build ? { build } : {}) });
+}
+
+/** For items read as they go: the update-mail builder loaded when the first recipe comes. */
+function lazyBuilder(): (item: OutboxItem) => Promise<Buffer> {
+  let builder: Promise<(item: OutboxItem) => Promise<Buffer>> | undefined;
+  return async (item) => {
+    if (!item.compose) throw new Error(`outbox item ${item.messageId} has no raw mail and no recipe`);
+    builder ??= import('./update-mail.js').then((m) => m.updateMailBuilder());
+    return (await builder)(item);
+  };
 }
