@@ -48,7 +48,7 @@ function readConfigFile(abs: string): Record<string, unknown> {
 }
 
 /**
- * Where the config is: --config, else $RDS_CONFIG, else conf's default location
+ * Where the config is: --config, else $RDS_CONFIG, else $XDG_CONFIG_HOME/rds-nodejs/config.json (conf's old default)
  * (docs/commands.md#global-flags). A folder may be given for the file `config.json` inside it.
  */
 export function resolveConfigPath(flag: string | undefined, env: NodeJS.ProcessEnv): string {
