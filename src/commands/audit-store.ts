@@ -30,9 +30,9 @@ export async function openAuditStore(globals: GlobalOptions): Promise<AuditStore
   const config = await loadConfig(configFile);
   checkConfigTrust(config, configFile);
   if (!fs.existsSync(path.join(config.stateDir, 'state.db'))) return undefined;
-  const { openDb } = await import('../core/store/db.js');
+  const { openStateDb } = await import('../core/store/open.js');
   const { appendAudit, auditHead, lastCheckpointCount, setAuditNode } = await import('../core/audit/store.js');
-  const db = openDb(config.stateDir);
+  const db = await openStateDb(config.stateDir);
   setAuditNode(config.id);
   return {
     config,

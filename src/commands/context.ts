@@ -59,10 +59,10 @@ export async function openContext<R extends RdsConfig['role']>(
   // another user made in between (a world-writable parent such as /tmp) is refused
   ensureOwnDir(config.stateDir, 'state dir');
   const { locks, whole: lock } = await contextLocks(config.stateDir, command, options.lock);
-  const { openDb } = await import('../core/store/db.js');
+  const { openStateDb } = await import('../core/store/open.js');
   let db: Db;
   try {
-    db = openDb(config.stateDir);
+    db = await openStateDb(config.stateDir);
   } catch (error) {
     lock?.release();
     throw error;
