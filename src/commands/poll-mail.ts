@@ -5,6 +5,7 @@ import { EXIT } from '../core/errors.js';
 import { peekInbox } from '../core/mail/peek.js';
 import type { MailInbox } from '../core/mail/types.js';
 import type { ReceiveResult } from '../core/message/inbound.js';
+import { checkAgentKeys, lazyHandlerContext } from './agent-pass.js';
 import type { Context } from './context.js';
 import { openContext } from './context.js';
 import { runEvery } from './every.js';
@@ -21,13 +22,10 @@ export async function run(options: OptionsOf<typeof pollMail>, globals: GlobalOp
     lock: options.every ? { perPass: ['mailbox', 'outbox'] } : ['mailbox'],
   });
   try {
-    // keys (openpgp), handlers and the install path are loaded only when there is
-    // something to act on: an empty pass, cron's common case, reads no key
-    let built: Promise<AgentHandlerContext> | undefined;
-    const handlerCtx: Lazy = () => {
-      built ??= import('./agent-handler-context.js').then((m) => m.agentHandlerContext(ctx));
-      return built;
-    };
+    // keys are checked as before, but openpgp, handlers and the install path are loaded
+    // only when there is something to act on: an empty pass (cron's common case) loads none
+    await checkAgentKeys(ctx);
+    const handlerCtx = lazyHandlerContext(ctx);
     const pass = async (): Promise<CommandResult> => {
       const before = await flushAll(ctx); // replies of earlier runs
       // an update staged outside the install window installs once it is open, mail or not

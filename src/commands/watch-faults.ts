@@ -1,9 +1,9 @@
 import { queueFaultMail } from '../core/agent/fault-mail.js';
-import type { AgentHandlerContext } from '../core/agent/handlers.js';
 import { heartbeatDue, queueHeartbeat } from '../core/agent/heartbeat.js';
 import { createLazyDriverRegistry, listDevices, watchFaultsPass } from '../core/devices/watch.js';
 import { parseDuration } from '../core/duration.js';
 import { EXIT } from '../core/errors.js';
+import { checkAgentKeys, lazyHandlerContext } from './agent-pass.js';
 import { openContext } from './context.js';
 import { runEvery } from './every.js';
 import { flushAll, mailExitCode, mailLine, summariseMail } from './mail-context.js';
@@ -14,12 +14,9 @@ import type { CommandResult, GlobalOptions } from './types.js';
 export async function run(options: OptionsOf<typeof watchFaults>, globals: GlobalOptions): Promise<CommandResult> {
   const ctx = await openContext(globals, 'watch-faults', { role: 'agent', lock: ['faults'] });
   try {
-    // keys (openpgp) are read only when a report or heartbeat is signed: a quiet pass reads none
-    let built: Promise<AgentHandlerContext> | undefined;
-    const handlerCtx = () => {
-      built ??= import('./agent-handler-context.js').then((m) => m.agentHandlerContext(ctx));
-      return built;
-    };
+    // keys are checked as before; openpgp is loaded only when a report or heartbeat is signed
+    await checkAgentKeys(ctx);
+    const handlerCtx = lazyHandlerContext(ctx);
     const drivers = createLazyDriverRegistry();
     const ackWindowMs = parseDuration(ctx.config.ackWindow ?? '30m', 'ackWindow');
     return await runEvery(options.every, ctx.logger, async () => {
