@@ -7,7 +7,6 @@
  * The hook never changes the command's result: a failure to record is one line on stderr.
  */
 import { AUDITED_COMMANDS, NOT_CHECKPOINTED } from '../core/audit/actions.js';
-import { commandEntry } from '../core/audit/command-entry.js';
 import { isRdsError } from '../core/errors.js';
 import { showText } from '../core/text/show.js';
 import type { CommandResult, GlobalOptions } from './types.js';
@@ -41,7 +40,10 @@ async function record(name: string, options: Options, globals: GlobalOptions, st
   if (!store) return;
   try {
     const now = globals.clock?.now() ?? new Date();
-    if (action) store.append(await commandEntry(action, name, options, status, data), now);
+    if (action) {
+      const { commandEntry } = await import('../core/audit/command-entry.js');
+      store.append(await commandEntry(action, name, options, status, data), now);
+    }
     await store.checkpoint(now);
   } catch (error) {
     // a command that failed has said why (a wrong passphrase, say); the next command signs

@@ -1,8 +1,7 @@
 import fs from 'node:fs';
 import { readSecret } from '../core/config/config.js';
 import type { RdsConfig } from '../core/config/schema.js';
-import { localQuarantineDir } from '../core/mail/pop3.js';
-import { storeLedger } from '../core/mail/pop3-ledger.js';
+import type { InboxOptions } from '../core/mail/index.js';
 import type { MailInbox } from '../core/mail/types.js';
 import type { Context } from './context.js';
 
@@ -61,8 +60,17 @@ async function connectInbox(ctx: Context, spread: boolean): Promise<MailInbox> {
     quarantineFolder: ctx.config.quarantineFolder,
     maxMessageSize: ctx.config.maxMessageSize,
     ...(spread ? { spread } : {}),
-    pop3: { ledger: (url) => storeLedger(ctx.db, url, () => ctx.clock.now()), quarantineDir: localQuarantineDir(ctx.config.stateDir) },
+    ...(/^pop3s?:/i.test(ctx.config.imap) ? { pop3: await pop3Options(ctx) } : {}),
     ...(ca ? { ca } : {}),
     ...(password ? { passwordOverride: password } : {}),
   });
+}
+
+/** A POP3 inbox's local record of handled mail and its quarantine (loaded for a pop3:// inbox only). */
+async function pop3Options(ctx: Context): Promise<NonNullable<InboxOptions['pop3']>> {
+  const [{ localQuarantineDir }, { storeLedger }] = await Promise.all([
+    import('../core/mail/pop3.js'),
+    import('../core/mail/pop3-ledger.js'),
+  ]);
+  return { ledger: (url) => storeLedger(ctx.db, url, () => ctx.clock.now()), quarantineDir: localQuarantineDir(ctx.config.stateDir) };
 }

@@ -1,9 +1,9 @@
 import { queueFaultMail } from '../core/agent/fault-mail.js';
 import { heartbeatDue, queueHeartbeat } from '../core/agent/heartbeat.js';
-import { createDriverRegistry, listDevices, watchFaultsPass } from '../core/devices/index.js';
+import { createLazyDriverRegistry, listDevices, watchFaultsPass } from '../core/devices/watch.js';
 import { parseDuration } from '../core/duration.js';
 import { EXIT } from '../core/errors.js';
-import { agentHandlerContext } from './agent-handler-context.js';
+import { checkAgentKeys, lazyHandlerContext } from './agent-pass.js';
 import { openContext } from './context.js';
 import { runEvery } from './every.js';
 import { flushAll, mailExitCode, mailLine, summariseMail } from './mail-context.js';
@@ -14,14 +14,16 @@ import type { CommandResult, GlobalOptions } from './types.js';
 export async function run(options: OptionsOf<typeof watchFaults>, globals: GlobalOptions): Promise<CommandResult> {
   const ctx = await openContext(globals, 'watch-faults', { role: 'agent', lock: ['faults'] });
   try {
-    const handlerCtx = await agentHandlerContext(ctx);
-    const drivers = createDriverRegistry();
+    // keys are checked as before; openpgp is loaded only when a report or heartbeat is signed
+    await checkAgentKeys(ctx);
+    const handlerCtx = lazyHandlerContext(ctx);
+    const drivers = createLazyDriverRegistry();
     const ackWindowMs = parseDuration(ctx.config.ackWindow ?? '30m', 'ackWindow');
     return await runEvery(options.every, ctx.logger, async () => {
       const pass = await watchFaultsPass(ctx.db, listDevices(ctx.db), { drivers, clock: ctx.clock, logger: ctx.logger });
-      const reports = await queueFaultMail(handlerCtx, ackWindowMs);
+      const reports = await queueFaultMail(ctx, handlerCtx, ackWindowMs);
       // silence at the host means something only if the agent speaks when all is well
-      const heartbeat = heartbeatDue(handlerCtx) ? await queueHeartbeat(handlerCtx) : undefined;
+      const heartbeat = heartbeatDue(ctx) ? await queueHeartbeat(await handlerCtx()) : undefined;
       const mail = summariseMail(ctx, await flushAll(ctx));
       const lines = pass.reports.map(
         (r) => `${r.kind} ${r.event.code}${r.event.subunit ? ` (${r.event.subunit})` : ''} on ${r.event.deviceId}`,

@@ -11,24 +11,18 @@ import { type ApplyInput, applyUpdate } from '../install/apply.js';
 import { readVersionReport } from '../install/installed.js';
 import { installLayout } from '../install/layout.js';
 import { clearStaged, readStaged, type StagedUpdate, stashUpdate, verifyUpdate } from '../install/staged.js';
-import { isOpen, nextOpening, parseInstallWindow } from '../install/window.js';
 import type { UpdateBody } from '../protocol/update.js';
 import { UPDATE_RESULT, type UpdateResultBody } from '../protocol/update-result.js';
 import { acquireCommandLock } from '../store/lock.js';
 import { formatVersionText } from '../version/version-text.js';
 import type { AgentHandlerContext } from './handlers.js';
+import { windowClosedUntil } from './staged-due.js';
 import { refusedBody, reply, resultBody } from './update-reply.js';
 
 /** The reason code of an update not staged, or unstaged, because a newer one is staged. */
 export const UPDATE_SUPERSEDED = 'UPDATE_SUPERSEDED';
 
-/** When the install window opens next, if the agent has one and it is closed now; else undefined. */
-export function windowClosedUntil(ctx: AgentHandlerContext): Date | undefined {
-  if (ctx.config.installWindow === undefined) return undefined;
-  const window = parseInstallWindow(ctx.config.installWindow);
-  const now = ctx.clock.now();
-  return isOpen(now, window) ? undefined : nextOpening(now, window);
-}
+export { windowClosedUntil } from './staged-due.js';
 
 function applyInput(ctx: AgentHandlerContext, file: string): ApplyInput {
   return {

@@ -6,9 +6,8 @@ import {
   markFaultReported,
   markFaultResent,
   markFaultUnacknowledged,
-} from '../devices/index.js';
-import { queueMessage } from '../message/outgoing.js';
-import { FAULT_REPORT, type ReportedFault } from '../protocol/fault-report.js';
+} from '../devices/watch.js';
+import type { ReportedFault } from '../protocol/fault-report.js';
 import type { AgentHandlerContext } from './handlers.js';
 
 function toReported(report: FaultReport, resent: boolean): ReportedFault {
@@ -28,6 +27,7 @@ function toReported(report: FaultReport, resent: boolean): ReportedFault {
 }
 
 async function queueFaultReport(ctx: AgentHandlerContext, reports: ReportedFault[], resent: boolean): Promise<string> {
+  const [{ queueMessage }, { FAULT_REPORT }] = await Promise.all([import('../message/outgoing.js'), import('../protocol/fault-report.js')]);
   const summary = reports.map(
     (r) => `${r.kind === 'raised' ? 'RAISED' : 'cleared'} ${r.code}${r.subunit ? ` (${r.subunit})` : ''} on ${r.deviceId}`,
   );
@@ -51,16 +51,19 @@ async function queueFaultReport(ctx: AgentHandlerContext, reports: ReportedFault
  * Queue every pending fault report in one signed message, resend once what the host did
  * not ack within the ack window, and give up on what stayed unacked after the resend
  * (docs/commands.md#agent-commands: resend once, then give up — recorded, not forgotten).
+ * `sender` gives the handler context (keys, openpgp) and is called only when there is a
+ * report to sign: a pass with nothing to report reads no key.
  */
 export async function queueFaultMail(
-  ctx: AgentHandlerContext,
+  ctx: Pick<AgentHandlerContext, 'db' | 'clock'>,
+  sender: () => Promise<AgentHandlerContext>,
   ackWindowMs: number,
 ): Promise<{ reported: number; resent: number; unacknowledged: number }> {
   const now = ctx.clock.now();
   const pending = listPendingFaultReports(ctx.db);
   if (pending.length > 0) {
     const id = await queueFaultReport(
-      ctx,
+      await sender(),
       pending.map((r) => toReported(r, false)),
       false,
     );
@@ -69,7 +72,7 @@ export async function queueFaultMail(
   const { resend, giveUp } = listOverdueFaultReports(ctx.db, now, ackWindowMs);
   if (resend.length > 0) {
     const id = await queueFaultReport(
-      ctx,
+      await sender(),
       resend.map((r) => toReported(r, true)),
       true,
     );

@@ -5,8 +5,6 @@
  * interval (default 1d) has passed since the last one, so silence at the host means something.
  */
 import { parseDuration } from '../duration.js';
-import { queueMessage } from '../message/outgoing.js';
-import { HEARTBEAT } from '../protocol/heartbeat.js';
 import type { AgentHandlerContext } from './handlers.js';
 
 export const DEFAULT_HEARTBEAT_INTERVAL = '1d';
@@ -26,6 +24,8 @@ export function heartbeatDue(ctx: Pick<AgentHandlerContext, 'db' | 'clock' | 'co
 
 /** Queue one heartbeat (the caller flushes the outbox); its payload id. */
 export async function queueHeartbeat(ctx: AgentHandlerContext): Promise<{ id: string; devices: number }> {
+  // loaded here, not at import: watch-faults checks heartbeatDue every pass and signs once a day
+  const [{ queueMessage }, { HEARTBEAT }] = await Promise.all([import('../message/outgoing.js'), import('../protocol/heartbeat.js')]);
   const devices = (
     ctx.db
       .prepare(

@@ -1,50 +1,54 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
+import { replaceFileSafely } from '../fs/trust.js';
 import { parseInstallWindow } from '../install/window.js';
 import { AGENT_REQUIRED, COMMON_REQUIRED, CONFIG_PROPERTIES, type RdsConfig } from './schema.js';
+import { type Schema, validate } from './validate.js';
 
 export const CONFIG_FILE_MODE = 0o600;
 
-type ConfInstance = InstanceType<typeof import('conf').default<Record<string, unknown>>>;
-// one validated instance per file and process: conf compiles the JSON schema (ajv) per
-// instance, which a long-running loop or the in-process demo would otherwise pay each pass
-const loaded = new Map<string, ConfInstance>();
+/** The config file's whole schema: the properties, and (except when creating it) the keys every node needs. */
+function configSchema(options: { create: boolean }): Schema {
+  return {
+    ...(options.create ? {} : { required: COMMON_REQUIRED }),
+    additionalProperties: false,
+    type: 'object',
+    properties: CONFIG_PROPERTIES as Record<string, Schema>,
+  };
+}
 
-async function openConf(file: string, options: { create: boolean }): Promise<ConfInstance> {
-  const { default: Conf } = await import('conf');
-  const abs = path.resolve(file);
-  const cached = options.create ? undefined : loaded.get(abs);
-  if (cached && fs.existsSync(abs)) return cached;
-  if (!options.create && !fs.existsSync(abs)) {
+/** JSON text → the config, defaults filled in; a violation of the schema throws conf's line (minus its prefix). */
+function parseConfig(text: string, options: { create: boolean }): Record<string, unknown> {
+  const value = JSON.parse(text) as unknown;
+  const errors = validate(configSchema(options), value);
+  if (errors.length > 0) throw new Error(errors.join('; '));
+  return value as Record<string, unknown>;
+}
+
+function readConfigFile(abs: string): Record<string, unknown> {
+  if (!fs.existsSync(abs)) {
     throw new UsageError('CONFIG_NOT_FOUND', `config ${abs} does not exist: set RDS_CONFIG or pass --config (rds init writes one)`);
   }
+  let text: string;
   try {
-    const conf = new Conf<Record<string, unknown>>({
-      cwd: path.dirname(abs),
-      configName: path.basename(abs).replace(/\.json$/, ''),
-      projectName: 'rds',
-      schema: CONFIG_PROPERTIES as never,
-      rootSchema: { ...(options.create ? {} : { required: COMMON_REQUIRED }), additionalProperties: false } as never,
-      clearInvalidConfig: false,
-      configFileMode: CONFIG_FILE_MODE,
-      watch: false,
-      accessPropertiesByDotNotation: false,
-    });
-    if (!options.create) loaded.set(abs, conf);
-    return conf;
+    text = fs.readFileSync(abs, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EACCES' || code === 'EISDIR' || code === 'ENOENT') {
       throw new UsageError('CONFIG_UNREADABLE', `config ${abs} cannot be read (${code})`, { cause: error });
     }
-    const message = (error as Error).message.replace(/^Config schema violation: /, '');
-    throw new UsageError('CONFIG_INVALID', `config ${abs}: ${message}`, { cause: error });
+    throw new UsageError('CONFIG_INVALID', `config ${abs}: ${(error as Error).message}`, { cause: error });
+  }
+  try {
+    return parseConfig(text, { create: false });
+  } catch (error) {
+    throw new UsageError('CONFIG_INVALID', `config ${abs}: ${(error as Error).message}`, { cause: error });
   }
 }
 
 /**
- * Where the config is: --config, else $RDS_CONFIG, else conf's default location
+ * Where the config is: --config, else $RDS_CONFIG, else $XDG_CONFIG_HOME/rds-nodejs/config.json (conf's old default)
  * (docs/commands.md#global-flags). A folder may be given for the file `config.json` inside it.
  */
 export function resolveConfigPath(flag: string | undefined, env: NodeJS.ProcessEnv): string {
@@ -67,8 +71,7 @@ export function resolveConfigPath(flag: string | undefined, env: NodeJS.ProcessE
 }
 
 export async function loadConfig(file: string): Promise<RdsConfig> {
-  const conf = await openConf(file, { create: false });
-  const value = { ...conf.store } as Record<string, unknown>;
+  const value = { ...readConfigFile(path.resolve(file)) };
   if (value.role === 'agent') {
     const missing = AGENT_REQUIRED.filter((k) => value[k] === undefined);
     if (missing.length > 0) {
@@ -92,16 +95,10 @@ export async function writeConfig(file: string, config: Record<string, unknown>)
   if (fs.existsSync(file)) {
     throw new UsageError('CONFIG_EXISTS', `config ${path.resolve(file)} already exists; refusing to overwrite it`);
   }
-  const conf = await openConf(file, { create: true });
-  try {
-    conf.store = config;
-  } catch (error) {
-    throw new UsageError(
-      'CONFIG_INVALID',
-      `config ${path.resolve(file)}: ${(error as Error).message.replace(/^Config schema violation: /, '')}`,
-      { cause: error },
-    );
-  }
+  // defaults are filled into `config` itself, as conf did
+  const errors = validate(configSchema({ create: true }), config);
+  if (errors.length > 0) throw new UsageError('CONFIG_INVALID', `config ${path.resolve(file)}: ${errors.join('; ')}`);
+  replaceFileSafely(path.resolve(file), JSON.stringify(config, undefined, '\t'), CONFIG_FILE_MODE);
   fs.chmodSync(path.resolve(file), CONFIG_FILE_MODE);
   await loadConfig(file);
 }

@@ -1,5 +1,5 @@
 /**
- * The config file (docs/state.md#config), one per node, validated through `conf` with this JSON
+ * The config file (docs/state.md#config), one per node, checked by validate.ts against this JSON
  * schema. Paths are absolute (written by `rds init`). Secrets may instead come from the
  * environment (RDS_SMTP_PASSWORD, RDS_IMAP_PASSWORD, RDS_KEY_PASSPHRASE) or from files
  * named here.

@@ -91,3 +91,4 @@ export { deriveFaults, FAULT_SEVERITY } from './faults/faults.js';
 export { type DevicePollResult, type WatchFaultsResult, watchFaultsPass } from './faults/watch-faults.js';
 export type { PassOptions } from './pass.js';
 export * from './types.js';
+export { createLazyDriverRegistry } from './watch.js';

@@ -1,8 +1,6 @@
-import fs from 'node:fs';
-import path from 'node:path';
-import Database from 'better-sqlite3';
-import { TransientError } from '../errors.js';
+import type Database from 'better-sqlite3';
 import { MIGRATIONS } from './migrations.js';
+import { openStateFile } from './sqlite-open.js';
 
 export type { Db } from './types.js';
 
@@ -11,27 +9,11 @@ import type { Db } from './types.js';
 /**
  * Open (creating if needed) the state database in `stateDir`: WAL so readers never block
  * the one writer, a busy timeout so concurrent cron passes wait instead of failing, and
- * numbered migrations applied once.
+ * numbered migrations applied once. (A command opens it through open.ts, which skips
+ * loading the migrations when all are applied.)
  */
 export function openDb(stateDir: string): Db {
-  fs.mkdirSync(stateDir, { recursive: true, mode: 0o700 });
-  const file = path.join(stateDir, 'state.db');
-  const db = new Database(file);
-  try {
-    fs.chmodSync(file, 0o600);
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
-    db.pragma('busy_timeout = 15000');
-    db.pragma('foreign_keys = ON');
-    migrate(db);
-  } catch (error) {
-    db.close();
-    if ((error as { code?: string }).code === 'SQLITE_BUSY') {
-      throw new TransientError('STATE_BUSY', `state database ${file} is busy; try again`, { cause: error });
-    }
-    throw error;
-  }
-  return db;
+  return openStateFile(stateDir, migrate);
 }
 
 export function migrate(db: Db): void {

@@ -17,8 +17,9 @@ export interface StoreConfig {
  */
 export async function openStore(config: StoreConfig, env: NodeJS.ProcessEnv = process.env): Promise<Db> {
   if (config.role === 'agent' || config.store === undefined || config.store === 'sqlite') {
-    const { openDb } = await import('./db.js');
-    return openDb(config.stateDir);
+    // the migrations are loaded only when one is missing (sqlite-open.ts)
+    const { openStateDb } = await import('./sqlite-open.js');
+    return openStateDb(config.stateDir);
   }
   const { openPgStore } = await import('./pg/open.js');
   return openPgStore({

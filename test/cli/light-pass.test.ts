@@ -1,0 +1,92 @@
+// The agent's cron passes on a small box (issue 13): an empty `poll-mail` pass and a
+// `watch-faults` pass with nothing new read no key and load none of openpgp, the mail
+// parser or composer, the mail clients, SNMP or tar; the same binary loads them (and does
+// the work) as soon as there is mail to act on. Imports are recorded by
+// test/support/record-imports.mjs, as in light-start.test.ts.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type AgentNode,
+  BIN,
+  cleanEnv,
+  ensureBuilt,
+  type HostNode,
+  initAgent,
+  initHost,
+  ROOT,
+  rdsExpect,
+  tempDir,
+} from '../support/cli.js';
+
+const RECORDER = path.join(ROOT, 'test', 'support', 'record-imports.mjs');
+const HEAVY = ['openpgp', 'mailparser', 'nodemailer', 'imapflow', 'node-pop3', 'net-snmp', 'tar', 'conf', 'ajv', 'echarts'];
+
+/** Run the binary with the import recorder; its exit code, stdout and the heavy packages it loaded. */
+function passImports(root: string, args: string[]): { code: number | null; stdout: string; heavy: string[]; lines: number } {
+  const log = path.join(tempDir('rds-imports-'), 'imports.log');
+  fs.writeFileSync(log, '');
+  const r = spawnSync(process.execPath, ['--import', RECORDER, BIN, ...args], {
+    cwd: root,
+    env: cleanEnv({ RDS_IMPORT_LOG: log }),
+    encoding: 'utf8',
+  });
+  const lines = fs.readFileSync(log, 'utf8').split('\n').filter(Boolean);
+  const heavy = HEAVY.filter((name) => lines.some((line) => line.split(' ')[0] === name || line.includes(`/node_modules/${name}/`)));
+  return { code: r.status, stdout: r.stdout, heavy, lines: lines.length };
+}
+
+let root: string;
+let host: HostNode;
+let agent: AgentNode;
+
+beforeAll(async () => {
+  ensureBuilt();
+  root = tempDir('rds-light-pass-');
+  host = await initHost(root);
+  agent = await initAgent(root, host, { id: 'AGENT0001' });
+  const sim = path.join(root, 'printers.json');
+  const printer = { model: 'Sim', serial: 'S-1', status: 'running', reachable: true, faults: [] };
+  fs.writeFileSync(sim, JSON.stringify({ format: 'rds-simulated-devices/1', devices: { printer1: printer } }));
+  await rdsExpect(
+    0,
+    ['--config', agent.config, 'devices', 'add', '--id', 'P1', '--driver', 'simulated', '--file', sim, '--name', 'printer1'],
+    {
+      cwd: root,
+    },
+  );
+  // the first pass sends the day's heartbeat (it signs); the passes below have nothing to say
+  await rdsExpect(0, ['--config', agent.config, 'watch-faults'], { cwd: root });
+}, 120_000);
+
+afterAll(() => {
+  if (root) fs.rmSync(root, { recursive: true, force: true });
+});
+
+describe('an agent pass with nothing to do loads nothing heavy', () => {
+  it('an empty poll-mail pass: no mail, exit 0, none of openpgp, mailparser, nodemailer, mail clients, tar, conf/ajv', () => {
+    const r = passImports(root, ['--config', agent.config, 'poll-mail']);
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toBe('no mail');
+    expect(r.lines).toBeGreaterThan(20); // the recorder saw the binary's imports
+    expect(r.heavy).toEqual([]);
+  });
+
+  it('a watch-faults pass over one simulated device with nothing new: exit 0, nothing heavy', () => {
+    const r = passImports(root, ['--config', agent.config, 'watch-faults']);
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toBe('1 device(s) polled, nothing new');
+    expect(r.heavy).toEqual([]);
+  });
+
+  it('a poll-mail pass with mail waiting loads openpgp and the parser, and answers it (the check can fail)', async () => {
+    await rdsExpect(0, ['--config', host.config, 'request-versions', '--agents', agent.id], { cwd: root });
+    const r = passImports(root, ['--json', '--config', agent.config, 'poll-mail']);
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout) as { processed: { type: string }[]; mail: { sent: number } };
+    expect(out.processed.map((p) => p.type)).toEqual(['version-request']);
+    expect(out.mail.sent).toBe(1); // the version report went out
+    expect(r.heavy).toEqual(expect.arrayContaining(['openpgp', 'mailparser']));
+  });
+});
