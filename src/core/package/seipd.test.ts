@@ -127,7 +127,7 @@ describe('packages made by openpgp.js', () => {
       const f = file(await seal(plain, o));
       expect(await decryptionRoute(f, agent.priv)).toBe('node-crypto');
       expect((await opened(f)).equals(plain)).toBe(true);
-    });
+    }, 60_000);
   }
 
   it('a v2 (AEAD) body still opens, through openpgp.js', async () => {
@@ -142,7 +142,7 @@ describe('packages made by openpgp.js', () => {
     const f = file(await seal(plain, { to: aead.publicKey, config: { aeadProtect: true } }));
     expect(await decryptionRoute(f, aead.privateKey)).toBe('openpgp');
     expect((await opened(f, aead.privateKey)).equals(plain)).toBe(true);
-  });
+  }, 60_000);
 });
 
 describe('packages made by GnuPG 2.2 (gpg --sign --encrypt to the agent key)', () => {
@@ -193,7 +193,7 @@ describe('packages made by GnuPG 2.2 (gpg --sign --encrypt to the agent key)', (
       const ours = await opened(output);
       expect(ours.equals(plain)).toBe(true);
       expect(ours.equals(gpg('--decrypt', output))).toBe(true);
-    });
+    }, 60_000);
   }
 });
 
@@ -228,7 +228,7 @@ describe('a damaged body is refused with its code, nothing left behind', () => {
     );
     tally.atLeast('early', 0.2, numRuns);
     tally.atLeast('anywhere', 0.2, numRuns);
-  });
+  }, 60_000);
 
   it('property: cut anywhere inside the encrypted packet is PACKAGE_TRUNCATED', async () => {
     const tally = caseTally();
@@ -241,11 +241,11 @@ describe('a damaged body is refused with its code, nothing left behind', () => {
       { numRuns },
     );
     tally.atLeast('refused', 1, numRuns);
-  });
+  }, 60_000);
 
   it('an octet after the encrypted packet is PACKAGE_TAMPERED (as openpgp.decrypt said)', async () => {
     expect(await refusal(Buffer.concat([sealed, Buffer.from('\n')]))).toBe(REFUSAL.PACKAGE_TAMPERED);
-  });
+  }, 60_000);
 
   it('only the MDC changed (the last octet: plaintext and signature intact) is PACKAGE_TAMPERED', async () => {
     // in CFB a flipped ciphertext octet flips the same plaintext octet (and garbles the next
@@ -255,17 +255,17 @@ describe('a damaged body is refused with its code, nothing left behind', () => {
       bytes[bytes.length - 1] = (bytes[bytes.length - 1] as number) ^ 0x01;
       expect(await refusal(bytes)).toBe(REFUSAL.PACKAGE_TAMPERED);
     }
-  });
+  }, 60_000);
 
   it("the MDC packet's own header (0xD3 0x14) is checked", async () => {
     // the last 22 octets are the MDC packet: flip its tag octet
     const bytes = Buffer.from(sealed);
     bytes[bytes.length - 22] = (bytes[bytes.length - 22] as number) ^ 0x01;
     expect(await refusal(bytes)).toBe(REFUSAL.PACKAGE_TAMPERED);
-  });
+  }, 60_000);
 
   it('a package for another key is still PACKAGE_NOT_FOR_ME', async () => {
     const other = await pair('other');
     expect(await refusal(await seal(randomBytes(100), { to: other.pub }))).toBe(REFUSAL.PACKAGE_NOT_FOR_ME);
-  });
+  }, 60_000);
 });

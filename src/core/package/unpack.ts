@@ -145,7 +145,9 @@ async function openWhole(file: string, agentKey: openpgp.PrivateKey, hostKey: op
 
 /** Stream the plaintext to `outFile` (0600), then insist on a valid signature by the host. */
 async function writeVerified(opened: Opened, outFile: string, hostKey: openpgp.PublicKey): Promise<void> {
-  await pipeline(Readable.fromWeb(opened.data as unknown as WebReadableStream<Uint8Array>), fs.createWriteStream(outFile, { mode: 0o600 }));
+  // opened here, not by the stream: a failure rm's a file that exists, never one opened later
+  const fd = fs.openSync(outFile, 'w', 0o600);
+  await pipeline(Readable.fromWeb(opened.data as unknown as WebReadableStream<Uint8Array>), fs.createWriteStream('', { fd }));
   const trusted = keyIdsOf(hostKey);
   const byHost = opened.signatures.filter((s) => trusted.has(s.keyID.toHex().toLowerCase()));
   if (byHost.length === 0) throw new SecurityError(REFUSAL.UNKNOWN_KEY, 'package is not signed by the host key');
