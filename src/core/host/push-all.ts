@@ -111,7 +111,7 @@ export interface PushResult {
 
 export async function pushAll(input: PushInput): Promise<PushResult> {
   const { db } = input;
-  const layout = packageLayout(input.file);
+  const layout = await readLayout(input);
   const manifest = await readOwnPackage(input.file, input.self.key);
   if (input.agents.length === 0) throw new UsageError('NO_AGENTS', 'no agents selected');
   const plan = input.retryRollout
@@ -154,6 +154,16 @@ export async function pushAll(input: PushInput): Promise<PushResult> {
     return summarise(db, rolloutId, manifest.packageId, manifest.softwareVersion, input.agents, flush);
   } finally {
     await sender?.close();
+  }
+}
+
+/** Where the package's body starts; a file that is no package says why as readOwnPackage does. */
+async function readLayout(input: PushInput): Promise<ReturnType<typeof packageLayout>> {
+  try {
+    return packageLayout(input.file);
+  } catch (error) {
+    if ((error as { code?: string }).code === 'NOT_A_PACKAGE') await readOwnPackage(input.file, input.self.key);
+    throw error;
   }
 }
 

@@ -38,28 +38,28 @@ export interface PartsPlan extends PartCut {
 
 /** A package file's size and where its shared body starts, from its first bytes only. */
 export function packageLayout(file: string): { fileSize: number; prefix: Buffer; bodyOffset: number } {
-  let fd: number;
+  let head: Buffer;
+  let fileSize: number;
   try {
-    fd = fs.openSync(file, 'r');
+    const fd = fs.openSync(file, 'r');
+    try {
+      fileSize = fs.fstatSync(fd).size;
+      head = Buffer.alloc(Math.min(fileSize, 256 * 1024));
+      fs.readSync(fd, head, 0, head.length, 0);
+    } finally {
+      fs.closeSync(fd);
+    }
   } catch (error) {
     throw new UsageError('PACKAGE_UNREADABLE', `cannot read package ${file}: ${(error as NodeJS.ErrnoException).code}`, { cause: error });
   }
   try {
-    const fileSize = fs.fstatSync(fd).size;
-    const head = Buffer.alloc(Math.min(fileSize, 256 * 1024));
-    fs.readSync(fd, head, 0, head.length, 0);
-    let bodyOffset: number;
-    try {
-      bodyOffset = sessionKeyPrefixLength(head);
-    } catch (error) {
-      if (!(error instanceof SecurityError)) throw error;
-      throw new UsageError('NOT_A_PACKAGE', `${file} is not an update package made by rds pack-update on this host (${error.message})`, {
-        cause: error,
-      });
-    }
+    const bodyOffset = sessionKeyPrefixLength(head);
     return { fileSize, prefix: head.subarray(0, bodyOffset), bodyOffset };
-  } finally {
-    fs.closeSync(fd);
+  } catch (error) {
+    if (!(error instanceof SecurityError)) throw error;
+    throw new UsageError('NOT_A_PACKAGE', `${file} is not an update package made by rds pack-update on this host (${error.message})`, {
+      cause: error,
+    });
   }
 }
 
