@@ -29,7 +29,7 @@ const handleFaultReport = (ctx: HostDeviceContext): Handler =>
     const upsert = ctx.db.prepare(
       `INSERT INTO host_faults (agent_id, event_id, device_id, code, subunit, severity, source, raised_at, cleared_at, received_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (agent_id, event_id) DO UPDATE SET reports = reports + 1,
+       ON CONFLICT (agent_id, event_id) DO UPDATE SET reports = host_faults.reports + 1,
          cleared_at = COALESCE(excluded.cleared_at, host_faults.cleared_at)`,
     );
     ctx.db.transaction(() => {
