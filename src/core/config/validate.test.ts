@@ -70,6 +70,9 @@ const SAMPLES = [
   '250ms',
   'HOST',
   '/etc/rds/state',
+  'sqlite',
+  'postgres://rds@127.0.0.1:5432/rds',
+  'postgresql://rds@db.example/rds?sslmode=verify-full',
 ];
 const textArb = fc.oneof(
   fc.constantFrom(...SAMPLES),

@@ -129,7 +129,7 @@ describe('part mails built for real', () => {
       ),
       { numRuns },
     );
-    tally.atLeast('split', 0.5, numRuns);
+    tally.atLeast('split', 0.3, numRuns); // ~70% expected (body up to 400 kB against a 60–150 kB limit)
   }, 120_000);
 
   it('parts are hashed by range, each hash the SHA-256 of exactly its bytes', () => {
