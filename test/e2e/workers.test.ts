@@ -226,17 +226,7 @@ describe('several inbox workers on one store and one mailbox', () => {
         console.log(`worker: ${d.processed?.length} processed, ${d.alreadyDone?.length} done before, ${d.failed?.length} failed`);
       }
       console.log(`before the final pass: INBOX ${await folderCount(hostAddress, 'INBOX')}`);
-      console.log(
-        `DIAG before final: inbox ${await folderCount(hostAddress, 'INBOX')}, rows before kill ${await count(`SELECT count(*) AS n FROM processed_messages WHERE processed_at < '${killedAt}'`)}, rows ${await count('SELECT count(*) AS n FROM processed_messages')}`,
-      );
       const last = await host(0, '--json', 'inbox');
-      console.log(
-        `DIAG final uids: ${JSON.stringify(
-          JSON.parse(last.stdout)
-            .alreadyDone.slice(0, 40)
-            .map((x: { uid: string }) => x.uid),
-        )}`,
-      );
       const d = JSON.parse(last.stdout);
       console.log(
         `final: ${d.processed?.length} processed, ${d.alreadyDone?.length} done before in ${Math.round(performance.now() - t1)} ms`,
