@@ -12,7 +12,7 @@ import { defineConfig } from 'vitest/config';
 //            a private one): migrations, the query translation, `rds store migrate`
 //   cli-pg   the host-side cli files (PG_HOST_FILES) again with every host's state in
 //            PostgreSQL (RDS_TEST_STORE=postgres: initHost makes a fresh database)
-//   e2e-pg   the same for the mail flow and rollouts on the real mail servers (PG_HOST_E2E_FILES)
+//   e2e-pg   the same for the mail flow, rollouts and hostile host mail on the real servers (PG_HOST_E2E_FILES)
 // The groups run one after the other (sequence.groupOrder), so the slow server-backed
 // files do not compete with each other for the 2 cores.
 /** The host-side scenario re-run on PostgreSQL (docs/deployment.md#postgresql); budget ≤ 6 min of CI. */
@@ -27,7 +27,12 @@ export const PG_HOST_FILES = [
 ];
 
 /** The host-side scenario on real mail servers, re-run on PostgreSQL. */
-export const PG_HOST_E2E_FILES = ['test/e2e/mail-flow.test.ts', 'test/e2e/rollouts.test.ts', 'test/e2e/workers.test.ts'];
+export const PG_HOST_E2E_FILES = [
+  'test/e2e/mail-flow.test.ts',
+  'test/e2e/rollouts.test.ts',
+  'test/hostile/host-mail.test.ts',
+  'test/e2e/workers.test.ts',
+];
 
 export default defineConfig({
   test: {

@@ -27,6 +27,7 @@ const TOP_LEVEL = [
   'counters',
   'supplies',
   'alerts',
+  'store',
   // shared
   'init',
   'keys',
@@ -42,6 +43,7 @@ const GROUPS: Record<string, string[]> = {
   counters: ['export'],
   supplies: ['list'],
   alerts: ['test', 'feed'],
+  store: ['migrate'],
   keys: ['export', 'show'],
   outbox: ['list', 'retry', 'drop'],
   quarantine: ['list', 'show', 'release'],

@@ -13,6 +13,8 @@ import * as openpgp from 'openpgp';
 import { afterAll, expect, inject, it } from 'vitest';
 import { signData } from '../../src/core/crypto/signed-data.js';
 import { MANIFEST_FORMAT, type UpdateManifest } from '../../src/core/package/manifest.js';
+import { openPgStore } from '../../src/core/store/pg/open.js';
+import type { Db } from '../../src/core/store/types.js';
 
 // ---- tally ------------------------------------------------------------------------------
 
@@ -218,12 +220,27 @@ export function maildirCounts(mailRoot: string, address: string): MaildirCounts 
 // ---- state database ---------------------------------------------------------------------
 
 export function queryState<T>(stateDir: string, sql: string, ...params: unknown[]): T[] {
-  const db = new Database(path.join(stateDir, 'state.db'), { fileMustExist: true });
+  const db = pgStoreOf(stateDir) ?? new Database(path.join(stateDir, 'state.db'), { fileMustExist: true });
   try {
     return db.prepare(sql).all(...params) as T[];
   } finally {
     db.close();
   }
+}
+
+/**
+ * On the PostgreSQL re-run (RDS_TEST_STORE=postgres) a host's state is in the store its
+ * config (next to the state dir, as initHost lays it out) names: read it there, through the
+ * same adapter and query translation rds uses.
+ */
+function pgStoreOf(stateDir: string): Db | undefined {
+  if (process.env.RDS_TEST_STORE !== 'postgres') return undefined;
+  const configFile = path.join(path.dirname(stateDir), 'config.json');
+  if (!fs.existsSync(configFile)) return undefined;
+  const config = JSON.parse(fs.readFileSync(configFile, 'utf8')) as { store?: string; storePasswordFile?: string };
+  if (!config.store || config.store === 'sqlite' || !config.storePasswordFile) return undefined;
+  const password = fs.readFileSync(config.storePasswordFile, 'utf8').trim();
+  return openPgStore({ url: config.store, password, migrate: false });
 }
 
 export function quarantineRows(stateDir: string): { reason_code: string; reason: string; payload_id: string | null }[] {

@@ -63,6 +63,10 @@ describe('rds store migrate', () => {
     await rdsExpect(0, ['--config', host.config, 'request-versions'], { cwd: root });
     const { rows } = await adminQuery('SELECT seq FROM outbox ORDER BY seq', store.database);
     expect(rows.map((r) => Number(r.seq))).toEqual([1, 2, 3, 4]);
+    // doctor names the store it opened, never the password
+    const doctor = await rds(['--config', host.config, 'doctor'], { cwd: root });
+    expect(doctor.stdout).toMatch(/ok +state database +PostgreSQL store postgres:\/\/rds@127\.0\.0\.1:\d+\/rds_\w+\?sslmode=disable opens/);
+    expect(`${doctor.stdout}${doctor.stderr}`).not.toContain(store.password);
   });
 
   it('a refused login is one line naming the store, exit 2, without the password', async () => {

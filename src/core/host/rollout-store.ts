@@ -301,10 +301,10 @@ export function recordExport(
          (SELECT current_wave FROM rollouts WHERE id = @rollout),
          (SELECT COALESCE(MAX(position), -1) + 1 FROM rollout_agents WHERE rollout_id = @rollout))
        ON CONFLICT(rollout_id, agent_id) DO UPDATE SET status = 'sent', sent_at = excluded.sent_at, message_id = excluded.message_id,
-         error = NULL, attempts = attempts + 1,
-         deadline = CASE WHEN state IN ('installed', 'skipped') THEN deadline ELSE excluded.deadline END,
-         state = CASE WHEN state IN ('installed', 'skipped') THEN state ELSE 'sent' END,
-         reason = CASE WHEN state IN ('installed', 'skipped') THEN reason END`,
+         error = NULL, attempts = rollout_agents.attempts + 1,
+         deadline = CASE WHEN rollout_agents.state IN ('installed', 'skipped') THEN rollout_agents.deadline ELSE excluded.deadline END,
+         state = CASE WHEN rollout_agents.state IN ('installed', 'skipped') THEN rollout_agents.state ELSE 'sent' END,
+         reason = CASE WHEN rollout_agents.state IN ('installed', 'skipped') THEN rollout_agents.reason END`,
     ).run({ rollout: rollout.id, agent: agentId, ...sent });
   })();
 }

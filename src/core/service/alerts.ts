@@ -209,7 +209,7 @@ export async function batchAlerts(
     // another inbox worker may have batched these rows meanwhile: queued only if all are still unsent
     const queuedHere = db.transaction(() => {
       const marked = db
-        .prepare(`UPDATE alert_queue SET sent_at = ? WHERE sent_at IS NULL AND id IN (SELECT value FROM json_each(?))`)
+        .prepare(`UPDATE alert_queue SET sent_at = ? WHERE sent_at IS NULL AND id IN (SELECT CAST(value AS INTEGER) FROM json_each(?))`)
         .run(now.toISOString(), JSON.stringify(rows.map((r) => r.id))).changes;
       if (marked !== rows.length) throw new BatchedElsewhere();
       enqueue(db, { messageId: mail.messageId, kind: 'alert', ref: recipient, envelope: { from, to: [recipient] }, raw: mail.raw }, now);

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { caseTally } from '../../testing.js';
 import { MIGRATIONS } from '../migrations.js';
 import { DdlError, migrationToPostgres } from './ddl.js';
-import { bindValues, DialectError, toPostgres } from './dialect.js';
+import { bindValues, DialectError, GENERATED_KEYS, toPostgres } from './dialect.js';
 
 describe('toPostgres: SQLite queries as PostgreSQL runs them', () => {
   it('numbers ? placeholders in order, casting one tested with IS NULL', () => {
@@ -34,6 +34,20 @@ describe('toPostgres: SQLite queries as PostgreSQL runs them', () => {
       `SELECT agent_id AS "agentId", 'a ? @b AS x' AS note, count(*) AS n FROM t WHERE x ILIKE $1 ORDER BY agentId DESC NULLS LAST, n NULLS FIRST`,
     );
     expect(q.count).toBe(1);
+  });
+
+  it('knows every generated key from the migrations themselves', () => {
+    expect(GENERATED_KEYS).toEqual({
+      outbox: 'seq',
+      quarantine: 'seq',
+      agents: 'seq',
+      version_reports: 'seq',
+      fault_events: 'id',
+      counter_readings: 'id',
+      host_events: 'id',
+      alert_queue: 'id',
+      agent_heartbeats: 'id',
+    });
   });
 
   it('json_each(?) and IFNULL have PostgreSQL forms', () => {

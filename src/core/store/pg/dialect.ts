@@ -1,3 +1,5 @@
+import { MIGRATIONS } from '../migrations.js';
+
 /**
  * The SQLite SQL rds writes, as PostgreSQL runs it (docs/deployment.md#postgresql). One
  * mechanical pass over each query, string literals and quoted names left alone:
@@ -11,18 +13,20 @@
  * query named: such a query is rewritten in a form valid on both.
  */
 
-/** Tables whose key PostgreSQL generates (SQLite: INTEGER PRIMARY KEY AUTOINCREMENT), by key column. */
-export const GENERATED_KEYS: Readonly<Record<string, string>> = {
-  outbox: 'seq',
-  quarantine: 'seq',
-  agents: 'seq',
-  version_reports: 'seq',
-  fault_events: 'id',
-  counter_readings: 'id',
-  host_events: 'id',
-  alert_queue: 'id',
-  agent_heartbeats: 'id',
-};
+/**
+ * Tables whose key PostgreSQL generates (SQLite: INTEGER PRIMARY KEY AUTOINCREMENT), by key
+ * column, read from the migrations themselves: a new table gets its `lastInsertRowid` too.
+ */
+export const GENERATED_KEYS: Readonly<Record<string, string>> = generatedKeys(MIGRATIONS.map((m) => m.sql).join('\n'));
+
+export function generatedKeys(sql: string): Record<string, string> {
+  const keys: Record<string, string> = {};
+  for (const [, table, body] of sql.matchAll(/CREATE\s+TABLE\s+(\w+)\s*\(([\s\S]*?)\)\s*;/gi)) {
+    const key = /(?:^|[(,\n])\s*(\w+)\s+INTEGER\s+PRIMARY\s+KEY\s+AUTOINCREMENT/i.exec(body as string)?.[1];
+    if (key) keys[(table as string).toLowerCase()] = key;
+  }
+  return keys;
+}
 
 export interface PgQuery {
   text: string;
