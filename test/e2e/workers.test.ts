@@ -225,6 +225,7 @@ describe('several inbox workers on one store and one mailbox', () => {
         const d = JSON.parse(r?.stdout ?? '{}');
         console.log(`worker: ${d.processed?.length} processed, ${d.alreadyDone?.length} done before, ${d.failed?.length} failed`);
       }
+      console.log(`before the final pass: INBOX ${await folderCount(hostAddress, 'INBOX')}`);
       const last = await host(0, '--json', 'inbox');
       const d = JSON.parse(last.stdout);
       console.log(

@@ -242,18 +242,20 @@ class ImapInbox implements MailInbox {
   }
 
   /**
-   * One MOVE. Another worker on this INBOX may have moved some of these mails already (or
-   * the server expunged them): a refused MOVE is retried once for those still in INBOX, and
-   * none left is success.
+   * One MOVE, checked: another worker on this INBOX may have moved some of these mails
+   * already (or the server expunged them), and a server may then refuse the MOVE or leave
+   * the others where they are. What is still in INBOX afterwards (UID SEARCH) is moved once
+   * more; none left is success, some left still is an error.
    */
   private async moveSet(set: string, uids: number[], folder: string): Promise<void> {
     const doing = `moving mail to ${folder}`;
-    const moved = await this.client.messageMove(set, folder, { uid: true }).catch(() => false);
-    if (moved) return;
-    const left = await this.stillHere(uids);
+    await this.client.messageMove(set, folder, { uid: true }).catch(() => false);
+    let left = await this.stillHere(uids);
     if (left.length === 0) return;
-    const again = await this.guard(doing, () => this.client.messageMove(toSequenceSet(left), folder, { uid: true }));
-    if (!again) throw commandFailed(this.client, this.url, doing);
+    this.logger.debug('imap: mail left in INBOX after a MOVE, moving it again', { folder, count: left.length });
+    await this.guard(doing, () => this.client.messageMove(toSequenceSet(left), folder, { uid: true }));
+    left = await this.stillHere(left);
+    if (left.length > 0) throw commandFailed(this.client, this.url, doing);
   }
 
   /** Which of these UIDs are still in INBOX (UID SEARCH UID set). */

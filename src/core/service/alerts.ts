@@ -112,8 +112,20 @@ export function routeNewEvents(db: Db, settings: ServiceSettings, now: Date): nu
       }
     }
     setState(db, 'alerts.cursor', now.toISOString());
-  })();
+  }).immediate(); // the write lock first: several inbox workers route at once (docs/deployment.md#workers)
   return queued;
+}
+
+/** Thrown inside the batch transaction (rolling it back) when another worker marked its rows first. */
+class BatchedElsewhere extends Error {}
+
+function runUnlessBatchedElsewhere(fn: () => boolean): boolean {
+  try {
+    return fn();
+  } catch (error) {
+    if (error instanceof BatchedElsewhere) return false;
+    throw error;
+  }
 }
 
 interface QueueRow {
@@ -194,16 +206,19 @@ export async function batchAlerts(
     const first = rows[0] as QueueRow;
     const subject = `[rds] ${rows.length} event${rows.length === 1 ? '' : 's'}: ${showText(first.kind)} on ${showText(first.agent_id)}${first.device_id ? `/${showText(first.device_id)}` : ''}${rows.length > 1 ? ` (+${rows.length - 1})` : ''}`;
     const mail = await composePlainMail({ from, to: recipient, subject, text: alertText(rows, host.id), date: now });
-    db.transaction(() => {
+    // another inbox worker may have batched these rows meanwhile: queued only if all are still unsent
+    const queuedHere = db.transaction(() => {
+      const marked = db
+        .prepare(`UPDATE alert_queue SET sent_at = ? WHERE sent_at IS NULL AND id IN (SELECT CAST(value AS INTEGER) FROM json_each(?))`)
+        .run(now.toISOString(), JSON.stringify(rows.map((r) => r.id))).changes;
+      if (marked !== rows.length) throw new BatchedElsewhere();
       enqueue(db, { messageId: mail.messageId, kind: 'alert', ref: recipient, envelope: { from, to: [recipient] }, raw: mail.raw }, now);
-      db.prepare(`UPDATE alert_queue SET sent_at = ? WHERE id IN (SELECT CAST(value AS INTEGER) FROM json_each(?))`).run(
-        now.toISOString(),
-        JSON.stringify(rows.map((r) => r.id)),
-      );
       db.prepare(
         'INSERT INTO alert_recipients (recipient, last_sent_at) VALUES (?, ?) ON CONFLICT (recipient) DO UPDATE SET last_sent_at = excluded.last_sent_at',
       ).run(recipient, now.toISOString());
-    })();
+      return true;
+    });
+    if (!runUnlessBatchedElsewhere(() => queuedHere.immediate())) continue;
     batches.push({ recipient, events: rows.length, subject });
   }
   return batches;

@@ -266,7 +266,7 @@ export function servicePass(db: Db, settings: ServiceSettings, now: Date): PassR
         );
       }
     }
-  })();
+  }).immediate(); // the write lock first: several inbox workers run this pass at once (docs/deployment.md#workers)
   return w.result;
 }
 
