@@ -112,6 +112,10 @@ export async function run(ctx) {
     const agentPkg = path.join(t, 'update.agent1.rdsu');
     fs.writeFileSync(agentPkg, await wrap.packageForAgent(split, sessionKey, await keys.readPublicKeyFile(path.join(t, 'agent.asc'))));
 
+    // which way the agent opens the body: Node's crypto (src/core/package/seipd.ts) or openpgp.js
+    const unpack = await import(pathToFileURL(path.join(ctx.root, 'dist', 'core', 'package', 'unpack.js')).href);
+    const route = await unpack.decryptionRoute(agentPkg, await keys.readPrivateKeyFile(path.join(agentDir, 'keys', 'private.asc')));
+
     const out = path.join(t, 'gpg-out');
     ctx.log(`apply: ${ctx.runs} runs each (+1 warm-up), alternating; the agent state is reset before each run`);
     const apply = await compare(
@@ -140,7 +144,7 @@ export async function run(ctx) {
     );
 
     const size = (f) => fs.statSync(f).size / 2 ** 20;
-    const note = `${mb} MB module; baseline ${gpgVersion}; runs (ms) rds ${pack.a.all.join('/')} gpg ${pack.b.all.join('/')} | apply rds ${apply.a.all.join('/')} gpg ${apply.b.all.join('/')}`;
+    const note = `${mb} MB module; body decrypted by ${route}; baseline ${gpgVersion}; runs (ms) rds ${pack.a.all.join('/')} gpg ${pack.b.all.join('/')} | apply rds ${apply.a.all.join('/')} gpg ${apply.b.all.join('/')}`;
     return {
       note,
       rows: [

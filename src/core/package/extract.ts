@@ -219,7 +219,7 @@ function parseTar(tarGz: string, onReadEntry: (entry: tar.ReadEntry) => void): P
     const parser = new tar.Parser({ strict: true, onReadEntry, maxMetaEntrySize: 64 * 1024 });
     parser.on('error', reject);
     parser.on('close', () => resolve());
-    const input = fs.createReadStream(tarGz);
+    const input = fs.createReadStream(tarGz, { highWaterMark: 1024 * 1024 });
     input.on('error', reject);
     input.pipe(parser as unknown as NodeJS.WritableStream);
   });

@@ -7,18 +7,20 @@ import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import * as openpgp from 'openpgp';
 import { keyIdsOf } from '../crypto/keys.js';
 import { diskFullError, REFUSAL, SecurityError } from '../errors.js';
+import { collectGarbage } from './memory.js';
 import { sessionKeyPrefixLength } from './packets.js';
-import { packageRecipients } from './wrap.js';
+import { isFastSeipd, SeipdReader } from './seipd.js';
+import { packageRecipients, type SessionKey } from './wrap.js';
 
 const PREFIX_SCAN_BYTES = 64 * 1024;
 
-function readPrefix(file: string): Uint8Array {
+/** The package's first octets: its session-key packets and the start of the encrypted data. */
+function readHead(file: string): Uint8Array {
   const fd = fs.openSync(file, 'r');
   try {
     const buffer = Buffer.alloc(PREFIX_SCAN_BYTES);
     const n = fs.readSync(fd, buffer, 0, buffer.length, 0);
-    const head = buffer.subarray(0, n);
-    return head.subarray(0, sessionKeyPrefixLength(head));
+    return buffer.subarray(0, n);
   } finally {
     fs.closeSync(fd);
   }
@@ -58,13 +60,109 @@ export async function checkPackageForMe(prefix: Uint8Array, agentKey: openpgp.Pr
   }
 }
 
+/** Reads of the package file: big enough that openpgp.js's per-chunk cost does not add up. */
+const READ_CHUNK_BYTES = 1024 * 1024;
+
+function fileChunks(file: string, start = 0): AsyncIterator<Buffer> {
+  return fs.createReadStream(file, { start, highWaterMark: READ_CHUNK_BYTES })[Symbol.asyncIterator]();
+}
+
+/**
+ * The file from `start` read into ONE buffer, again and again: each chunk is valid only
+ * until the next is asked for (SeipdReader decrypts a chunk before it asks for the next,
+ * and copies what it keeps), so 50 MB of reads allocate 1 MB, not 50 MB for the GC.
+ */
+async function* reusedReads(file: string, start: number): AsyncGenerator<Buffer> {
+  const handle = await fs.promises.open(file, 'r');
+  try {
+    const buffer = Buffer.allocUnsafe(READ_CHUNK_BYTES);
+    for (let at = start; ; ) {
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, at);
+      if (bytesRead === 0) return;
+      at += bytesRead;
+      yield buffer.subarray(0, bytesRead);
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
+/** A web stream (what openpgp.js reads) pulling one chunk at a time: no read-ahead beyond one chunk. */
+function pullStream(next: () => Promise<Buffer | null>): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        const chunk = await next();
+        if (chunk === null) controller.close();
+        else controller.enqueue(chunk);
+      },
+    },
+    { highWaterMark: 1 },
+  );
+}
+
+type Opened = openpgp.DecryptMessageResult | openpgp.VerifyMessageResult;
+
+/**
+ * The session key, when the encrypted data after the session-key packets (`head` from
+ * `cut`) is a body seipd.ts decrypts; undefined sends the package the old way, through
+ * openpgp.decrypt, which gives its own verdict on anything unusual (no key, two keys,
+ * v2/AEAD, another cipher).
+ */
+async function fastSessionKey(head: Uint8Array, cut: number, agentKey: openpgp.PrivateKey): Promise<SessionKey | undefined> {
+  const message = await openpgp.readMessage({ binaryMessage: head.subarray(0, cut) });
+  const keys = await openpgp.decryptSessionKeys({ message, decryptionKeys: agentKey }).catch(() => []);
+  const key = keys.length === 1 ? keys[0] : undefined;
+  if (!key || !isFastSeipd(head, cut, key.algorithm, key.data.length)) return undefined;
+  return { data: key.data, algorithm: key.algorithm as openpgp.enums.symmetricNames };
+}
+
+/** Which way decryptPackage opens `file` for `agentKey`: Node's crypto (seipd.ts) or openpgp.decrypt. */
+export async function decryptionRoute(file: string, agentKey: openpgp.PrivateKey): Promise<'node-crypto' | 'openpgp'> {
+  const head = readHead(file);
+  return (await fastSessionKey(head, sessionKeyPrefixLength(head), agentKey)) ? 'node-crypto' : 'openpgp';
+}
+
+/** The inner message (seipd.ts) handed to openpgp.js, which checks the signature as openpgp.decrypt would. */
+async function openInner(reader: SeipdReader, hostKey: openpgp.PublicKey): Promise<Opened> {
+  const message = await openpgp.readMessage({ binaryMessage: pullStream(() => reader.read()) });
+  return openpgp.verify({ message, verificationKeys: hostKey, expectSigned: true, format: 'binary' });
+}
+
+/** The whole package through openpgp.js. */
+async function openWhole(file: string, agentKey: openpgp.PrivateKey, hostKey: openpgp.PublicKey): Promise<Opened> {
+  const chunks = fileChunks(file);
+  const message = await openpgp.readMessage({ binaryMessage: pullStream(async () => (await chunks.next()).value ?? null) });
+  return openpgp.decrypt({
+    message,
+    decryptionKeys: agentKey,
+    verificationKeys: hostKey,
+    expectSigned: true,
+    format: 'binary',
+    config: { allowUnauthenticatedStream: true },
+  });
+}
+
+/** Stream the plaintext to `outFile` (0600), then insist on a valid signature by the host. */
+async function writeVerified(opened: Opened, outFile: string, hostKey: openpgp.PublicKey): Promise<void> {
+  await pipeline(Readable.fromWeb(opened.data as unknown as WebReadableStream<Uint8Array>), fs.createWriteStream(outFile, { mode: 0o600 }));
+  const trusted = keyIdsOf(hostKey);
+  const byHost = opened.signatures.filter((s) => trusted.has(s.keyID.toHex().toLowerCase()));
+  if (byHost.length === 0) throw new SecurityError(REFUSAL.UNKNOWN_KEY, 'package is not signed by the host key');
+  await Promise.all(byHost.map((s) => s.verified));
+}
+
 /**
  * Decrypt a package into `outFile` (the gzip'd tar) and return only once the whole
  * plaintext is on disk and both the integrity check (MDC, RFC 9580 §5.13) and the host's
  * signature verified. The plaintext is streamed to a file the agent owns (mode 0600)
  * instead of being held in memory (a 500 MB module must not need 500 MB of RAM);
  * nothing reads that file before this function returned, so streaming before
- * authentication acts on nothing unverified.
+ * authentication acts on nothing unverified. A v1 SEIPD body under AES is decrypted with
+ * Node's crypto (seipd.ts), openpgp.js unwrapping the session key and checking the
+ * signature; any other body goes through openpgp.decrypt. When anything fails, the
+ * integrity verdict comes first: a body whose MDC does not match is PACKAGE_TAMPERED
+ * whatever the signature layer said about its garbled plaintext.
  */
 export async function decryptPackage(input: {
   file: string;
@@ -72,31 +170,21 @@ export async function decryptPackage(input: {
   agentKey: openpgp.PrivateKey;
   hostKey: openpgp.PublicKey;
 }): Promise<void> {
-  await checkPackageForMe(readPrefix(input.file), input.agentKey);
+  const head = readHead(input.file);
+  const cut = sessionKeyPrefixLength(head);
+  await checkPackageForMe(head.subarray(0, cut), input.agentKey);
+  let reader: SeipdReader | undefined;
   try {
-    const message = await openpgp.readMessage({
-      binaryMessage: Readable.toWeb(fs.createReadStream(input.file)) as unknown as ReadableStream<Uint8Array>,
-    });
-    const result = await openpgp.decrypt({
-      message,
-      decryptionKeys: input.agentKey,
-      verificationKeys: input.hostKey,
-      expectSigned: true,
-      format: 'binary',
-      config: { allowUnauthenticatedStream: true },
-    });
-    await pipeline(
-      Readable.fromWeb(result.data as unknown as WebReadableStream<Uint8Array>),
-      fs.createWriteStream(input.outFile, { mode: 0o600 }),
-    );
-    const trusted = keyIdsOf(input.hostKey);
-    const byHost = result.signatures.filter((s) => trusted.has(s.keyID.toHex().toLowerCase()));
-    if (byHost.length === 0) throw new SecurityError(REFUSAL.UNKNOWN_KEY, 'package is not signed by the host key');
-    await Promise.all(byHost.map((s) => s.verified));
+    const key = await fastSessionKey(head, cut, input.agentKey);
+    if (key) reader = new SeipdReader(reusedReads(input.file, cut), key.data, key.algorithm);
+    const opened = reader ? await openInner(reader, input.hostKey) : await openWhole(input.file, input.agentKey, input.hostKey);
+    await writeVerified(opened, input.outFile, input.hostKey);
+    collectGarbage();
   } catch (error) {
     fs.rmSync(input.outFile, { force: true });
+    const integrity = await reader?.drain();
     // disk full while writing the plaintext is transient, not a tampered package
-    throw diskFullError(error, path.dirname(input.outFile)) ?? classify(error);
+    throw integrity ?? diskFullError(error, path.dirname(input.outFile)) ?? classify(error);
   }
 }
 
