@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { REFUSAL, SecurityError } from '../errors.js';
+import { exciseBase64Bodies, LEAN_MIN_BYTES, restoreBodies } from './lean-mail.js';
 
 export const PAYLOAD_ATTACHMENT = 'payload.asc';
 export const PACKAGE_ATTACHMENT = 'update.rdsu';
@@ -139,8 +140,40 @@ export function precheckMail(raw: Buffer, limits: MailLimits = DEFAULT_MAIL_LIMI
   }
 }
 
-export async function parseRdsMail(raw: Buffer, limits: MailLimits = DEFAULT_MAIL_LIMITS): Promise<ParsedRdsMail> {
+export interface ParseOptions {
+  /** base64 bodies at least this long take the lean path (lean-mail.ts); Infinity: mailparser only */
+  leanMinBytes?: number;
+}
+
+/**
+ * The mail's sender, subject, id and attachments (`payload.asc` as text). A large mail's long
+ * base64 bodies are decoded by the lean path (lean-mail.ts) and mailparser parses the rest;
+ * the result and the refusals are those of mailparser over the whole mail.
+ */
+export async function parseRdsMail(
+  raw: Buffer,
+  limits: MailLimits = DEFAULT_MAIL_LIMITS,
+  options: ParseOptions = {},
+): Promise<ParsedRdsMail> {
   precheckMail(raw, limits);
+  const minBytes = options.leanMinBytes ?? LEAN_MIN_BYTES;
+  const excised = raw.length >= minBytes ? exciseBase64Bodies(raw, minBytes) : undefined;
+  if (excised) {
+    const stub = await fullParse(excised.stub, limits).catch(() => undefined);
+    const attachments = stub && restoreBodies(stub.attachments, excised.bodies);
+    if (stub && attachments) return withAttachments(stub, attachments);
+  }
+  return fullParse(raw, limits);
+}
+
+function withAttachments(mail: ParsedRdsMail, attachments: Map<string, Buffer>): ParsedRdsMail {
+  const { armoredPayload: _, ...rest } = mail;
+  const payload = attachments.get(PAYLOAD_ATTACHMENT);
+  return { ...rest, ...(payload ? { armoredPayload: payload.toString('utf8') } : {}), attachments };
+}
+
+/** mailparser over the whole of `raw`, and rds's rules on what it found. */
+async function fullParse(raw: Buffer, limits: MailLimits): Promise<ParsedRdsMail> {
   const { simpleParser } = await import('mailparser');
   let parsed: Awaited<ReturnType<typeof simpleParser>>;
   try {
