@@ -143,6 +143,8 @@ export function precheckMail(raw: Buffer, limits: MailLimits = DEFAULT_MAIL_LIMI
 export interface ParseOptions {
   /** base64 bodies at least this long take the lean path (lean-mail.ts); Infinity: mailparser only */
   leanMinBytes?: number;
+  /** told which way the mail was parsed (tests count the lean cases) */
+  took?: (way: 'lean' | 'full') => void;
 }
 
 /**
@@ -161,8 +163,12 @@ export async function parseRdsMail(
   if (excised) {
     const stub = await fullParse(excised.stub, limits).catch(() => undefined);
     const attachments = stub && restoreBodies(stub.attachments, excised.bodies);
-    if (stub && attachments) return withAttachments(stub, attachments);
+    if (stub && attachments) {
+      options.took?.('lean');
+      return withAttachments(stub, attachments);
+    }
   }
+  options.took?.('full');
   return fullParse(raw, limits);
 }
 
