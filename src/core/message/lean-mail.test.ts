@@ -47,8 +47,10 @@ const mailInput = fc.record({
   delivery: fc.boolean(),
 });
 
-async function build(input: fc.RecordValue<typeof mailInput>): Promise<Buffer> {
-  const named = [...new Map(input.attachments.map((a) => [a.name, Buffer.from(a.bytes)])).entries()];
+type MailInput = typeof mailInput extends fc.Arbitrary<infer T> ? T : never;
+
+async function build(input: MailInput): Promise<Buffer> {
+  const named = [...new Map(input.attachments.map((a) => [a.name, Buffer.from(a.bytes)] as const)).entries()];
   const { raw } = await composeMail({
     from: 'host@example.test',
     to: 'agent1@example.test',
