@@ -32,12 +32,21 @@ export interface ExcisedBody {
 
 export interface ExcisedMail {
   stub: Buffer;
+  /**
+   * The mail with each body cut to its first 10 bytes, for precheckMail: a body holds no `:`
+   * or `-`, so no header-like match starts in one, and one that runs into it (`Content-Type:`,
+   * blank lines, `multipart/`) needs no more than its first 10 bytes; the header block is whole
+   */
+  view: Buffer;
   bodies: ExcisedBody[];
 }
+
+const VIEW_KEEP = 'multipart/'.length;
 
 /** The mail with every long strict base64 body cut out and decoded, or undefined when it has none. */
 export function exciseBase64Bodies(raw: Buffer, minBytes: number = LEAN_MIN_BYTES): ExcisedMail | undefined {
   const pieces: Buffer[] = [];
+  const view: Buffer[] = [];
   const bodies: ExcisedBody[] = [];
   let kept = 0;
   let pos = 0;
@@ -47,7 +56,7 @@ export function exciseBase64Bodies(raw: Buffer, minBytes: number = LEAN_MIN_BYTE
     // the next line that starts with `--` (a boundary line, when the body is one of ours)
     const stop = raw.indexOf('\n--', start, 'latin1') + 1;
     if (stop === 0) break;
-    pos = stop;
+    pos = start; // not a body of ours: the next blank line may be before `stop` (a part that starts the multipart)
     if (stop - start < minBytes) continue;
     // the line break before a boundary belongs to the boundary (RFC 2046 §5.1.1)
     const end = stop - (raw[stop - 2] === CR ? 2 : 1);
@@ -55,12 +64,15 @@ export function exciseBase64Bodies(raw: Buffer, minBytes: number = LEAN_MIN_BYTE
     if (!decoded) continue;
     const token = randomBytes(24);
     pieces.push(raw.subarray(kept, start), Buffer.from(token.toString('base64'), 'latin1'));
+    view.push(raw.subarray(kept, Math.min(start + VIEW_KEEP, end)));
     bodies.push({ token, decoded });
     kept = end;
+    pos = stop;
   }
   if (bodies.length === 0) return undefined;
   pieces.push(raw.subarray(kept));
-  return { stub: Buffer.concat(pieces), bodies };
+  view.push(raw.subarray(kept));
+  return { stub: Buffer.concat(pieces), view: Buffer.concat(view), bodies };
 }
 
 /** Where the text after the next blank line from `pos` starts (a part's body), or -1. */

@@ -157,9 +157,9 @@ export async function parseRdsMail(
   limits: MailLimits = DEFAULT_MAIL_LIMITS,
   options: ParseOptions = {},
 ): Promise<ParsedRdsMail> {
-  precheckMail(raw, limits);
   const minBytes = options.leanMinBytes ?? LEAN_MIN_BYTES;
   const excised = raw.length >= minBytes ? exciseBase64Bodies(raw, minBytes) : undefined;
+  precheckMail(excised?.view ?? raw, limits); // the view: the same verdict without a text copy of the whole mail
   if (excised) {
     const stub = await fullParse(excised.stub, limits).catch(() => undefined);
     const attachments = stub && restoreBodies(stub.attachments, excised.bodies);
