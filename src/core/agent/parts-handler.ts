@@ -11,6 +11,7 @@ import path from 'node:path';
 import { diskFullError, REFUSAL, type RefusalCode, SecurityError } from '../errors.js';
 import { mkdirNoFollow } from '../fs/trust.js';
 import type { Handler } from '../message/inbound.js';
+import { collectGarbage } from '../package/memory.js';
 import { bodyHandler } from '../protocol/index.js';
 import { PART_ATTACHMENT, UPDATE_PART, type UpdatePartBody } from '../protocol/update-part.js';
 import { UPDATE_RESULT } from '../protocol/update-result.js';
@@ -51,11 +52,6 @@ const label = (b: UpdatePartBody) => `part ${b.part} of ${b.parts} of package ${
 
 export const handleUpdatePart = (ctx: AgentHandlerContext, seams: PartsSeams = {}): Handler =>
   bodyHandler(UPDATE_PART, ctx.clock, async (body, { accepted, mail }) => {
-    const bytes = mail.attachments.get(PART_ATTACHMENT);
-    if (!bytes) throw new SecurityError(REFUSAL.MALFORMED, `update-part mail carries no ${PART_ATTACHMENT}`);
-    if (sha256(bytes) !== body.sha256) {
-      throw new SecurityError(REFUSAL.PART_HASH_MISMATCH, `${label(body)}: its bytes do not match its signed sha256`);
-    }
     const input: PartInput = {
       ctx,
       store: new PartStore(ctx.db, ctx.config.stateDir, seams),
@@ -65,28 +61,46 @@ export const handleUpdatePart = (ctx: AgentHandlerContext, seams: PartsSeams = {
       payloadId: accepted.payload.id,
       seams,
     };
-    let pkg = input.store.get(input.key);
-    if (pkg && pkg.state !== 'open') return closedPackage(pkg, body);
-    await checkLimits(input, bytes.length);
-    if (!pkg) {
-      const admitted = await admitPackage(input, bytes.length);
-      if (!admitted) return 'refused';
-      pkg = admitted;
-    }
-    if (pkg.parts !== body.parts) {
-      throw new SecurityError(REFUSAL.PART_LIST_MISMATCH, `${label(body)}: its package was announced with ${pkg.parts} parts`);
-    }
-    if (body.first) pkg = await takeFirst(input, pkg);
-    const signed = pkg.first?.partHashes[body.part - 1];
-    if (signed !== undefined && signed !== body.sha256) {
-      throw new SecurityError(REFUSAL.PART_HASH_MISMATCH, `${label(body)}: its sha256 is not the one part 1's signed list names`);
-    }
-    const fresh = !input.store.has(input.key, body.part);
-    if (fresh) await storePart(input, pkg, bytes);
-    const now = input.store.get(input.key) as PartPackage;
-    if (now.first && input.store.missing(now).length === 0) return reassembleAndInstall(input, now);
-    return fresh ? (now.first ? 'stored' : 'kept (no part 1 yet)') : 'duplicate';
+    const taken = await takePart(input, mail.attachments);
+    // the part's bytes are on disk: the mail's copies (its text, the parse's pieces) are
+    // memory V8 would collect only 64 MB later, under the next parts or the install. One
+    // full GC per part mail (bench parts-agent, 200 MB in 30 parts: peak RSS 147 MB, vs
+    // 158 MB with one per ~20 MB of parts and ~178 MB with none; it costs ~0.3 s CPU on 50 MB)
+    collectGarbage();
+    return typeof taken === 'string' ? taken : reassembleAndInstall(input, taken);
   });
+
+/** The part checked and stored: an outcome, or its package when all N are here. */
+async function takePart(input: PartInput, attachments: Map<string, Buffer>): Promise<string | PartPackage> {
+  const { body } = input;
+  const bytes = attachments.get(PART_ATTACHMENT);
+  if (!bytes) throw new SecurityError(REFUSAL.MALFORMED, `update-part mail carries no ${PART_ATTACHMENT}`);
+  attachments.delete(PART_ATTACHMENT); // no reference left once stored (an install may follow)
+  if (sha256(bytes) !== body.sha256) {
+    throw new SecurityError(REFUSAL.PART_HASH_MISMATCH, `${label(body)}: its bytes do not match its signed sha256`);
+  }
+  let pkg = input.store.get(input.key);
+  if (pkg && pkg.state !== 'open') return closedPackage(pkg, body);
+  await checkLimits(input, bytes.length);
+  if (!pkg) {
+    const admitted = await admitPackage(input, bytes.length);
+    if (!admitted) return 'refused';
+    pkg = admitted;
+  }
+  if (pkg.parts !== body.parts) {
+    throw new SecurityError(REFUSAL.PART_LIST_MISMATCH, `${label(body)}: its package was announced with ${pkg.parts} parts`);
+  }
+  if (body.first) pkg = await takeFirst(input, pkg);
+  const signed = pkg.first?.partHashes[body.part - 1];
+  if (signed !== undefined && signed !== body.sha256) {
+    throw new SecurityError(REFUSAL.PART_HASH_MISMATCH, `${label(body)}: its sha256 is not the one part 1's signed list names`);
+  }
+  const fresh = !input.store.has(input.key, body.part);
+  if (fresh) await storePart(input, pkg, bytes);
+  const now = input.store.get(input.key) as PartPackage;
+  if (now.first && input.store.missing(now).length === 0) return now;
+  return fresh ? (now.first ? 'stored' : 'kept (no part 1 yet)') : 'duplicate';
+}
 
 function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');

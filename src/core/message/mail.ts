@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { REFUSAL, SecurityError } from '../errors.js';
+import { exciseBase64Bodies, LEAN_MIN_BYTES, restoreBodies } from './lean-mail.js';
 import { parseRdsMailFast } from './mail-fast.js';
 
 export const PAYLOAD_ATTACHMENT = 'payload.asc';
@@ -140,16 +141,53 @@ export function precheckMail(raw: Buffer, limits: MailLimits = DEFAULT_MAIL_LIMI
   }
 }
 
-/**
- * The mail's From, Subject, Message-ID and attachments, after the prechecks: rds's own mail
- * shape without mailparser (mail-fast.ts, the same result), anything else with it.
- */
-export async function parseRdsMail(raw: Buffer, limits: MailLimits = DEFAULT_MAIL_LIMITS): Promise<ParsedRdsMail> {
-  precheckMail(raw, limits);
-  return parseRdsMailFast(raw, limits.maxParts) ?? parseWithMailparser(raw, limits);
+export interface ParseOptions {
+  /** base64 bodies at least this long take the lean path (lean-mail.ts); Infinity: never */
+  leanMinBytes?: number;
+  /** told which way the mail was parsed (tests count the cases) */
+  took?: (way: 'lean' | 'fast' | 'full') => void;
 }
 
-/** parseRdsMail through mailparser (exported for the test that compares the two parses). */
+/**
+ * The mail's sender, subject, id and attachments (`payload.asc` as text), after the
+ * prechecks. A large mail's long base64 bodies are decoded by the lean path (lean-mail.ts)
+ * and mailparser parses the rest; a small one in rds's own shape is read without mailparser
+ * (mail-fast.ts); anything else goes through mailparser whole. Each path gives what
+ * mailparser over the whole mail gives, refusals included (their property tests).
+ */
+export async function parseRdsMail(
+  raw: Buffer,
+  limits: MailLimits = DEFAULT_MAIL_LIMITS,
+  options: ParseOptions = {},
+): Promise<ParsedRdsMail> {
+  const minBytes = options.leanMinBytes ?? LEAN_MIN_BYTES;
+  const excised = raw.length >= minBytes ? exciseBase64Bodies(raw, minBytes) : undefined;
+  precheckMail(excised?.view ?? raw, limits); // the view: the same verdict without a text copy of the whole mail
+  if (excised) {
+    const stub = await parseWithMailparser(excised.stub, limits).catch(() => undefined);
+    const attachments = stub && restoreBodies(stub.attachments, excised.bodies);
+    if (stub && attachments) {
+      options.took?.('lean');
+      return withAttachments(stub, attachments);
+    }
+  } else {
+    const fast = parseRdsMailFast(raw, limits.maxParts);
+    if (fast) {
+      options.took?.('fast');
+      return fast;
+    }
+  }
+  options.took?.('full');
+  return parseWithMailparser(raw, limits);
+}
+
+function withAttachments(mail: ParsedRdsMail, attachments: Map<string, Buffer>): ParsedRdsMail {
+  const { armoredPayload: _, ...rest } = mail;
+  const payload = attachments.get(PAYLOAD_ATTACHMENT);
+  return { ...rest, ...(payload ? { armoredPayload: payload.toString('utf8') } : {}), attachments };
+}
+
+/** mailparser over the whole of `raw`, and rds's rules on what it found (exported for the tests that compare the parses). */
 export async function parseWithMailparser(raw: Buffer, limits: MailLimits = DEFAULT_MAIL_LIMITS): Promise<ParsedRdsMail> {
   const { simpleParser } = await import('mailparser');
   let parsed: Awaited<ReturnType<typeof simpleParser>>;
