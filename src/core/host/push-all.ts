@@ -55,11 +55,12 @@ export function estimateMailSize(packageBytes: number): number {
 /**
  * Part mails in flight at once: each costs about 3.5× its size while nodemailer writes it
  * (the raw mail, its dot-stuffed stream, the socket's buffers; measured by bench/parts.mjs),
- * so at most 32 MiB of part mails are in flight (3 at Postfix's 10,240,000 bytes), at
- * least 2 and at most push-all's usual 8: the host's peak RSS stays flat in package size.
+ * so at most 16 MiB of part mails are in flight (2 at Postfix's 10,240,000 bytes: 100 MB to
+ * 10 agents peaked at ~280 MB of RSS with 3, ~247 MB with 2, for ~10% more time), at least
+ * 2 and at most push-all's usual 8: the host's peak RSS stays flat in package size.
  */
 export function partsInFlight(mailLimit: number): number {
-  return Math.max(2, Math.min(8, Math.floor((32 * 2 ** 20) / mailLimit)));
+  return Math.max(2, Math.min(8, Math.floor((16 * 2 ** 20) / mailLimit)));
 }
 
 /** A rollout id: R + the UTC time to the second + 8 random hex digits. */
