@@ -67,6 +67,23 @@ async function until(what: string, probe: () => Promise<boolean>, ms: number): P
 const agentId = (i: number) => `AGENT${String(i).padStart(7, '0')}`;
 const host = (expected: number, ...args: string[]) => rdsExpect(expected, ['--config', hostConfig, ...args], { cwd: root });
 
+/** Until Postfix's queue under the testbed is empty (bounded: 120 s). */
+async function postfixQueueEmpty(dir: string): Promise<void> {
+  const spool = path.join(dir, 'spool');
+  const files = (q: string) => {
+    try {
+      return fs.readdirSync(path.join(spool, q), { recursive: true }).length;
+    } catch {
+      return 0;
+    }
+  };
+  const t0 = performance.now();
+  while (['maildrop', 'incoming', 'active', 'deferred', 'hold'].reduce((n, q) => n + files(q), 0) > 0) {
+    if (performance.now() - t0 > 120_000) throw new Error(`Postfix queue under ${spool} not empty after 120 s`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 /** Every folder of a mailbox emptied, every folder but INBOX deleted. */
 async function resetMailbox(address: string): Promise<void> {
   await withImapSession(address, async (client) => {
@@ -191,8 +208,12 @@ describe('several inbox workers on one store and one mailbox', () => {
 
   afterAll(async () => {
     if (hostAddress) await resetMailbox(hostAddress);
+    // the host's fault acks went to the agents' mailboxes, which the next files use: wait
+    // until Postfix has handed every accepted mail to Dovecot, then empty them
+    await postfixQueueEmpty(mailTestbed().dir);
+    for (let i = 1; i <= AGENTS; i++) await resetMailbox(mailTestbed().agentAddress(i));
     if (root) fs.rmSync(root, { recursive: true, force: true });
-  });
+  }, 180_000);
 
   it('three workers, one killed with SIGKILL mid-way, then one pass: each mail acted on exactly once', async () => {
     const total = AGENTS * (REPORTS_PER_AGENT + FAULTS_PER_AGENT);
