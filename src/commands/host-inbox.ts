@@ -54,7 +54,7 @@ export async function takeInMail(ctx: Context<HostConfig>, max?: number, worker 
       policy: hostPolicy(ctx.db, ctx.config.id, ctx.clock, ctx.skewMs),
       claims: true,
       checker: pool,
-      ahead: 32,
+      ahead: /^pop3s?:/i.test(ctx.config.imap) ? 1 : 32, // POP3: one command at a time, nothing read ahead
       batch: isPostgres(ctx.db) ? 1 : 100,
     });
   } finally {

@@ -63,8 +63,12 @@ export async function* ahead<T, R>(source: AsyncIterable<T>, depth: number, work
         ended = true;
         return;
       }
-      pull();
+      // depth 1: nothing is read ahead, the next mail is fetched only once this one is done
+      // (a POP3 session takes one command at a time: RETR of the next mail must not run
+      // while this one is still being settled)
+      if (depth > 1) pull();
       yield r.value;
+      if (depth <= 1) pull();
     }
   } finally {
     if (!ended) await it.return?.()?.catch(() => {});
