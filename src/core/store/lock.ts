@@ -92,6 +92,7 @@ export function acquireCommandLock(stateDir: string, name: string, command = nam
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const file = path.join(dir, `${name}.lock`);
   const content = `${process.pid} ${command.replace(/[^\w .()-]/g, '?')}`;
+  let vanished = 0;
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
       // The lock appears with the owner's pid already in it: write a private file, then
@@ -118,6 +119,14 @@ export function acquireCommandLock(stateDir: string, name: string, command = nam
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const seen = readOrEmpty(file);
+      // the lock is never empty (its pid is in it before it appears): '' means its holder
+      // released it between our link and our read. Try again; taking it over as stale here
+      // could move a new holder's lock aside and let a third pass in beside it (two passes at
+      // once, found by test/hostile/faults-injection under load).
+      if (seen === '' && !fs.existsSync(file)) {
+        if (++vanished < 1000) attempt--; // a release is not a failed attempt
+        continue;
+      }
       const owner = Number.parseInt(seen, 10);
       if (Number.isFinite(owner) && owner > 0 && isAlive(owner) && owner !== process.pid) {
         const holder = seen.slice(String(owner).length + 1) || name;
