@@ -3,13 +3,18 @@
 // against one host whose mailbox holds its agents' replies. Every reply is taken in once
 // (none quarantined as REPLAYED, none left), and every outbox item goes out once. Then
 // verify: it sends the fault acks it queues, and it waits by the injected clock.
+import { execFile, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run as verifyRun } from '../../src/commands/verify.js';
-import { type AgentNode, ensureBuilt, type HostNode, initAgent, initHost, rds, rdsExpect, tempDir } from '../support/cli.js';
+import { type AgentNode, ensureBuilt, type HostNode, initAgent, initHost, ROOT, rds, rdsExpect, tempDir } from '../support/cli.js';
 import { writeInstallScript } from '../support/fleet.js';
+
+const execFileP = promisify(execFile);
 
 let root: string;
 let host: HostNode;
@@ -173,4 +178,52 @@ describe('verify', () => {
     expect(calls).toBeGreaterThanOrEqual(4);
     expect(calls).toBeLessThan(10);
   }, 60_000);
+});
+
+describe('the command lock itself', () => {
+  it('under contention, with holders that die holding it: never two holders at once', async () => {
+    // Six processes take and release one lock as fast as they can; one hold in five ends as a
+    // crash would (the lock left holding a dead pid) instead of a release, so the others keep
+    // taking a dead owner's lock over while the rest contend. Each holder logs while it holds.
+    const dir = tempDir('lock-race-');
+    const log = path.join(dir, 'holders.log');
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid; // exited: its pid is a dead owner's
+    const lockJs = pathToFileURL(path.join(ROOT, 'dist', 'core', 'store', 'lock.js')).href;
+    const worker = `const fs = await import('node:fs');
+const { acquireCommandLock } = await import(${JSON.stringify(lockJs)});
+const [stateDir, log, startAt, dead] = process.argv.slice(1);
+const file = stateDir + '/locks/race.lock';
+while (Date.now() < Number(startAt)) {}
+let held = 0;
+for (let i = 0; i < 150; i++) {
+  let lock;
+  try { lock = acquireCommandLock(stateDir, 'race'); } catch (e) { if (e.code !== 'COMMAND_LOCKED') throw e; continue; }
+  held++;
+  fs.appendFileSync(log, '+' + process.pid + '\\n');
+  const until = Date.now() + 1; while (Date.now() < until) {}
+  fs.appendFileSync(log, '-' + process.pid + '\\n');
+  if (held % 5 === 0) {
+    fs.writeFileSync(file + '.crash-' + process.pid, dead + ' race');
+    fs.renameSync(file + '.crash-' + process.pid, file); // "killed" holding it
+  } else lock.release();
+}`;
+    const startAt = String(Date.now() + 1500);
+    await Promise.all(
+      Array.from({ length: 6 }, () =>
+        execFileP(process.execPath, ['--input-type=module', '-e', worker, dir, log, startAt, String(dead)], { timeout: 60_000 }),
+      ),
+    );
+    let holders = 0;
+    let most = 0;
+    let crashes = 0;
+    const events = fs.readFileSync(log, 'utf8').split('\n').filter(Boolean);
+    for (const e of events) {
+      holders += e.startsWith('+') ? 1 : -1;
+      most = Math.max(most, holders);
+    }
+    for (const pid of new Set(events.map((e) => e.slice(1)))) crashes += Math.floor(events.filter((e) => e === `+${pid}`).length / 5);
+    expect(crashes, 'dead owners taken over').toBeGreaterThan(5);
+    expect(most, 'processes holding the lock at once').toBe(1);
+    expect(fs.readdirSync(path.join(dir, 'locks')).filter((f) => f !== 'race.lock')).toEqual([]); // no guard or temp file left
+  });
 });

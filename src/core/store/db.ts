@@ -1,4 +1,3 @@
-import type Database from 'better-sqlite3';
 import { MIGRATIONS } from './migrations.js';
 import { openStateFile } from './sqlite-open.js';
 

@@ -92,72 +92,94 @@ export function acquireCommandLock(stateDir: string, name: string, command = nam
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const file = path.join(dir, `${name}.lock`);
   const content = `${process.pid} ${command.replace(/[^\w .()-]/g, '?')}`;
-  let vanished = 0;
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      // The lock appears with the owner's pid already in it: write a private file, then
-      // link(2) it into place (fails with EEXIST like O_EXCL). Creating the lock empty and
-      // writing the pid afterwards let a contender read '' in between, call the lock stale
-      // and take it over: two passes ran at once (found by test/hostile/faults-injection).
-      const mine = `${file}.new-${process.pid}`;
-      fs.rmSync(mine, { force: true }); // a leftover of a crashed pass with our pid
-      fs.writeFileSync(mine, content, { mode: 0o600, flag: 'wx' }); // O_EXCL: never through a planted symlink
-      try {
-        fs.linkSync(mine, file);
-      } finally {
-        fs.rmSync(mine, { force: true });
-      }
+  // A contended lock is tried again while it changes hands (released, or a dead owner's lock
+  // removed); only a live holder, or a lock that keeps changing hands, makes us give up.
+  for (let attempt = 0; attempt < 1000; attempt++) {
+    if (placeFile(file, content)) {
       return {
         release: () => {
-          try {
-            if (fs.readFileSync(file, 'utf8') === content) fs.unlinkSync(file);
-          } catch {
-            /* already gone */
-          }
+          // only we remove a live holder's lock (a stale takeover removes dead owners' only),
+          // so nothing can replace ours between this read and the unlink
+          if (readOrNull(file) === content) fs.rmSync(file, { force: true });
         },
       };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const seen = readOrEmpty(file);
-      // the lock is never empty (its pid is in it before it appears): '' means its holder
-      // released it between our link and our read. Try again; taking it over as stale here
-      // could move a new holder's lock aside and let a third pass in beside it (two passes at
-      // once, found by test/hostile/faults-injection under load).
-      if (seen === '' && !fs.existsSync(file)) {
-        if (++vanished < 1000) attempt--; // a release is not a failed attempt
-        continue;
-      }
-      const owner = Number.parseInt(seen, 10);
-      if (Number.isFinite(owner) && owner > 0 && isAlive(owner) && owner !== process.pid) {
-        const holder = seen.slice(String(owner).length + 1) || name;
-        const brief = holder.endsWith(BRIEF);
-        const busy = new TransientError(
-          'COMMAND_LOCKED',
-          `another '${brief ? holder.slice(0, -BRIEF.length) : holder}' pass is running (pid ${owner}); try again later`,
-        );
-        throw Object.assign(busy, { brief });
-      }
-      // stale: the owner died. Rename it away atomically so only one taker wins.
-      const stale = `${file}.stale-${process.pid}`;
-      try {
-        fs.renameSync(file, stale);
-        // another taker may have replaced the dead owner's lock with its own live one
-        // between our read and our rename: put that one back instead of stealing it
-        if (readOrEmpty(stale) !== seen) fs.linkSync(stale, file);
-        fs.unlinkSync(stale);
-      } catch {
-        /* someone else took it over first; retry */
-        fs.rmSync(stale, { force: true });
-      }
     }
+    const seen = readOrNull(file);
+    // gone between our link and our read: its holder released it. Never treat that as
+    // stale: taking over a lock we could not read moved a new holder's lock aside and let
+    // a third pass in beside it (two holders at once, test/hostile/faults-injection)
+    if (seen === null) continue;
+    const owner = Number.parseInt(seen, 10);
+    if (Number.isFinite(owner) && owner > 0 && isAlive(owner) && owner !== process.pid) {
+      const holder = seen.slice(String(owner).length + 1) || name;
+      const brief = holder.endsWith(BRIEF);
+      const busy = new TransientError(
+        'COMMAND_LOCKED',
+        `another '${brief ? holder.slice(0, -BRIEF.length) : holder}' pass is running (pid ${owner}); try again later`,
+      );
+      throw Object.assign(busy, { brief });
+    }
+    removeStale(file, seen);
   }
   throw new TransientError('COMMAND_LOCKED', `could not take the '${name}' lock in ${dir}; try again later`);
 }
 
-function readOrEmpty(file: string): string {
+/**
+ * Create FILE holding CONTENT if it does not exist: false when it does. The lock appears
+ * with the owner's pid already in it: write a private file, then link(2) it into place
+ * (fails with EEXIST like O_EXCL). Creating the lock empty and writing the pid afterwards
+ * let a contender read '' in between, call the lock stale and take it over.
+ */
+function placeFile(file: string, content: string): boolean {
+  const mine = `${file}.new-${process.pid}`;
+  fs.rmSync(mine, { force: true }); // a leftover of a crashed pass with our pid
+  fs.writeFileSync(mine, content, { mode: 0o600, flag: 'wx' }); // O_EXCL: never through a planted symlink
+  try {
+    fs.linkSync(mine, file);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  } finally {
+    fs.rmSync(mine, { force: true });
+  }
+}
+
+/** A takeover guard older than this was left by a process that died inside the takeover. */
+const GUARD_STALE_MS = 10_000;
+
+/**
+ * Remove a dead owner's lock (kill -9, power cut) so the next try can take it. Two takers
+ * may see the same dead lock; the first removes it and takes the lock, and the second must
+ * not then remove the new live one. So the removal happens under a guard file (one taker
+ * at a time, held for a read and an unlink) and only when the lock still holds exactly what
+ * was seen dead. Moving the lock aside and putting it back, as before, left a window in
+ * which a third taker's link went in and the put-back then dropped a live holder's lock.
+ */
+function removeStale(file: string, seen: string): void {
+  const guard = `${file}.takeover`;
+  if (!placeFile(guard, String(process.pid))) {
+    // another taker is at it; a guard left by a taker that died is cleared after a while
+    try {
+      if (Date.now() - fs.statSync(guard).mtimeMs > GUARD_STALE_MS) fs.rmSync(guard, { force: true });
+    } catch {
+      /* gone: its taker finished */
+    }
+    return;
+  }
+  try {
+    if (readOrNull(file) === seen) fs.rmSync(file, { force: true });
+  } finally {
+    fs.rmSync(guard, { force: true });
+  }
+}
+
+/** The file's text, or null when there is no such file (any other error is thrown). */
+function readOrNull(file: string): string | null {
   try {
     return fs.readFileSync(file, 'utf8');
-  } catch {
-    return '';
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
   }
 }
