@@ -2,8 +2,9 @@
  * update-part (docs/protocol.md#update-parts, docs/install.md#update-parts): after the mail
  * passed every acceptance rule, its part is checked against its signed SHA-256 (and part 1's
  * signed list once known), held to the agent's limits, and stored durably
- * (parts-store.ts). When all N are there the package is reassembled into one file and
- * installed exactly as a one-mail update (install-update.ts), then its parts are deleted.
+ * (parts-store.ts). When all N are there the package is installed exactly as a one-mail
+ * update (install-update.ts), its parts read in order straight into the decrypt, then its
+ * parts are deleted.
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
@@ -16,7 +17,7 @@ import { bodyHandler } from '../protocol/index.js';
 import { PART_ATTACHMENT, UPDATE_PART, type UpdatePartBody } from '../protocol/update-part.js';
 import { UPDATE_RESULT } from '../protocol/update-result.js';
 import type { AgentHandlerContext } from './handlers.js';
-import { installUpdateFile } from './install-update.js';
+import { installUpdateFile, type JoinedPackage } from './install-update.js';
 import { type PartsLimits, partsLimits } from './parts-limits.js';
 import { type PackageKey, type PartPackage, PartStore, type PartStoreOptions } from './parts-store.js';
 import { refusedBody, reply } from './update-reply.js';
@@ -214,7 +215,10 @@ async function storePart(input: PartInput, pkg: PartPackage, bytes: Buffer): Pro
   }
 }
 
-/** All N here: pkesk ‖ parts into one package file, installed as a one-mail update, then the parts deleted. */
+/**
+ * All N here: installed as a one-mail update, read from pkesk ‖ parts in order (joined into
+ * one package file only when it is staged for the install window), then the parts deleted.
+ */
 async function reassembleAndInstall(input: PartInput, pkg: PartPackage): Promise<string> {
   const { ctx, store, key } = input;
   const first = pkg.first as NonNullable<PartPackage['first']>;
@@ -227,22 +231,28 @@ async function reassembleAndInstall(input: PartInput, pkg: PartPackage): Promise
       `package ${pkg.packageId}: its ${pkg.parts} parts hold ${stored} bytes, part 1 signed ${first.totalSize}`,
     );
   }
-  const incoming = path.join(ctx.config.stateDir, 'incoming');
-  mkdirNoFollow(incoming);
-  const file = path.join(incoming, `${commandId}.rdsu`);
-  fs.rmSync(file, { force: true }); // a leftover of a pass that died here
-  try {
-    store.assemble(pkg, file);
-  } catch (error) {
-    throw diskFullError(error, incoming) ?? error;
-  }
+  const joined: JoinedPackage = { source: store.source(pkg), assemble: () => assembleFile(input, pkg, commandId) };
   const update = { rolloutId: pkg.rolloutId, packageId: pkg.packageId, softwareVersion: pkg.softwareVersion };
   try {
-    const outcome = await (input.seams.install ?? installUpdateFile)(ctx, update, commandId, file);
+    const outcome = await (input.seams.install ?? installUpdateFile)(ctx, update, commandId, joined);
     store.close(key, 'done');
     return outcome;
   } catch (error) {
     if (error instanceof SecurityError) store.close(key, 'refused', error.code);
     throw error;
   }
+}
+
+/** pkesk ‖ parts into one package file under STATE/incoming (0600, synced). */
+function assembleFile(input: PartInput, pkg: PartPackage, commandId: string): string {
+  const incoming = path.join(input.ctx.config.stateDir, 'incoming');
+  mkdirNoFollow(incoming);
+  const file = path.join(incoming, `${commandId}.rdsu`);
+  fs.rmSync(file, { force: true }); // a leftover of a pass that died here
+  try {
+    input.store.assemble(pkg, file);
+  } catch (error) {
+    throw diskFullError(error, incoming) ?? error;
+  }
+  return file;
 }

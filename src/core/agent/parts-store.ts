@@ -2,13 +2,15 @@
  * Update parts kept by the agent until their package is whole (docs/install.md#update-parts):
  * one folder per package under STATE/parts/ (0700; named by a hash of rollout and package,
  * never by their text), one file per part (0600, written to a temp name, fsync'd, renamed),
- * and their records in SQLite (migration 015). Reassembly streams the session-key packets
- * and the parts, in order, into one package file: the package is never held in memory.
+ * and their records in SQLite (migration 015). Reassembly reads the session-key packets and
+ * the parts, in order, straight into the decrypt (or, to stage it, into one package file):
+ * the package is never held in memory.
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { mkdirNoFollow, replaceFileSafely } from '../fs/trust.js';
+import { joinedSource, type PackageSource } from '../package/source.js';
 import type { Db } from '../store/db.js';
 
 export interface PackageKey {
@@ -194,6 +196,13 @@ export class PartStore {
     this.db
       .prepare(`UPDATE part_packages SET requests = requests + 1, last_request_at = ? WHERE ${KEY}`)
       .run(now.toISOString(), key.rolloutId, key.packageId);
+  }
+
+  /** pkesk ‖ part 1 ‖ … ‖ part N as one package source, read part file by part file (no joined copy). */
+  source(pkg: PartPackage): PackageSource {
+    if (!pkg.first) throw new Error(`package ${pkg.packageId} has no part 1 yet`);
+    const files = Array.from({ length: pkg.parts }, (_, i) => this.partFile(pkg, i + 1));
+    return joinedSource(Buffer.from(pkg.first.pkesk, 'base64'), files, `package ${pkg.packageId} (${pkg.parts} parts)`);
   }
 
   /** pkesk ‖ part 1 ‖ … ‖ part N into `out` (created 0600, fsync'd), chunk by chunk. */

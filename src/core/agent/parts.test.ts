@@ -76,9 +76,15 @@ function fixture(parts: AgentConfig['parts'] = {}, seams: PartsSeams = {}): Fixt
     logger: silentLogger,
   };
   const all: PartsSeams = {
-    install: async (_ctx, _update, commandId, file) => {
-      installs.push({ file, bytes: fs.readFileSync(file), commandId });
-      fs.rmSync(file);
+    install: async (_ctx, _update, commandId, pkg) => {
+      if (typeof pkg === 'string') {
+        installs.push({ file: pkg, bytes: fs.readFileSync(pkg), commandId });
+        fs.rmSync(pkg);
+      } else {
+        const chunks: Buffer[] = [];
+        for await (const chunk of pkg.source.chunks(0, false)) chunks.push(chunk);
+        installs.push({ file: pkg.source.name, bytes: Buffer.concat(chunks), commandId });
+      }
       return 'installed';
     },
     ...seams,

@@ -7,6 +7,7 @@ import type * as openpgp from 'openpgp';
 import type { Clock } from '../clock.js';
 import type { AgentConfig } from '../config/schema.js';
 import type { Logger } from '../logger.js';
+import type { PackageInput } from '../package/source.js';
 import type { Db } from '../store/db.js';
 import type { VersionReport } from '../version/version-text.js';
 import { type ApplyResult, applyUpdate } from './apply.js';
@@ -37,7 +38,7 @@ export function agentVersionReport(node: AgentNode): VersionReport {
  */
 export function installOnAgent(
   node: AgentNode,
-  file: string,
+  file: PackageInput,
   keys: { agentKey: openpgp.PrivateKey; hostKey: openpgp.PublicKey },
   carried: { commandId?: string; expectedVersion?: string } = {},
 ): Promise<ApplyResult> {

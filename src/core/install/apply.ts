@@ -9,6 +9,7 @@ import { mkdirNoFollow } from '../fs/trust.js';
 import type { Logger } from '../logger.js';
 import { DEFAULT_EXTRACT_LIMITS, type ExtractLimits, extractPackage } from '../package/extract.js';
 import type { UpdateManifest } from '../package/manifest.js';
+import type { PackageInput } from '../package/source.js';
 import { decryptPackage } from '../package/unpack.js';
 import type { Db } from '../store/db.js';
 import { compareVersions } from '../version/version.js';
@@ -22,7 +23,8 @@ export interface ApplyInput {
   db: Db;
   layout: InstallLayout;
   stateDir: string;
-  file: string;
+  /** the package: a file, or its parts read in order */
+  file: PackageInput;
   agentKey: openpgp.PrivateKey;
   hostKey: openpgp.PublicKey;
   clock: Clock;

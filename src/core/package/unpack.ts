@@ -10,21 +10,10 @@ import { diskFullError, REFUSAL, SecurityError } from '../errors.js';
 import { collectGarbage } from './memory.js';
 import { sessionKeyPrefixLength } from './packets.js';
 import { isFastSeipd, SeipdReader } from './seipd.js';
+import { type PackageInput, type PackageSource, packageSource } from './source.js';
 import { packageRecipients, type SessionKey } from './wrap.js';
 
 const PREFIX_SCAN_BYTES = 64 * 1024;
-
-/** The package's first octets: its session-key packets and the start of the encrypted data. */
-function readHead(file: string): Uint8Array {
-  const fd = fs.openSync(file, 'r');
-  try {
-    const buffer = Buffer.alloc(PREFIX_SCAN_BYTES);
-    const n = fs.readSync(fd, buffer, 0, buffer.length, 0);
-    return buffer.subarray(0, n);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
 
 function classify(error: unknown): SecurityError {
   if (error instanceof SecurityError) return error;
@@ -60,33 +49,6 @@ export async function checkPackageForMe(prefix: Uint8Array, agentKey: openpgp.Pr
   }
 }
 
-/** Reads of the package file: big enough that openpgp.js's per-chunk cost does not add up. */
-const READ_CHUNK_BYTES = 1024 * 1024;
-
-function fileChunks(file: string, start = 0): AsyncIterator<Buffer> {
-  return fs.createReadStream(file, { start, highWaterMark: READ_CHUNK_BYTES })[Symbol.asyncIterator]();
-}
-
-/**
- * The file from `start` read into ONE buffer, again and again: each chunk is valid only
- * until the next is asked for (SeipdReader decrypts a chunk before it asks for the next,
- * and copies what it keeps), so 50 MB of reads allocate 1 MB, not 50 MB for the GC.
- */
-async function* reusedReads(file: string, start: number): AsyncGenerator<Buffer> {
-  const handle = await fs.promises.open(file, 'r');
-  try {
-    const buffer = Buffer.allocUnsafe(READ_CHUNK_BYTES);
-    for (let at = start; ; ) {
-      const { bytesRead } = await handle.read(buffer, 0, buffer.length, at);
-      if (bytesRead === 0) return;
-      at += bytesRead;
-      yield buffer.subarray(0, bytesRead);
-    }
-  } finally {
-    await handle.close();
-  }
-}
-
 /** A web stream (what openpgp.js reads) pulling one chunk at a time: no read-ahead beyond one chunk. */
 function pullStream(next: () => Promise<Buffer | null>): ReadableStream<Uint8Array> {
   return new ReadableStream<Uint8Array>(
@@ -118,8 +80,8 @@ async function fastSessionKey(head: Uint8Array, cut: number, agentKey: openpgp.P
 }
 
 /** Which way decryptPackage opens `file` for `agentKey`: Node's crypto (seipd.ts) or openpgp.decrypt. */
-export async function decryptionRoute(file: string, agentKey: openpgp.PrivateKey): Promise<'node-crypto' | 'openpgp'> {
-  const head = readHead(file);
+export async function decryptionRoute(file: PackageInput, agentKey: openpgp.PrivateKey): Promise<'node-crypto' | 'openpgp'> {
+  const head = packageSource(file).head(PREFIX_SCAN_BYTES);
   return (await fastSessionKey(head, sessionKeyPrefixLength(head), agentKey)) ? 'node-crypto' : 'openpgp';
 }
 
@@ -130,8 +92,8 @@ async function openInner(reader: SeipdReader, hostKey: openpgp.PublicKey): Promi
 }
 
 /** The whole package through openpgp.js. */
-async function openWhole(file: string, agentKey: openpgp.PrivateKey, hostKey: openpgp.PublicKey): Promise<Opened> {
-  const chunks = fileChunks(file);
+async function openWhole(source: PackageSource, agentKey: openpgp.PrivateKey, hostKey: openpgp.PublicKey): Promise<Opened> {
+  const chunks = source.chunks(0, false);
   const message = await openpgp.readMessage({ binaryMessage: pullStream(async () => (await chunks.next()).value ?? null) });
   return openpgp.decrypt({
     message,
@@ -167,19 +129,20 @@ async function writeVerified(opened: Opened, outFile: string, hostKey: openpgp.P
  * whatever the signature layer said about its garbled plaintext.
  */
 export async function decryptPackage(input: {
-  file: string;
+  file: PackageInput;
   outFile: string;
   agentKey: openpgp.PrivateKey;
   hostKey: openpgp.PublicKey;
 }): Promise<void> {
-  const head = readHead(input.file);
+  const source = packageSource(input.file);
+  const head = source.head(PREFIX_SCAN_BYTES);
   const cut = sessionKeyPrefixLength(head);
   await checkPackageForMe(head.subarray(0, cut), input.agentKey);
   let reader: SeipdReader | undefined;
   try {
     const key = await fastSessionKey(head, cut, input.agentKey);
-    if (key) reader = new SeipdReader(reusedReads(input.file, cut), key.data, key.algorithm);
-    const opened = reader ? await openInner(reader, input.hostKey) : await openWhole(input.file, input.agentKey, input.hostKey);
+    if (key) reader = new SeipdReader(source.chunks(cut, true), key.data, key.algorithm);
+    const opened = reader ? await openInner(reader, input.hostKey) : await openWhole(source, input.agentKey, input.hostKey);
     await writeVerified(opened, input.outFile, input.hostKey);
     // the signature may verify before openpgp.js asked for the end of the stream (where the
     // MDC is checked): never return before the reader ended with its MDC checked
