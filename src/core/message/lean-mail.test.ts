@@ -143,6 +143,20 @@ describe('the lean parse of large mails', () => {
     expect(exciseBase64Bodies(mail('QUJD\r\nQUI='), 4)?.bodies.map((b) => b.decoded.toString())).toEqual(['ABCAB']);
   });
 
+  it('takes no body with a byte outside the alphabet in a line of the right length (the decoder would skip it, or read base64url)', () => {
+    const head = 'Content-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n';
+    const mail = (body: string) => Buffer.from(`${head}${body}\r\n--b0--\r\n`, 'latin1');
+    expect(exciseBase64Bodies(mail('QUJDQUJD\r\nQUJD'), 4)?.bodies.map((b) => b.decoded.toString())).toEqual(['ABCABCABC']);
+    for (const bad of ['.', ' ', '\t', '\0', '\xff', '\x80', '-', '_', '!', '\x0b', '\x0c', '"']) {
+      for (const at of [1, 5, 9]) {
+        const body = 'QUJDQUJD\r\nQUJD'.split('');
+        body[at + (at >= 8 ? 2 : 0)] = bad;
+        expect(exciseBase64Bodies(mail(body.join('')), 4), `${JSON.stringify(bad)} at ${at}`).toBeUndefined();
+      }
+      expect(exciseBase64Bodies(mail(`QUJDQUJD\r\nQU${bad}=`), 4), `${JSON.stringify(bad)} before the padding`).toBeUndefined();
+    }
+  });
+
   it('counts a multipart type that runs into a body (Content-Type:, blank line, multipart/…) as the full precheck does', async () => {
     const head = 'From: h@example.test\r\nContent-Type: multipart/mixed; boundary="b0"\r\n\r\n--b0\r\n';
     const part = 'Content-Disposition: attachment; filename=x.bin\r\nContent-Transfer-Encoding: base64\r\nContent-Type:\r\n\r\n';
