@@ -24,7 +24,7 @@ import { refusedBody, reply } from './update-reply.js';
 
 /** The reason code of a package refused for want of disk space (not a security refusal: the mail is handled, not quarantined). */
 export const NO_SPACE = 'NO_SPACE';
-/** How much free space a new package needs, as a multiple of its size: its parts, then the reassembled package. */
+/** How much free space a new package needs, as a multiple of its size: its parts, then its decrypted archive (or its joined copy, staged). */
 export const SPACE_FACTOR = 2;
 
 export interface PartsSeams extends PartStoreOptions {
