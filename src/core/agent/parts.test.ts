@@ -175,11 +175,34 @@ describe('reassembly', () => {
     expect(await deliver(f, p, 3)).toBe('installed');
     expect(f.installs).toHaveLength(1);
     expect(f.installs[0]?.bytes.equals(whole(p))).toBe(true);
+    expect(fs.existsSync(path.join(f.state.stateDir, 'incoming'))).toBe(false); // read from the parts, no joined copy
     expect(fs.existsSync(path.join(f.state.stateDir, 'parts', pkg.dir))).toBe(false);
     expect(store(f).get(p)?.state).toBe('done');
     // a late copy of a part (say, re-sent after a request) is dropped without a word
     expect(await deliver(f, p, 2)).toBe('duplicate');
     expect(f.installs).toHaveLength(1);
+  });
+
+  it('joined into one file only when asked (a package staged for the install window): pkesk ‖ parts, 0600, under STATE/incoming', async () => {
+    const f = fixture();
+    const files: string[] = [];
+    f.seams.install = async (_ctx, _update, commandId, pkg) => {
+      if (typeof pkg === 'string') throw new Error('a reassembled package comes as its parts');
+      const file = pkg.assemble();
+      files.push(file);
+      f.installs.push({ file, bytes: fs.readFileSync(file), commandId });
+      expect(modeOf(file)).toBe(0o600);
+      fs.rmSync(file);
+      return 'deferred';
+    };
+    const p = makePackage(3, 3 * 1024 * 1024);
+    expect(await deliver(f, p, 2)).toBe('kept (no part 1 yet)');
+    expect(await deliver(f, p, 3)).toBe('kept (no part 1 yet)');
+    expect(fs.existsSync(path.join(f.state.stateDir, 'incoming'))).toBe(false); // nothing joined on the way
+    expect(await deliver(f, p, 1)).toBe('deferred');
+    expect(files).toHaveLength(1);
+    expect(path.dirname(files[0] as string)).toBe(path.join(f.state.stateDir, 'incoming'));
+    expect(f.installs[0]?.bytes.equals(whole(p))).toBe(true);
   });
 
   it('a part before part 1 is kept, not acted on; a duplicate of it is dropped', async () => {
