@@ -35,6 +35,7 @@ const NOT_ON_EMPTY = [
   'core/store/db.js',
   'core/crypto/keys.js',
   'core/audit/checkpoint.js',
+  'commands/audit-store.js', // the store closed with every audit entry signed: not opened again
   'core/message/inbound.js',
   'core/agent/handlers.js',
   'commands/agent-handler-context.js',
