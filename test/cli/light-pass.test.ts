@@ -36,6 +36,7 @@ const NOT_ON_EMPTY = [
   'core/crypto/keys.js',
   'core/audit/checkpoint.js',
   'commands/audit-store.js', // the store closed with every audit entry signed: not opened again
+  'core/outbox/send.js',
   'core/message/inbound.js',
   'core/agent/handlers.js',
   'commands/agent-handler-context.js',
