@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildProgram } from '../dist/cli.js';
+import { buildProgram } from '../dist/program.js';
 import { ROOT_HELP } from '../dist/root-help.js';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));

@@ -1,62 +1,14 @@
 /**
- * The one place that builds the commander program, from the command table
- * (src/commands/specs/index.ts). Each action lazily imports its command module, so
- * `rds --version` and `rds --help` load neither openpgp, imapflow, net-snmp nor SQLite
- * (cron on a small box pays start-up every minute).
+ * The entry of the binary: the command line read (the agent's cron passes by src/launch.ts,
+ * anything else by commander: src/program.ts, loaded only then), the command run, its result
+ * printed, errors turned into one line and an exit code. `rds --version` and `rds --help`
+ * load neither openpgp, imapflow, net-snmp nor SQLite (cron on a small box pays start-up
+ * every minute), and an agent's cron pass does not load commander.
  */
-import { Command, CommanderError, Option } from 'commander';
-import type { CommandSpec, FlagSpec } from './commands/specs/define.js';
-import { GLOBAL_FLAGS } from './commands/specs/flags.js';
-import { COMMANDS, PROGRAM } from './commands/specs/index.js';
-import type { CommandResult, GlobalOptions } from './commands/types.js';
 import type { Clock } from './core/clock.js';
 import { EXIT, isRdsError } from './core/errors.js';
 import { showLines } from './core/text/show.js';
-import { ROOT_HELP } from './root-help.js';
-
-type Loaded = (options: Record<string, unknown>, globals: GlobalOptions) => Promise<CommandResult>;
-type State = { result?: Promise<CommandResult>; clock?: Clock };
-
-function addFlag(cmd: Command, flag: FlagSpec): void {
-  const option = new Option(flag.flags, flag.description);
-  if (flag.choices) option.choices(flag.choices);
-  if (flag.repeatable) option.default([]).argParser((value: string, previous: string[]) => [...previous, value]);
-  if (flag.default !== undefined) option.default(flag.default);
-  if (flag.mandatory) option.makeOptionMandatory();
-  cmd.addOption(option);
-}
-
-function addCommand(parent: Command, spec: CommandSpec, load: () => Promise<Loaded>, state: State, group?: string): void {
-  const cmd = parent.command(spec.name).description(spec.description);
-  for (const arg of spec.args ?? []) cmd.argument(arg.name, arg.description);
-  for (const flag of spec.flags ?? []) addFlag(cmd, flag);
-  if (spec.help) cmd.addHelpText('after', spec.help);
-  cmd.action((...args: unknown[]) => {
-    const positionals = args.slice(0, -2);
-    const globals = { ...(cmd.optsWithGlobals() as GlobalOptions), ...(state.clock ? { clock: state.clock } : {}) };
-    const options = { ...cmd.opts(), args: positionals };
-    // every run goes through the audit hook (commands/audit-hook.ts, docs/audit.md)
-    const name = group ? `${group} ${spec.name}` : spec.name;
-    state.result = Promise.all([load(), import('./commands/audit-hook.js')]).then(([run, audit]) =>
-      audit.runAudited(name, options, globals, () => run(options, globals)),
-    );
-  });
-}
-
-export function buildProgram(state: State): Command {
-  const program = new Command(PROGRAM.name).description(PROGRAM.description).version(PROGRAM.version, '-V, --version');
-  for (const flag of GLOBAL_FLAGS) addFlag(program, flag);
-  program.showHelpAfterError('(run with --help for usage)').addHelpText('after', ROOT_HELP).exitOverride();
-  for (const entry of COMMANDS) {
-    if (entry.kind === 'command') {
-      addCommand(program, entry.spec, entry.load, state);
-      continue;
-    }
-    const group = program.command(entry.name).description(entry.description);
-    for (const sub of entry.commands) addCommand(group, sub.spec, sub.load, state, entry.name);
-  }
-  return program;
-}
+import { launch, parsePassLine, type State } from './launch.js';
 
 /**
  * `inject.clock`: for test entries only (test/support/rds-clock.mjs runs the binary on a
@@ -64,24 +16,29 @@ export function buildProgram(state: State): Command {
  */
 export async function main(argv: string[], inject: { clock?: Clock } = {}): Promise<number> {
   const state: State = { ...(inject.clock ? { clock: inject.clock } : {}) };
-  const program = buildProgram(state);
   const json = argv.includes('--json');
   // `rds -v` alone is the version, as users expect (`-v` is not a flag of any command)
   if (argv.length === 3 && argv[2] === '-v') argv = [...argv.slice(0, 2), '--version'];
+  let commander: typeof import('./program.js') | undefined;
   try {
-    await program.parseAsync(argv);
+    const pass = parsePassLine(argv);
+    if (pass) launch(state, pass.name, pass.leaf.load, pass.options, pass.globals);
+    else {
+      commander = await import('./program.js');
+      await commander.buildProgram(state).parseAsync(argv);
+    }
     if (!state.result) return EXIT.OK;
     const result = await state.result;
     const { printResult } = await import('./commands/output.js');
     printResult(result, json);
     return result.exitCode ?? EXIT.OK;
   } catch (error) {
-    return reportError(error, json);
+    return reportError(error, json, commander?.CommanderError);
   }
 }
 
-function reportError(error: unknown, json: boolean): number {
-  if (error instanceof CommanderError) {
+function reportError(error: unknown, json: boolean, CommanderError?: typeof import('commander').CommanderError): number {
+  if (CommanderError && error instanceof CommanderError) {
     if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.exitCode === 0) return EXIT.OK;
     // commander printed the line on stderr; --json gets the same as data
     if (json) writeJsonError(commanderCode(error.code), error.message.replace(/^error: /, ''));

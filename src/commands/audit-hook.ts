@@ -7,6 +7,7 @@
  * The hook never changes the command's result: a failure to record is one line on stderr.
  */
 import { AUDITED_COMMANDS, NOT_CHECKPOINTED } from '../core/audit/actions.js';
+import { allClosedSealed, resetSealNotes } from '../core/audit/signer.js';
 import { isRdsError } from '../core/errors.js';
 import { showText } from '../core/text/show.js';
 import type { CommandResult, GlobalOptions } from './types.js';
@@ -21,6 +22,7 @@ export async function runAudited(
   run: () => Promise<CommandResult>,
 ): Promise<CommandResult> {
   if (NOT_CHECKPOINTED.has(name)) return run();
+  resetSealNotes();
   let result: CommandResult;
   try {
     result = await run();
@@ -34,6 +36,9 @@ export async function runAudited(
 
 async function record(name: string, options: Options, globals: GlobalOptions, status: number, data: Data): Promise<void> {
   const action = AUDITED_COMMANDS[name];
+  // nothing to append, and the command's own store closed with every entry signed: the
+  // store is not opened again (an agent's cron pass, issue 13)
+  if (!action && allClosedSealed()) return;
   const { openAuditStore } = await import('./audit-store.js');
   // no config, an untrusted one, no store yet: the command said what was wrong (or needed none)
   const store = await openAuditStore(globals).catch(() => undefined);

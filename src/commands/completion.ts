@@ -58,7 +58,7 @@ compdef _rds rds
 
 export async function run(options: OptionsOf<typeof completion>, _globals: GlobalOptions): Promise<CommandResult> {
   const shell = options.args[0];
-  const { buildProgram } = await import('../cli.js');
+  const { buildProgram } = await import('../program.js');
   const program = buildProgram({});
   const nodes: Node[] = [];
   walk(program, [], nodes);

@@ -1,5 +1,5 @@
 import type * as openpgp from 'openpgp';
-import { registerAuditSigner } from '../core/audit/signer.js';
+import { noteClosing, registerAuditSigner } from '../core/audit/signer.js';
 import { type Clock, systemClock } from '../core/clock.js';
 import { loadConfig, readSecret, requireRole, resolveConfigPath } from '../core/config/config.js';
 import type { AgentConfig, HostConfig, RdsConfig } from '../core/config/schema.js';
@@ -88,6 +88,7 @@ export async function openContext<R extends RdsConfig['role']>(
     ttlMs: parseDuration(config.messageTtl ?? '7d', 'messageTtl'),
     locks,
     close: () => {
+      noteClosing(db); // the end of the command reopens the store only when this left entries unsigned
       db.close();
       lock?.release();
     },

@@ -7,7 +7,6 @@ import type { AgentConfig } from '../core/config/schema.js';
 import { isRdsError } from '../core/errors.js';
 import type { MailSender } from '../core/mail/types.js';
 import { countPending, type FlushResult, type OutboxItem, pendingPages, stopsFlush } from '../core/outbox/outbox.js';
-import { sendItems } from '../core/outbox/send.js';
 import { type MailSummary, summariseFlushes } from '../core/outbox/summary.js';
 import type { Context } from './context.js';
 import { tlsCa } from './mail-inbox.js';
@@ -40,6 +39,8 @@ export async function sendNow(ctx: Context, items: OutboxItem[] | AsyncIterator<
     throw error;
   }
   try {
+    // loaded when something is sent: an empty cron pass has nothing to send (issue 13)
+    const { sendItems } = await import('../core/outbox/send.js');
     return await sendItems(ctx.db, sender, items, ctx);
   } finally {
     await sender.close();

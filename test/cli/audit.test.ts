@@ -140,6 +140,10 @@ describe('every fleet action leaves exactly one entry', () => {
     );
     const got = (await added(4, ['inbox'])).filter((e) => e.action === 'mail-quarantined');
     expect(got.map((e) => [e.detail.code, e.detail.from])).toEqual([['NOT_SIGNED', 'agenta@example.com']]);
+    // inbox appends no entry of its own, but its store closed with this one unsigned: the end
+    // of the command opened the store again and signed it
+    const verdict = await rdsExpect(0, ['--json', '--config', host.config, 'audit', 'verify'], opts());
+    expect((JSON.parse(verdict.stdout) as { unsealed: number }).unsealed).toBe(0);
   });
 
   it('the agent records a rollback (a failing install script) in its own trail', async () => {

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { buildProgram } from '../../src/cli.js';
+import { buildProgram } from '../../src/program.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const CITATION = /docs\/([A-Za-z0-9_-]+\.md)(?:#([A-Za-z0-9_-]+))?/g;

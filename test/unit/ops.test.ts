@@ -4,10 +4,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { buildProgram } from '../../src/cli.js';
 import { AUDITED_COMMANDS, NOT_CHECKPOINTED } from '../../src/core/audit/actions.js';
 import { loadConfig } from '../../src/core/config/config.js';
 import { serviceSettings } from '../../src/core/service/settings.js';
+import { buildProgram } from '../../src/program.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 

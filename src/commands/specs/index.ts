@@ -8,6 +8,7 @@ import { AUDIT_GROUP } from './audit.js';
 import { command, type Entry, group } from './define.js';
 import * as fleet from './fleet.js';
 import * as host from './host.js';
+import { COLLECT_COUNTERS, HEARTBEAT, POLL_MAIL, WATCH_FAULTS } from './passes.js';
 import * as queues from './queues.js';
 import { report } from './report.js';
 import * as shared from './shared.js';
@@ -44,16 +45,16 @@ export const COMMANDS: readonly Entry[] = [
   // ---- agent --------------------------------------------------------------
   command(agent.applyUpdate, async () => (await import('../apply-update.js')).run),
   command(agent.versions, async () => (await import('../versions.js')).run),
-  command(agent.watchFaults, async () => (await import('../watch-faults.js')).run),
-  command(agent.collectCounters, async () => (await import('../collect-counters.js')).run),
-  command(agent.heartbeat, async () => (await import('../heartbeat.js')).run),
+  WATCH_FAULTS,
+  COLLECT_COUNTERS,
+  HEARTBEAT,
   group('devices', 'agent: the devices this agent watches', [
     command(agent.devicesAdd, async () => (await import('../devices.js')).runAdd),
     command(agent.devicesList, async () => (await import('../devices.js')).runList),
     command(agent.devicesRemove, async () => (await import('../devices.js')).runRemove),
     command(agent.devicesDiscover, async () => (await import('../devices-discover.js')).run),
   ]),
-  command(agent.pollMail, async () => (await import('../poll-mail.js')).run),
+  POLL_MAIL,
   // ---- host ---------------------------------------------------------------
   command(host.packUpdate, async () => (await import('../pack-update.js')).run),
   command(host.pushAll, async () => (await import('../push-all.js')).run),

@@ -39,3 +39,35 @@ export async function sealPending(): Promise<void> {
     else await seal();
   }
 }
+
+/** Whether every store registered since resetSealNotes was closed with nothing unsigned (see noteClosing). */
+let closedSealed: boolean | undefined;
+
+/** Forget what earlier stores said at close (a new command starts). */
+export function resetSealNotes(): void {
+  closedSealed = undefined;
+}
+
+/**
+ * Before a registered store closes: whether it leaves audit entries unsigned, asked with the
+ * same queries the end of the command asks (commands/audit-hook.ts). A store that cannot say
+ * counts as leaving some.
+ */
+export function noteClosing(db: Db): void {
+  let sealed = false;
+  try {
+    sealed = auditHead(db).count <= lastCheckpointCount(db);
+  } catch {
+    sealed = false;
+  }
+  closedSealed = (closedSealed ?? true) && sealed;
+  open.delete(db);
+}
+
+/**
+ * True when the command's stores were all closed with nothing left to sign and none is open:
+ * the end of the command has nothing to seal and need not open the store again.
+ */
+export function allClosedSealed(): boolean {
+  return closedSealed === true && open.size === 0;
+}

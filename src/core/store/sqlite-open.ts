@@ -8,13 +8,21 @@
  * anything unexpected, takes db.ts's path, which applies what is missing.
  */
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Database from 'better-sqlite3';
+import type BetterSqlite3 from 'better-sqlite3';
 import { TransientError } from '../errors.js';
 import type { Db } from './types.js';
 
-type SqliteDb = Database.Database;
+type SqliteDb = BetterSqlite3.Database;
+
+/**
+ * better-sqlite3 is CommonJS: required through Node's CommonJS loader, not imported, since an
+ * ESM import of a CommonJS package first scans its source for its export names (a few
+ * milliseconds of every command that opens the store; issue 13).
+ */
+const Database = createRequire(import.meta.url)('better-sqlite3') as typeof BetterSqlite3;
 
 /** Open `stateDir/state.db` with rds's settings (WAL, busy timeout, foreign keys); `then` runs on it before it is returned. */
 export function openStateFile(stateDir: string, then: (db: SqliteDb) => void): SqliteDb {
