@@ -11,24 +11,33 @@ export const WRITER_LOCK_KEY = 0x7264_7301; // 'rds' + 1
 /** The lock migrations are applied under (pg_advisory_lock, session-wide). */
 export const MIGRATION_LOCK_KEY = 0x7264_7302;
 
+/**
+ * One of rds's queries on PostgreSQL: a prepared statement of the connection (named once per
+ * store, `rds_<n>`), so the server parses and plans it once, not on every call.
+ */
 class PgStatement implements Statement {
   constructor(
     private readonly db: PgDb,
     private readonly query: PgQuery,
+    private readonly name: string,
   ) {}
 
   run(...params: unknown[]): RunResult {
-    const r = this.db.client.query(this.query.text, bindValues(this.query, params));
+    const r = this.exec(params);
     const key = this.query.returning && r.rows[0] ? r.rows[0][this.query.returning] : 0;
     return { changes: r.rowCount, lastInsertRowid: (key as number | bigint | undefined) ?? 0 };
   }
 
   get(...params: unknown[]): unknown {
-    return this.db.client.query(this.query.text, bindValues(this.query, params)).rows[0];
+    return this.exec(params).rows[0];
   }
 
   all(...params: unknown[]): unknown[] {
-    return this.db.client.query(this.query.text, bindValues(this.query, params)).rows;
+    return this.exec(params).rows;
+  }
+
+  private exec(params: unknown[]) {
+    return this.db.client.query(this.query.text, bindValues(this.query, params), this.name);
   }
 
   iterate(...params: unknown[]): IterableIterator<unknown> {
@@ -61,7 +70,7 @@ export class PgDb implements Db {
   prepare(sql: string): Statement {
     let stmt = this.prepared.get(sql);
     if (!stmt) {
-      stmt = new PgStatement(this, toPostgres(sql));
+      stmt = new PgStatement(this, toPostgres(sql), `rds_${this.prepared.size + 1}`);
       this.prepared.set(sql, stmt);
     }
     return stmt;
@@ -101,42 +110,54 @@ export class PgDb implements Db {
    * queries still block; nested `transaction()`s inside become savepoints).
    */
   async writeTransactionAsync<T>(body: () => Promise<T>): Promise<T> {
-    const savepoint = this.depth > 0 ? `rds_sp${this.depth}` : undefined;
-    this.client.query(savepoint ? `SAVEPOINT ${savepoint}` : 'BEGIN');
-    this.depth++;
+    const savepoint = this.begin(true);
     try {
-      this.client.query(`SELECT pg_advisory_xact_lock(${WRITER_LOCK_KEY})`);
       const result = await body();
       this.client.query(savepoint ? `RELEASE SAVEPOINT ${savepoint}` : 'COMMIT');
       return result;
     } catch (error) {
-      try {
-        this.client.query(savepoint ? `ROLLBACK TO SAVEPOINT ${savepoint}; RELEASE SAVEPOINT ${savepoint}` : 'ROLLBACK');
-      } catch {
-        /* the connection failed: the server rolls back */
-      }
+      this.rollback(savepoint);
       throw error;
     } finally {
       this.depth--;
     }
   }
 
-  private inTx<T>(writer: boolean, body: () => T): T {
+  /**
+   * BEGIN (nested: a SAVEPOINT) and, for a writer, the writers' lock, in one round trip; the
+   * savepoint's name, if one. A failure between the two (the lock not granted) undoes the
+   * BEGIN before it is thrown.
+   */
+  private begin(writer: boolean): string | undefined {
     const savepoint = this.depth > 0 ? `rds_sp${this.depth}` : undefined;
-    this.client.query(savepoint ? `SAVEPOINT ${savepoint}` : 'BEGIN');
-    this.depth++;
+    const open = savepoint ? `SAVEPOINT ${savepoint}` : 'BEGIN';
     try {
-      if (writer) this.client.query(`SELECT pg_advisory_xact_lock(${WRITER_LOCK_KEY})`);
+      this.client.query(writer ? `${open}; SELECT pg_advisory_xact_lock(${WRITER_LOCK_KEY})` : open);
+    } catch (error) {
+      this.rollback(savepoint);
+      throw error;
+    }
+    this.depth++;
+    return savepoint;
+  }
+
+  private rollback(savepoint: string | undefined): void {
+    try {
+      this.client.query(savepoint ? `ROLLBACK TO SAVEPOINT ${savepoint}; RELEASE SAVEPOINT ${savepoint}` : 'ROLLBACK');
+    } catch {
+      /* the connection failed (the server rolls back), or nothing was begun */
+    }
+  }
+
+  private inTx<T>(writer: boolean, body: () => T): T {
+    const savepoint = this.begin(writer);
+    try {
       const result = body();
       if (result instanceof Promise) throw new TypeError('a transaction function must not be async');
       this.client.query(savepoint ? `RELEASE SAVEPOINT ${savepoint}` : 'COMMIT');
       return result;
     } catch (error) {
-      try {
-        this.client.query(savepoint ? `ROLLBACK TO SAVEPOINT ${savepoint}; RELEASE SAVEPOINT ${savepoint}` : 'ROLLBACK');
-      } catch {
-        /* the connection failed: the server rolls back */
-      }
+      this.rollback(savepoint);
       throw error;
     } finally {
       this.depth--;

@@ -31,7 +31,8 @@ export class PostgresError extends Error {
 }
 
 /**
- * The worker: `pg` (node-postgres) with one connection. Each request runs one query and
+ * The worker: `pg` (node-postgres) with one connection. Each request runs one query (a named
+ * one as a prepared statement of the connection) and
  * answers on the port, then wakes the caller blocked in Atomics.wait. int8 and numeric come
  * back as numbers and booleans as 1/0, as SQLite returns them; bytes as Uint8Array (a
  * Buffer does not survive the thread boundary as a Buffer).
@@ -59,7 +60,9 @@ parentPort.on('message', async (m) => {
       if (client) await client.end();
       reply({ ok: true });
     } else {
-      const r = m.values ? await client.query(m.text, m.values.map(param)) : await client.query(m.text);
+      const r = m.values
+        ? await client.query(m.name ? { name: m.name, text: m.text, values: m.values.map(param) } : { text: m.text, values: m.values.map(param) })
+        : await client.query(m.text);
       const last = Array.isArray(r) ? r[r.length - 1] : r;
       reply({ ok: true, rows: last ? last.rows : [], rowCount: last ? last.rowCount || 0 : 0 });
     }
@@ -102,9 +105,14 @@ export class SyncPgClient {
     }
   }
 
-  /** One query (with values: extended protocol, one statement; without: may be several statements). */
-  query(text: string, values?: unknown[]): PgResult {
-    return this.call({ op: 'query', text, values }) as PgResult;
+  /**
+   * One query (with values: extended protocol, one statement; without: may be several
+   * statements, one round trip). `name`: a prepared statement of this connection, parsed and
+   * planned by the server once and then only bound and run (the same name always with the
+   * same text).
+   */
+  query(text: string, values?: unknown[], name?: string): PgResult {
+    return this.call({ op: 'query', text, values, ...(name ? { name } : {}) }) as PgResult;
   }
 
   end(): void {
