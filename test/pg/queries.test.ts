@@ -6,7 +6,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { openPgStore } from '../../src/core/store/pg/open.js';
-import { WRITER_LOCK_KEY } from '../../src/core/store/pg/pg-db.js';
+import { type PgDb, WRITER_LOCK_KEY } from '../../src/core/store/pg/pg-db.js';
 import type { Db } from '../../src/core/store/types.js';
 import { tempDir } from '../support/cli.js';
 import { freshStore } from '../support/pg.js';
@@ -72,6 +72,38 @@ describe('writer transactions', () => {
       db.exec('RESET lock_timeout');
       await holder.end();
     }
+  });
+});
+
+describe('deferred writes', () => {
+  it('a deferred write goes with the COMMIT; when it fails, the whole transaction is rolled back and the error thrown', async () => {
+    const pgdb = db as PgDb;
+    await pgdb.writeTransactionAsync(async () => {
+      agent('AGENT0000004', 'four@example.test');
+      pgdb.defer('UPDATE agents SET note = ? WHERE id = ?', 'deferred', 'AGENT0000004');
+    });
+    expect(db.prepare('SELECT note FROM agents WHERE id = ?').get('AGENT0000004')).toEqual({ note: 'deferred' });
+    const failing = pgdb.writeTransactionAsync(async () => {
+      agent('AGENT0000005', 'five@example.test');
+      pgdb.defer(
+        'INSERT INTO agents (id, address, public_key, fingerprint, added_at) VALUES (?, ?, ?, ?, ?)',
+        'AGENT0000004',
+        'x',
+        'K',
+        'F',
+        'now',
+      );
+    });
+    await expect(failing).rejects.toThrow(/duplicate key/);
+    expect(db.inTransaction).toBe(false);
+    expect(db.prepare('SELECT count(*) AS n FROM agents WHERE id = ?').get('AGENT0000005')).toEqual({ n: 0 });
+    // nested: a savepoint begun and left without a statement, then work in the outer transaction
+    db.transaction(() => {
+      db.transaction(() => undefined)();
+      agent('AGENT0000006', 'six@example.test');
+    }).immediate();
+    expect(db.prepare('SELECT count(*) AS n FROM agents WHERE id = ?').get('AGENT0000006')).toEqual({ n: 1 });
+    expect(() => pgdb.defer('UPDATE agents SET note = ?', 'x')).toThrow(/needs a transaction/);
   });
 });
 

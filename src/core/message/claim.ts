@@ -44,9 +44,10 @@ export function processedElsewhere(db: Db, id: string, location: string, remembe
   return row !== undefined && row.location !== location;
 }
 
-/** The PostgreSQL store's transaction around async work (src/core/store/pg/pg-db.ts). */
+/** The PostgreSQL store's transaction around async work and its deferred writes (src/core/store/pg/pg-db.ts). */
 interface AsyncWriter {
   writeTransactionAsync<T>(body: () => Promise<T>): Promise<T>;
+  defer(sql: string, ...params: unknown[]): void;
 }
 
 /**
@@ -100,7 +101,10 @@ export async function actOnce(db: Db, claim: Claim, act: () => Promise<string>, 
         throw new LostClaim(row.location);
       }
       const outcome = await act();
-      db.prepare('UPDATE processed_messages SET outcome = ? WHERE id = ?').run(outcome, claim.id);
+      const record = 'UPDATE processed_messages SET outcome = ? WHERE id = ?';
+      // PostgreSQL: sent with the COMMIT, one round trip for both
+      if (isPostgres(db)) (db as unknown as AsyncWriter).defer(record, outcome, claim.id);
+      else db.prepare(record).run(outcome, claim.id);
       return { kind: 'acted', outcome } as const;
     });
   } catch (error) {

@@ -1,6 +1,6 @@
 import type { Db, RunResult, Statement, Transaction } from '../types.js';
 import { bindValues, type PgQuery, toPostgres } from './dialect.js';
-import type { PgClientConfig, SyncPgClient } from './sync-client.js';
+import type { PgClientConfig, PgQueued, SyncPgClient } from './sync-client.js';
 
 /**
  * The writers' lock of a PostgreSQL store: what `BEGIN IMMEDIATE` gives on SQLite (one
@@ -36,8 +36,13 @@ class PgStatement implements Statement {
     return this.exec(params).rows;
   }
 
+  /** This statement with its values, to be sent ahead of another (PgDb.defer). */
+  queued(params: unknown[]): PgQueued {
+    return { text: this.query.text, values: bindValues(this.query, params), name: this.name };
+  }
+
   private exec(params: unknown[]) {
-    return this.db.client.query(this.query.text, bindValues(this.query, params), this.name);
+    return this.db.send(this.query.text, bindValues(this.query, params), this.name);
   }
 
   iterate(...params: unknown[]): IterableIterator<unknown> {
@@ -54,6 +59,8 @@ class PgStatement implements Statement {
 export class PgDb implements Db {
   readonly dialect = 'postgres' as const;
   private readonly prepared = new Map<string, PgStatement>();
+  /** BEGIN, SAVEPOINT, the writers' lock and deferred writes, not sent yet: they go ahead of the next statement, in its round trip */
+  private pending: PgQueued[] = [];
   private depth = 0;
   private closed = false;
 
@@ -78,8 +85,29 @@ export class PgDb implements Db {
 
   /** SQL run as it is (PostgreSQL's own, several statements allowed): migrations, store tools. */
   exec(sql: string): this {
-    this.client.query(sql);
+    this.send(sql);
     return this;
+  }
+
+  /**
+   * One query on the connection, in order after whatever this store has begun: the pending
+   * BEGIN / SAVEPOINT / lock travel in the same round trip, ahead of it (their failure is
+   * this query's). Store tools with SQL of their own (copy.ts) call it too.
+   */
+  send(text: string, values?: unknown[], name?: string) {
+    const before = this.pending;
+    this.pending = [];
+    return this.client.query(text, values, name, before);
+  }
+
+  /**
+   * A write whose result is not needed, in a transaction: sent ahead of the transaction's
+   * next statement or its COMMIT, in that round trip; its failure fails that statement and
+   * so the transaction (the inbox's claim outcome, claim.ts).
+   */
+  defer(sql: string, ...params: unknown[]): void {
+    if (this.depth === 0) throw new TypeError('a deferred write needs a transaction');
+    this.pending.push((this.prepare(sql) as PgStatement).queued(params));
   }
 
   // biome-ignore lint/suspicious/noExplicitAny: as better-sqlite3's transaction()
@@ -113,7 +141,7 @@ export class PgDb implements Db {
     const savepoint = this.begin(true);
     try {
       const result = await body();
-      this.client.query(savepoint ? `RELEASE SAVEPOINT ${savepoint}` : 'COMMIT');
+      if (!this.unsent(savepoint)) this.send(savepoint ? `RELEASE SAVEPOINT ${savepoint}` : 'COMMIT');
       return result;
     } catch (error) {
       this.rollback(savepoint);
@@ -124,28 +152,33 @@ export class PgDb implements Db {
   }
 
   /**
-   * BEGIN (nested: a SAVEPOINT) and, for a writer, the writers' lock, in one round trip; the
-   * savepoint's name, if one. A failure between the two (the lock not granted) undoes the
-   * BEGIN before it is thrown.
+   * BEGIN (nested: a SAVEPOINT) and, for a writer, the writers' lock: sent with the
+   * transaction's first statement, in its round trip (a lock not granted fails that
+   * statement, and so the transaction). The savepoint's name, if one.
    */
   private begin(writer: boolean): string | undefined {
     const savepoint = this.depth > 0 ? `rds_sp${this.depth}` : undefined;
-    const open = savepoint ? `SAVEPOINT ${savepoint}` : 'BEGIN';
-    try {
-      this.client.query(writer ? `${open}; SELECT pg_advisory_xact_lock(${WRITER_LOCK_KEY})` : open);
-    } catch (error) {
-      this.rollback(savepoint);
-      throw error;
-    }
+    this.pending.push({ text: savepoint ? `SAVEPOINT ${savepoint}` : 'BEGIN' });
+    if (writer) this.pending.push({ text: `SELECT pg_advisory_xact_lock(${WRITER_LOCK_KEY})` });
     this.depth++;
     return savepoint;
   }
 
+  /** Whether this level's BEGIN / SAVEPOINT was never sent (nothing ran in it): then it is dropped, with what followed it. */
+  private unsent(savepoint: string | undefined): boolean {
+    const opener = savepoint ? `SAVEPOINT ${savepoint}` : 'BEGIN';
+    const at = this.pending.findIndex((q) => q.text === opener);
+    if (at < 0 || this.pending.slice(at).some((q) => q.values !== undefined)) return false; // a deferred write is work
+    this.pending = this.pending.slice(0, at);
+    return true;
+  }
+
   private rollback(savepoint: string | undefined): void {
+    if (this.unsent(savepoint)) return;
     try {
-      this.client.query(savepoint ? `ROLLBACK TO SAVEPOINT ${savepoint}; RELEASE SAVEPOINT ${savepoint}` : 'ROLLBACK');
+      this.send(savepoint ? `ROLLBACK TO SAVEPOINT ${savepoint}; RELEASE SAVEPOINT ${savepoint}` : 'ROLLBACK');
     } catch {
-      /* the connection failed (the server rolls back), or nothing was begun */
+      /* the connection failed: the server rolls back */
     }
   }
 
@@ -154,7 +187,7 @@ export class PgDb implements Db {
     try {
       const result = body();
       if (result instanceof Promise) throw new TypeError('a transaction function must not be async');
-      this.client.query(savepoint ? `RELEASE SAVEPOINT ${savepoint}` : 'COMMIT');
+      if (!this.unsent(savepoint)) this.send(savepoint ? `RELEASE SAVEPOINT ${savepoint}` : 'COMMIT');
       return result;
     } catch (error) {
       this.rollback(savepoint);
