@@ -7,6 +7,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { openPgStore } from '../../src/core/store/pg/open.js';
 import { type PgDb, WRITER_LOCK_KEY } from '../../src/core/store/pg/pg-db.js';
+import { runLater } from '../../src/core/store/statement.js';
 import type { Db } from '../../src/core/store/types.js';
 import { tempDir } from '../support/cli.js';
 import { freshStore } from '../support/pg.js';
@@ -104,6 +105,13 @@ describe('deferred writes', () => {
     }).immediate();
     expect(db.prepare('SELECT count(*) AS n FROM agents WHERE id = ?').get('AGENT0000006')).toEqual({ n: 1 });
     expect(() => pgdb.defer('UPDATE agents SET note = ?', 'x')).toThrow(/needs a transaction/);
+    // runLater: outside a transaction at once; inside, in order before the statement that follows it
+    runLater(db, 'UPDATE agents SET note = ? WHERE id = ?', 'now', 'AGENT0000006');
+    expect(db.prepare('SELECT note FROM agents WHERE id = ?').get('AGENT0000006')).toEqual({ note: 'now' });
+    db.transaction(() => {
+      runLater(db, 'UPDATE agents SET note = ? WHERE id = ?', 'later', 'AGENT0000006');
+      expect(db.prepare('SELECT note FROM agents WHERE id = ?').get('AGENT0000006')).toEqual({ note: 'later' });
+    }).immediate();
   });
 });
 

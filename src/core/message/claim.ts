@@ -13,6 +13,7 @@
  */
 import { REFUSAL, SecurityError } from '../errors.js';
 import type { Db } from '../store/db.js';
+import { runLater } from '../store/statement.js';
 import { isPostgres } from '../store/types.js';
 
 export interface Claim {
@@ -44,10 +45,9 @@ export function processedElsewhere(db: Db, id: string, location: string, remembe
   return row !== undefined && row.location !== location;
 }
 
-/** The PostgreSQL store's transaction around async work and its deferred writes (src/core/store/pg/pg-db.ts). */
+/** The PostgreSQL store's transaction around async work (src/core/store/pg/pg-db.ts). */
 interface AsyncWriter {
   writeTransactionAsync<T>(body: () => Promise<T>): Promise<T>;
-  defer(sql: string, ...params: unknown[]): void;
 }
 
 /**
@@ -101,10 +101,7 @@ export async function actOnce(db: Db, claim: Claim, act: () => Promise<string>, 
         throw new LostClaim(row.location);
       }
       const outcome = await act();
-      const record = 'UPDATE processed_messages SET outcome = ? WHERE id = ?';
-      // PostgreSQL: sent with the COMMIT, one round trip for both
-      if (isPostgres(db)) (db as unknown as AsyncWriter).defer(record, outcome, claim.id);
-      else db.prepare(record).run(outcome, claim.id);
+      runLater(db, 'UPDATE processed_messages SET outcome = ? WHERE id = ?', outcome, claim.id); // PostgreSQL: with the COMMIT
       return { kind: 'acted', outcome } as const;
     });
   } catch (error) {
