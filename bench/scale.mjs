@@ -59,7 +59,7 @@ async function pool(jobs, width) {
 const cpus = () => os.availableParallelism?.() ?? os.cpus().length;
 
 /** The cached key chunks covering agents 1..n, made where missing. */
-async function keyChunks(ctx, n) {
+export async function keyChunks(ctx, n) {
   const cache = process.env.BENCH_KEY_CACHE ?? path.join(os.tmpdir(), 'rds-bench-keys');
   fs.mkdirSync(cache, { recursive: true, mode: 0o700 });
   const chunks = [];
@@ -97,7 +97,7 @@ async function deliver(ctx, spec, n) {
 }
 
 /** One host with n agents: init, package, agents file (untimed). */
-function setUpHost(ctx, n, chunks, work) {
+export function setUpHost(ctx, n, chunks, work) {
   const rds = (...args) => [process.execPath, ctx.bin, ...args];
   const mailRoot = path.join(work, 'mail');
   fs.mkdirSync(mailRoot, { recursive: true, mode: 0o700 });

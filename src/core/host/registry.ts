@@ -2,7 +2,7 @@ import type * as openpgp from 'openpgp';
 import { UsageError } from '../errors.js';
 import { normaliseAddress } from '../message/accept.js';
 import type { Db } from '../store/db.js';
-import { statement } from '../store/statement.js';
+import { runLater, statement } from '../store/statement.js';
 
 /** Every registered key's fingerprint and its agent (one pass over the table). */
 export function keyHolders(db: Db): Map<string, string> {
@@ -115,7 +115,9 @@ export function removeAgent(db: Db, id: string): void {
 }
 
 export function recordAgentVersion(db: Db, id: string, version: string, checkedAt: string): void {
-  statement(db, 'UPDATE agents SET version = ?, checked_at = ? WHERE id = ? AND (checked_at IS NULL OR checked_at <= ?)').run(
+  runLater(
+    db,
+    'UPDATE agents SET version = ?, checked_at = ? WHERE id = ? AND (checked_at IS NULL OR checked_at <= ?)',
     version,
     checkedAt,
     id,

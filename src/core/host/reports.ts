@@ -7,7 +7,7 @@ import { bodyHandler } from '../protocol/index.js';
 import { readUpdateResult, UPDATE_RESULT } from '../protocol/update-result.js';
 import { VERSION_REPORT, type VersionReportBody } from '../protocol/version-report.js';
 import type { Db } from '../store/db.js';
-import { statement } from '../store/statement.js';
+import { runLater } from '../store/statement.js';
 import { recordAgentVersion } from './registry.js';
 import { markAnswered } from './requests.js';
 import { recordResult } from './rollout-store.js';
@@ -26,11 +26,19 @@ function storeReport(
   report: VersionReportBody,
 ): void {
   const now = ctx.clock.now().toISOString();
-  statement(
+  runLater(
     ctx.db,
     `INSERT OR IGNORE INTO version_reports (message_id, agent_id, kind, software_version, report_text, in_reply_to, received_at, issued_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-  ).run(p.id, p.from, kind, report.softwareVersion, report.versionText, p.inReplyTo ?? null, now, p.issuedAt);
+    p.id,
+    p.from,
+    kind,
+    report.softwareVersion,
+    report.versionText,
+    p.inReplyTo ?? null,
+    now,
+    p.issuedAt,
+  );
   recordAgentVersion(ctx.db, p.from, report.softwareVersion, p.issuedAt);
   markAnswered(ctx.db, p.inReplyTo, p.from, report.softwareVersion, now);
 }

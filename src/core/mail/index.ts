@@ -49,7 +49,7 @@ export interface InboxOptions extends MailOptions {
   address?: string;
   processedFolder?: string;
   quarantineFolder?: string;
-  /** IMAP: one of several workers on this mailbox: start the pass at a random place in INBOX (imap.ts) */
+  /** IMAP, Maildir: one of several workers on this mailbox: start the pass at a random place in INBOX (imap.ts, maildir.ts) */
   spread?: boolean;
   /** a POP3 inbox keeps its record of handled mail and its quarantine locally (pop3.ts) */
   pop3?: { ledger: (url: ServerMailUrl) => Pop3Ledger; quarantineDir: string };

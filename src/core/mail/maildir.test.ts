@@ -85,6 +85,20 @@ describe('MaildirInbox', () => {
     expect(await collect(inbox, { max: 3 })).toHaveLength(3);
   });
 
+  it('a worker (spread) reads every mail once, in arrival order from a random place round to it', async () => {
+    const sender = new MaildirSender(root, { fsync: false });
+    for (let i = 0; i < 12; i++) await sender.sendRaw({ from: HOST, to: [AGENT] }, mail(`m${i}`));
+    const subjects = (ms: InboxMessage[]) => ms.map((m) => Number(m.raw.toString().match(/Subject: m(\d+)/)?.[1]));
+    const starts = new Set<number>();
+    for (let round = 0; round < 40; round++) {
+      const got = subjects(await collect(new MaildirInbox(root, AGENT, { spread: true })));
+      const start = got[0] as number;
+      expect(got).toEqual(Array.from({ length: 12 }, (_, i) => (start + i) % 12));
+      starts.add(start);
+    }
+    expect(starts.size).toBeGreaterThan(1); // 40 rounds from one place: 12^-39
+  });
+
   it('yields a mail over maxSize without its body', async () => {
     const sender = new MaildirSender(root, { fsync: false });
     await sender.sendRaw({ from: HOST, to: [AGENT] }, mail('big', 'x'.repeat(5000)));

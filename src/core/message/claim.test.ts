@@ -8,7 +8,7 @@ import { REFUSAL, SecurityError } from '../errors.js';
 import { silentLogger } from '../logger.js';
 import type { InboxMessage, MailInbox, Settlement } from '../mail/types.js';
 import { type Db, openDb } from '../store/db.js';
-import { actOnce, processedElsewhere } from './claim.js';
+import { actOnce, lookUpClaim, processedElsewhere } from './claim.js';
 import { type ReceiveResult, receiveMessages } from './inbound.js';
 import { composeMail } from './mail.js';
 import { buildPayload, signPayload } from './payload.js';
@@ -74,6 +74,21 @@ describe('actOnce', () => {
     expect(effects()).toBe(1);
     expect(processedElsewhere(db, 'P1', '18')).toBe(true);
     expect(processedElsewhere(db, 'P1', '17')).toBe(false);
+  });
+
+  it('with the ledger row the replay check read (looked): decided from it, and a claim committed since is still met', async () => {
+    await actOnce(db, claim('17'), act().fn);
+    const seenHere = act();
+    expect(await actOnce(db, claim('17'), seenHere.fn, { seen: lookUpClaim(db, 'P1') })).toEqual({ kind: 'done-before' });
+    expect(seenHere.runs()).toBe(0);
+    // read as not processed, then another worker's claim committed: the insert loses, nothing runs
+    const late = act();
+    expect(await actOnce(db, claim('17'), late.fn, { seen: undefined })).toEqual({ kind: 'done-before' });
+    const copy = act();
+    const error = await actOnce(db, claim('18'), copy.fn, { seen: undefined }).catch((e: unknown) => e);
+    expect((error as SecurityError).code).toBe(REFUSAL.REPLAYED);
+    expect(late.runs() + copy.runs()).toBe(0);
+    expect(effects()).toBe(1);
   });
 
   it('an act that fails rolls back its claim and its effects: the mail can be taken again', async () => {

@@ -13,6 +13,7 @@
  */
 import { REFUSAL, SecurityError } from '../errors.js';
 import type { Db } from '../store/db.js';
+import { runLater } from '../store/statement.js';
 import { isPostgres } from '../store/types.js';
 
 export interface Claim {
@@ -27,9 +28,20 @@ export interface Claim {
 /** What became of a claimed mail: acted on here, or the same mail acted on before (by another worker or pass). */
 export type ClaimResult = { kind: 'acted'; outcome: string } | { kind: 'done-before' };
 
-/** Whether `id` was processed from another copy than the one at `location` (the replay pre-check of accept.ts). */
-export function processedElsewhere(db: Db, id: string, location: string): boolean {
-  const row = db.prepare('SELECT location FROM processed_messages WHERE id = ?').get(id) as { location: string | null } | undefined;
+/** The ledger's row for `id`: where its processed copy was (null: before migration 017), or undefined when never processed. */
+export type Seen = { location: string | null } | undefined;
+
+export function lookUpClaim(db: Db, id: string): Seen {
+  return db.prepare('SELECT location FROM processed_messages WHERE id = ?').get(id) as Seen;
+}
+
+/**
+ * Whether `id` was processed from another copy than the one at `location` (the replay
+ * pre-check of accept.ts); `remember` gets the row it read, for actOnce's pre-check.
+ */
+export function processedElsewhere(db: Db, id: string, location: string, remember?: (seen: Seen) => void): boolean {
+  const row = lookUpClaim(db, id);
+  remember?.(row);
   return row !== undefined && row.location !== location;
 }
 
@@ -68,14 +80,14 @@ class LostClaim extends Error {
 /**
  * Claim `claim.id` and run `act` in the same transaction. The claim is lost when the ledger
  * holds the id already: at the same location → `done-before` (nothing runs); elsewhere → a
- * replay (`REPLAYED`, quarantined by the caller as before).
+ * replay (`REPLAYED`, quarantined by the caller as before). `looked`: the ledger's row as the
+ * replay check read it just before (one query less per mail; a claim committed since is
+ * still met by the insert below).
  */
-export async function actOnce(db: Db, claim: Claim, act: () => Promise<string>): Promise<ClaimResult> {
+export async function actOnce(db: Db, claim: Claim, act: () => Promise<string>, looked?: { seen: Seen }): Promise<ClaimResult> {
   try {
     // a committed claim is final: decided without waiting for the write lock
-    const seen = db.prepare('SELECT location FROM processed_messages WHERE id = ?').get(claim.id) as
-      | { location: string | null }
-      | undefined;
+    const seen = looked ? looked.seen : lookUpClaim(db, claim.id);
     if (seen) throw new LostClaim(seen.location);
     return await inTransaction(db, async () => {
       const won = db
@@ -89,7 +101,7 @@ export async function actOnce(db: Db, claim: Claim, act: () => Promise<string>):
         throw new LostClaim(row.location);
       }
       const outcome = await act();
-      db.prepare('UPDATE processed_messages SET outcome = ? WHERE id = ?').run(outcome, claim.id);
+      runLater(db, 'UPDATE processed_messages SET outcome = ? WHERE id = ?', outcome, claim.id); // PostgreSQL: with the COMMIT
       return { kind: 'acted', outcome } as const;
     });
   } catch (error) {

@@ -23,7 +23,7 @@ import type { InboxMessage, MailInbox } from '../mail/types.js';
 import type { Db } from '../store/db.js';
 import { type AcceptedMessage, type AcceptPolicy, checkReplay } from './accept.js';
 import { ActBatch } from './act-batch.js';
-import { actOnce, processedElsewhere } from './claim.js';
+import { actOnce, processedElsewhere, type Seen } from './claim.js';
 import type { ParsedRdsMail } from './mail.js';
 import { ahead, type MailChecker, type Prepared, prepareMail } from './prepare-ahead.js';
 
@@ -119,12 +119,15 @@ async function actOn(item: Prepared, options: ReceiveOptions, batch: ActBatch, r
     batch.enter();
     if (item.error !== undefined) throw item.error;
     const accepted = item.accepted as AcceptedMessage;
-    checkReplay(accepted.payload, options.claims ? claimPolicy(policy, db, message) : policy);
+    let looked: { seen: Seen } | undefined;
+    checkReplay(accepted.payload, options.claims ? claimPolicy(policy, db, message, (seen) => (looked = { seen })) : policy);
     payloadId = accepted.payload.id;
     const handler = handlers[accepted.payload.type];
     if (!handler) throw new SecurityError(REFUSAL.UNKNOWN_TYPE, `payload type '${accepted.payload.type}' is not handled by this node`);
     const act = () => handler({ accepted, mail: mail as ParsedRdsMail });
-    const done = options.claims ? await actOnce(db, claimOf(accepted, message, clock), act) : await actThenRecord(db, accepted, act, clock);
+    const done = options.claims
+      ? await actOnce(db, claimOf(accepted, message, clock), act, looked)
+      : await actThenRecord(db, accepted, act, clock);
     await batch.keep(message, { kind: 'processed' });
     if (done.kind === 'done-before') result.alreadyDone.push({ id: accepted.payload.id, uid: message.uid });
     else result.processed.push({ id: accepted.payload.id, type: accepted.payload.type, from: accepted.sender.id, outcome: done.outcome });
@@ -146,8 +149,8 @@ async function actOn(item: Prepared, options: ReceiveOptions, batch: ActBatch, r
 }
 
 /** The replay pre-check with claims: the same mail (same location) processed before is moved, not refused. */
-function claimPolicy(policy: AcceptPolicy, db: Db, message: InboxMessage): AcceptPolicy {
-  return { ...policy, wasProcessed: (id) => processedElsewhere(db, id, message.uid) };
+function claimPolicy(policy: AcceptPolicy, db: Db, message: InboxMessage, remember: (seen: Seen) => void): AcceptPolicy {
+  return { ...policy, wasProcessed: (id) => processedElsewhere(db, id, message.uid, remember) };
 }
 
 function claimOf(accepted: AcceptedMessage, message: InboxMessage, clock: Clock) {

@@ -5,7 +5,7 @@
  * those events; `rds inbox` runs it after taking in mail, and the listings run it too.
  */
 import type { Db } from '../store/db.js';
-import { statement as stmt } from '../store/statement.js';
+import { runLater, statement as stmt } from '../store/statement.js';
 import { isPostgres } from '../store/types.js';
 import { type ServiceSettings, type SupplyKind, thresholdsFor } from './settings.js';
 import { classifySupply, type ReportedSupply, remainingPercent, supplyState } from './supplies.js';
@@ -54,11 +54,15 @@ const fromRow = (r: EventRow): HostEvent => ({
 });
 
 export function recordHeard(db: Db, agentId: string, type: string, now: Date): void {
-  db.prepare(
+  runLater(
+    db,
     `INSERT INTO host_heard (agent_id, last_heard_at, last_type) VALUES (?, ?, ?)
      ON CONFLICT (agent_id) DO UPDATE SET last_heard_at = excluded.last_heard_at, last_type = excluded.last_type
      WHERE excluded.last_heard_at >= host_heard.last_heard_at`,
-  ).run(agentId, now.toISOString(), type);
+    agentId,
+    now.toISOString(),
+    type,
+  );
 }
 
 /** A device the agent says it watches, and when it last answered (null: not since the agent started watching). */

@@ -14,6 +14,7 @@ import { audit } from './migrations/014-audit.js';
 import { updateParts } from './migrations/015-update-parts.js';
 import { hostUpdateParts } from './migrations/016-update-parts.js';
 import { claims } from './migrations/017-claims.js';
+import { lookupIndexes } from './migrations/018-lookup-indexes.js';
 
 export interface Migration {
   version: number;
@@ -39,4 +40,5 @@ export const MIGRATIONS: readonly Migration[] = [
   updateParts,
   hostUpdateParts,
   claims,
+  lookupIndexes,
 ];

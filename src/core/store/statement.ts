@@ -19,3 +19,14 @@ export function statement(db: Db, sql: string): Statement {
   }
   return stmt;
 }
+
+/**
+ * A write whose result the caller does not need. On PostgreSQL inside a transaction it
+ * travels with the transaction's next statement or its COMMIT, in that round trip, in
+ * order (a failure fails that statement, and so the transaction, as it would have failed
+ * here); anywhere else it runs now.
+ */
+export function runLater(db: Db, sql: string, ...params: unknown[]): void {
+  if (db.defer && db.inTransaction) db.defer(sql, ...params);
+  else statement(db, sql).run(...params);
+}

@@ -40,6 +40,8 @@ export interface Db {
   readonly open: boolean;
   /** set by the PostgreSQL adapter; absent on better-sqlite3 (the embedded store) */
   readonly dialect?: 'postgres';
+  /** PostgreSQL: a write sent with the transaction's next statement (pg-db.ts); use runLater (statement.ts) */
+  defer?(sql: string, ...params: BindParams): void;
 }
 
 /** Which SQL a query must be written in: the few queries that differ pick with this. */

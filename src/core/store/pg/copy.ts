@@ -59,7 +59,7 @@ function copyTable(source: Db, target: PgDb, table: string): void {
   const flush = () => {
     if (batch.length === 0) return;
     const values = batch.map((_, r) => `(${all.map((__, c) => `$${r * all.length + c + 1}`).join(', ')})`).join(', ');
-    target.client.query(`INSERT INTO ${q(table)} (${all.map(q).join(', ')}) VALUES ${values}`, batch.flat());
+    target.send(`INSERT INTO ${q(table)} (${all.map(q).join(', ')}) VALUES ${values}`, batch.flat());
     batch = [];
   };
   for (const row of source.prepare(select).iterate() as IterableIterator<Record<string, unknown>>) {
@@ -73,7 +73,7 @@ function copyTable(source: Db, target: PgDb, table: string): void {
 function fixSequences(target: PgDb): void {
   const keys: [string, string][] = [...Object.entries(GENERATED_KEYS), ...ROWID_TABLES.map((t): [string, string] => [t, 'rowid'])];
   for (const [table, column] of keys) {
-    target.client.query(
+    target.send(
       `SELECT setval(pg_get_serial_sequence('${table}', '${column}'), COALESCE((SELECT max(${column}) FROM ${table}), 0) + 1, false)`,
     );
   }
@@ -97,10 +97,10 @@ export function copyToPostgres(source: Db, target: PgDb, force: boolean): TableC
   }
   return target
     .transaction(() => {
-      if (filled.length > 0) target.client.query(`TRUNCATE ${tables.map(q).join(', ')} RESTART IDENTITY CASCADE`);
-      for (const t of tables) target.client.query(`ALTER TABLE ${q(t)} DISABLE TRIGGER USER`);
+      if (filled.length > 0) target.send(`TRUNCATE ${tables.map(q).join(', ')} RESTART IDENTITY CASCADE`);
+      for (const t of tables) target.send(`ALTER TABLE ${q(t)} DISABLE TRIGGER USER`);
       for (const t of tables) copyTable(source, target, t);
-      for (const t of tables) target.client.query(`ALTER TABLE ${q(t)} ENABLE TRIGGER USER`);
+      for (const t of tables) target.send(`ALTER TABLE ${q(t)} ENABLE TRIGGER USER`);
       fixSequences(target);
       const counts = tables.map((table) => ({ table, source: count(source, table), target: count(target, table) }));
       const wrong = counts.filter((c) => c.source !== c.target);

@@ -13,6 +13,13 @@ export interface PgClientConfig {
   connectionTimeoutMillis: number;
 }
 
+/** A statement sent ahead of another in its round trip (its result is not needed). */
+export interface PgQueued {
+  text: string;
+  values?: unknown[];
+  name?: string;
+}
+
 export interface PgResult {
   rows: Record<string, unknown>[];
   rowCount: number;
@@ -31,7 +38,8 @@ export class PostgresError extends Error {
 }
 
 /**
- * The worker: `pg` (node-postgres) with one connection. Each request runs one query and
+ * The worker: `pg` (node-postgres) with one connection. Each request runs one query (a named
+ * one as a prepared statement of the connection) and
  * answers on the port, then wakes the caller blocked in Atomics.wait. int8 and numeric come
  * back as numbers and booleans as 1/0, as SQLite returns them; bytes as Uint8Array (a
  * Buffer does not survive the thread boundary as a Buffer).
@@ -48,10 +56,23 @@ pg.types.setTypeParser(16, (v) => (v === 't' ? 1 : 0));
 let client;
 function reply(msg) { port.postMessage(msg); Atomics.store(flag, 0, 1); Atomics.notify(flag, 0); }
 function param(v) { return v instanceof Uint8Array && !Buffer.isBuffer(v) ? Buffer.from(v.buffer, v.byteOffset, v.byteLength) : v; }
+function one(m) {
+  return m.values
+    ? client.query(m.name ? { name: m.name, text: m.text, values: m.values.map(param) } : { text: m.text, values: m.values.map(param) })
+    : client.query(m.text);
+}
+async function run(m) {
+  if (!m.before) return one(m);
+  // pipelined: written together, answered in order; the first failure is the answer
+  const settled = await Promise.allSettled([...m.before.map(one), one(m)]);
+  const failed = settled.find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled[settled.length - 1].value;
+}
 parentPort.on('message', async (m) => {
   try {
     if (m.op === 'connect') {
-      client = new pg.Client(workerData.config);
+      client = new pg.Client({ ...workerData.config, pipeline: true });
       client.on('error', () => {});
       await client.connect();
       reply({ ok: true });
@@ -59,7 +80,7 @@ parentPort.on('message', async (m) => {
       if (client) await client.end();
       reply({ ok: true });
     } else {
-      const r = m.values ? await client.query(m.text, m.values.map(param)) : await client.query(m.text);
+      const r = await run(m);
       const last = Array.isArray(r) ? r[r.length - 1] : r;
       reply({ ok: true, rows: last ? last.rows : [], rowCount: last ? last.rowCount || 0 : 0 });
     }
@@ -102,9 +123,15 @@ export class SyncPgClient {
     }
   }
 
-  /** One query (with values: extended protocol, one statement; without: may be several statements). */
-  query(text: string, values?: unknown[]): PgResult {
-    return this.call({ op: 'query', text, values }) as PgResult;
+  /**
+   * One query (with values: extended protocol, one statement; without: may be several
+   * statements, one round trip). `name`: a prepared statement of this connection, parsed and
+   * planned by the server once and then only bound and run (the same name always with the
+   * same text). `before`: statements written ahead of it in the same round trip (the connection pipelines: each answered in order); the first that fails is thrown,
+   * and the query's own result is returned.
+   */
+  query(text: string, values?: unknown[], name?: string, before?: readonly PgQueued[]): PgResult {
+    return this.call({ op: 'query', text, values, ...(name ? { name } : {}), ...(before?.length ? { before } : {}) }) as PgResult;
   }
 
   end(): void {
