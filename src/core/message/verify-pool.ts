@@ -22,9 +22,10 @@ export class WorkerFailure extends Error {
 
 export interface VerifyPoolOptions {
   /**
-   * Worker threads (default: one less than the cores, at least 1, at most 4: the thread
-   * that reads mail and acts on it keeps a core; measured on 2 cores, a second worker cost
-   * more in start-up and key parsing than it gave).
+   * Worker threads (default: one per core, at most 4). The thread that reads mail and acts
+   * on it waits on IMAP and on these workers most of the time: profiled on 2 cores over
+   * 1,000 reports it was idle half the pass while one worker was never idle, so it does not
+   * keep a core to itself (bench/mail.mjs, BENCH_MAIL_PROFILE).
    */
   size?: number;
   /** Longest a job may take before its worker is ended (default 60 s). */
@@ -78,7 +79,7 @@ export class VerifyPool {
   private closed = false;
 
   constructor(options: VerifyPoolOptions = {}) {
-    const size = Math.max(1, options.size ?? Math.min(4, os.availableParallelism() - 1));
+    const size = Math.max(1, options.size ?? Math.min(4, os.availableParallelism()));
     this.slots = Array.from({ length: size }, () => undefined);
     this.timeoutMs = options.timeoutMs ?? 60_000;
     this.workerUrl = options.workerUrl ?? new URL('./verify-worker.js', import.meta.url);
@@ -87,10 +88,12 @@ export class VerifyPool {
   /** parseRdsMail, on a worker. */
   async parseMail(raw: Buffer): Promise<ParsedRdsMail> {
     const slot = this.leastBusy();
-    const reply = await this.run(slot, { id: this.nextId++, kind: 'parse', raw: new Uint8Array(raw) });
+    // one copy of the mail, moved to the worker (transferred), not copied again by postMessage
+    const copy = new Uint8Array(raw);
+    const reply = await this.run(slot, { id: this.nextId++, kind: 'parse', raw: copy }, [copy.buffer]);
     if (!('mail' in reply)) throw new WorkerFailure('verify worker: a parse job got a verify reply');
     const { attachments, ...mail } = reply.mail;
-    return { ...mail, attachments: new Map(attachments.map(([name, content]) => [name, Buffer.from(content)])) };
+    return { ...mail, attachments: new Map(attachments.map(([name, c]) => [name, Buffer.from(c.buffer, c.byteOffset, c.byteLength)])) }; // moved here, not shared
   }
 
   /**
@@ -117,14 +120,14 @@ export class VerifyPool {
     await Promise.all(this.slots.map((slot, i) => (slot ? this.end(i, new WorkerFailure('verify pool closed')) : undefined)));
   }
 
-  private run(slot: Slot, request: WireRequest): Promise<WireReply> {
+  private run(slot: Slot, request: WireRequest, transfer: ArrayBuffer[] = []): Promise<WireReply> {
     return new Promise<WireReply>((resolve, reject) => {
       const timer = setTimeout(() => {
         const i = this.slots.indexOf(slot);
         if (i >= 0) void this.end(i, new WorkerFailure(`verify worker did not answer within ${this.timeoutMs} ms`));
       }, this.timeoutMs);
       slot.jobs.set(request.id, { resolve, reject, timer });
-      slot.worker.postMessage(request);
+      slot.worker.postMessage(request, transfer);
     }).then((reply) => {
       if (reply.ok) return reply;
       if (reply.code) throw new SecurityError(reply.code as RefusalCode, reply.message);
