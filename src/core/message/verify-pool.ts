@@ -115,6 +115,11 @@ export class VerifyPool {
     return { data: reply.data, index: reply.index };
   };
 
+  /** Starts the first worker now (its start-up overlaps the caller's, e.g. the IMAP login), not at the first job. */
+  warm(): void {
+    if (!this.closed) this.slot(0);
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     await Promise.all(this.slots.map((slot, i) => (slot ? this.end(i, new WorkerFailure('verify pool closed')) : undefined)));
