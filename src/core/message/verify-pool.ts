@@ -22,10 +22,11 @@ export class WorkerFailure extends Error {
 
 export interface VerifyPoolOptions {
   /**
-   * Worker threads (default: one per core, at most 4). The thread that reads mail and acts
-   * on it waits on IMAP and on these workers most of the time: profiled on 2 cores over
-   * 1,000 reports it was idle half the pass while one worker was never idle, so it does not
-   * keep a core to itself (bench/mail.mjs, BENCH_MAIL_PROFILE).
+   * Worker threads (default: one less than the cores, at least 1, at most 4). The thread
+   * that reads mail and acts on it is idle about half an inbox pass (profiled on 2 cores),
+   * but a second worker there still cost more than it gave: measured over 1,000 reports
+   * side by side, 1.26× the fetch+verify baseline with 2 workers against 1.15× with one,
+   * +0.5 s of CPU and +45 MB (its start-up and the keys it parses again).
    */
   size?: number;
   /** Longest a job may take before its worker is ended (default 60 s). */
@@ -79,7 +80,7 @@ export class VerifyPool {
   private closed = false;
 
   constructor(options: VerifyPoolOptions = {}) {
-    const size = Math.max(1, options.size ?? Math.min(4, os.availableParallelism()));
+    const size = Math.max(1, options.size ?? Math.min(4, os.availableParallelism() - 1));
     this.slots = Array.from({ length: size }, () => undefined);
     this.timeoutMs = options.timeoutMs ?? 60_000;
     this.workerUrl = options.workerUrl ?? new URL('./verify-worker.js', import.meta.url);
