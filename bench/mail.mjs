@@ -17,7 +17,9 @@
 // Setup (keys, registration, package) happens once; the reports are rebuilt with fresh
 // payload ids and re-delivered before each inbox run (outside the timed region).
 // BENCH_MAIL_AGENTS (1000) and BENCH_MAIL_PACKAGE_MB (1) change the sizes;
-// BENCH_MAIL_ONLY=push or =inbox runs one half only.
+// BENCH_MAIL_ONLY=push or =inbox runs one half only; BENCH_MAIL_PROFILE=DIR runs the timed
+// rds commands under `node --cpu-prof` (main thread and worker threads), profiles in
+// DIR/push-all and DIR/verify (the figures of such a run are not comparable).
 import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
@@ -291,6 +293,13 @@ async function measureAll(ctx, { agents, packageMB, t, rds, fleet, mailDir, port
   return { note: notes.join('; '), rows };
 }
 
+/** argv under `node --cpu-prof` when BENCH_MAIL_PROFILE names a folder. */
+function profiled(argv, label) {
+  const dir = process.env.BENCH_MAIL_PROFILE;
+  if (!dir) return argv;
+  return [argv[0], '--cpu-prof', `--cpu-prof-dir=${path.resolve(dir, label)}`, ...argv.slice(1)];
+}
+
 async function pushAll({ ctx, agents, host, pkg, node, fleet, privateRows, baseSpec, specFile, fleetDir, drain, doveadm, maildir }) {
   // ---- push-all vs raw pooled send ---------------------------------------------------
   const emptyAgentBoxes = async (what) => {
@@ -318,7 +327,7 @@ async function pushAll({ ctx, agents, host, pkg, node, fleet, privateRows, baseS
   const push = await compare(
     ctx.runs,
     async () => {
-      const r = await measure(host('push-all', pkg));
+      const r = await measure(profiled(host('push-all', pkg), 'push-all'));
       if (!r.stdout.includes(`sent to ${agents} of ${agents} agents`))
         throw new Error(`push-all did not send to all:\n${r.stdout.slice(0, 2000)}${r.stderr.slice(-2000)}`);
       rdsMailSize ??= await sizeOfOneDelivered('push-all');
@@ -342,7 +351,7 @@ async function inboxVerify({ ctx, agents, host, node, fleet, baseSpec, specFile,
   const spec = () => ({ ...baseSpec, publicKeys: path.join(fleetDir, 'keys') });
   const sides = {
     rds: async () => {
-      const r = await measure(host('verify', '--target', VERSION));
+      const r = await measure(profiled(host('verify', '--target', VERSION), 'verify'));
       if (!r.stdout.includes(`0 of ${agents} agents failed`))
         throw new Error(`verify did not see every report:\n${r.stdout.slice(-2000)}${r.stderr.slice(-2000)}`);
       const left = inboxCount('host');

@@ -3,6 +3,7 @@ import { hostPolicy } from '../core/host/policy.js';
 import { hostHandlers } from '../core/host/reports.js';
 import type { HandlerRegistry } from '../core/message/inbound.js';
 import { receiveMessages } from '../core/message/inbound.js';
+import type { VerifyPool } from '../core/message/verify-pool.js';
 import { PARTS_REQUEST } from '../core/protocol/parts-request.js';
 import { recordHeard } from '../core/service/host-events.js';
 import { serviceSettings } from '../core/service/settings.js';
@@ -15,6 +16,20 @@ import { openMailInbox } from './mail-context.js';
  * `worker`: without the mailbox lock, next to other workers (docs/deployment.md#workers).
  */
 export async function takeInMail(ctx: Context<HostConfig>, max?: number, worker = false) {
+  // MIME parse and signature checks on worker threads, 32 mails ahead (the first worker starts
+  // now, while the handlers load and the mailbox is opened); on SQLite 100 mails per
+  // transaction (PostgreSQL: one transaction per mail, the claim's own)
+  const { VerifyPool } = await import('../core/message/verify-pool.js');
+  const pool = new VerifyPool();
+  pool.warm();
+  try {
+    return await takeInMailWith(ctx, pool, max, worker);
+  } finally {
+    await pool.close();
+  }
+}
+
+async function takeInMailWith(ctx: Context<HostConfig>, pool: VerifyPool, max: number | undefined, worker: boolean) {
   const { hostDeviceHandlers } = await import('../core/host/device-reports.js');
   const { handlePartsRequest, DEFAULT_MAX_RESENDS } = await import('../core/host/parts-requests.js');
   const self = { id: ctx.config.id, address: ctx.config.address, key: await ctx.privateKey() };
@@ -31,13 +46,10 @@ export async function takeInMail(ctx: Context<HostConfig>, max?: number, worker 
         },
       ]),
     );
-  const inbox = await openMailInbox(ctx, worker);
-  // MIME parse and signature checks on worker threads, 32 mails ahead; on SQLite 100 mails per
-  // transaction (PostgreSQL: one transaction per mail, the claim's own)
-  const { VerifyPool } = await import('../core/message/verify-pool.js');
   const { isPostgres } = await import('../core/store/types.js');
-  const pool = new VerifyPool();
+  let inbox: Awaited<ReturnType<typeof openMailInbox>> | undefined;
   try {
+    inbox = await openMailInbox(ctx, worker);
     return await receiveMessages({
       db: ctx.db,
       inbox,
@@ -58,7 +70,6 @@ export async function takeInMail(ctx: Context<HostConfig>, max?: number, worker 
       batch: isPostgres(ctx.db) ? 1 : 100,
     });
   } finally {
-    await pool.close();
-    await inbox.close();
+    await inbox?.close();
   }
 }

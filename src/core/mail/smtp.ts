@@ -49,6 +49,8 @@ interface SentInfo {
 export async function createSmtpSender(url: ServerMailUrl, options: SmtpSenderOptions = {}): Promise<MailSender> {
   requireSmtpUrl(url);
   const { default: nodemailer } = await import('nodemailer');
+  // the same bytes on the wire as nodemailer's own, for a fraction of its CPU (smtp-dot-stuffing.ts)
+  await (await import('./smtp-dot-stuffing.js')).useFastDotStuffing();
   const logger = options.logger ?? silentLogger;
   const timeout = options.timeoutMs ?? 30_000;
   const transport = nodemailer.createTransport({

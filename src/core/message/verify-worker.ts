@@ -11,15 +11,20 @@ import { SecurityError } from '../errors.js';
 import { parseRdsMail } from './mail.js';
 import type { WireCandidate, WireReply, WireRequest } from './verify-wire.js';
 
-const keys = new Map<string, WireCandidate>();
+/** Keys by token (the SHA-256 of their text or bytes: the token already names them, nothing is hashed again per mail). */
+const keys = new Map<string, Promise<openpgp.PublicKey>>();
 
-/** The candidate's key, parsed once per worker (crypto/key-cache.ts). */
+/** The candidate's key, parsed once per worker (crypto/key-cache.ts); the first sending carries it. */
 function keyOf(c: WireCandidate): Promise<openpgp.PublicKey> {
-  if (c.armored !== undefined || c.bytes !== undefined) keys.set(c.token, c);
-  const known = keys.get(c.token);
-  if (known?.armored !== undefined) return cachedArmoredKey(known.armored);
-  if (known?.bytes !== undefined) return cachedBinaryKey(known.bytes);
-  throw new Error(`verify worker: key ${c.token} was never sent`);
+  let found = keys.get(c.token);
+  if (!found) {
+    if (c.armored !== undefined) found = cachedArmoredKey(c.armored);
+    else if (c.bytes !== undefined) found = cachedBinaryKey(c.bytes);
+    else return Promise.reject(new Error(`verify worker: key ${c.token} was never sent`));
+    found.catch(() => {}); // a key that does not parse fails each job that names it (awaited there)
+    keys.set(c.token, found);
+  }
+  return found;
 }
 
 async function handle(request: WireRequest): Promise<WireReply> {
@@ -42,9 +47,16 @@ async function handle(request: WireRequest): Promise<WireReply> {
   return { id: request.id, ok: true, data, index };
 }
 
+/** The reply's byte arrays that are this worker's own (fresh copies): moved to the pool, not copied again. */
+function transfers(reply: WireReply): ArrayBuffer[] {
+  if (!reply.ok) return [];
+  if ('mail' in reply) return reply.mail.attachments.map(([, content]) => content.buffer as ArrayBuffer);
+  return [];
+}
+
 parentPort?.on('message', (request: WireRequest) => {
   handle(request).then(
-    (reply) => parentPort?.postMessage(reply),
+    (reply) => parentPort?.postMessage(reply, transfers(reply)),
     (error: unknown) => {
       const message = error instanceof Error ? error.message : String(error);
       parentPort?.postMessage({ id: request.id, ok: false, message, ...(error instanceof SecurityError ? { code: error.code } : {}) });
