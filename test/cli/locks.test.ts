@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run as verifyRun } from '../../src/commands/verify.js';
 import { type AgentNode, ensureBuilt, type HostNode, initAgent, initHost, ROOT, rds, rdsExpect, tempDir } from '../support/cli.js';
 import { writeInstallScript } from '../support/fleet.js';
+import { mostHoldersAtOnce } from '../support/holders.js';
 
 const execFileP = promisify(execFile);
 
@@ -213,14 +214,9 @@ for (let i = 0; i < 150; i++) {
         execFileP(process.execPath, ['--input-type=module', '-e', worker, dir, log, startAt, String(dead)], { timeout: 60_000 }),
       ),
     );
-    let holders = 0;
-    let most = 0;
     let crashes = 0;
     const events = fs.readFileSync(log, 'utf8').split('\n').filter(Boolean);
-    for (const e of events) {
-      holders += e.startsWith('+') ? 1 : -1;
-      most = Math.max(most, holders);
-    }
+    const most = mostHoldersAtOnce(events);
     for (const pid of new Set(events.map((e) => e.slice(1)))) crashes += Math.floor(events.filter((e) => e === `+${pid}`).length / 5);
     expect(crashes, 'dead owners taken over').toBeGreaterThan(5);
     expect(most, 'processes holding the lock at once').toBe(1);

@@ -39,6 +39,7 @@ import {
   waitFor,
   wrapForAgent,
 } from '../support/cli.js';
+import { mostHoldersAtOnce } from '../support/holders.js';
 import { type MailTestbed, mailTestbed } from '../support/testbed.js';
 
 // ---- nodes ------------------------------------------------------------------------------
@@ -900,13 +901,8 @@ for (let i = 0; i < 120; i++) {
         execFileP(process.execPath, ['--input-type=module', '-e', worker, race, log, startAt], { timeout: 60_000 }),
       ),
     );
-    let holders = 0;
-    let most = 0;
     const events = fs.readFileSync(log, 'utf8').split('\n').filter(Boolean);
-    for (const e of events) {
-      holders += e.startsWith('+') ? 1 : -1;
-      most = Math.max(most, holders);
-    }
+    const most = mostHoldersAtOnce(events);
     expect(events.length).toBeGreaterThan(20);
     expect(most, 'processes holding the lock at once').toBe(1);
     passed++;
