@@ -30,7 +30,9 @@ export async function inboxPass<T>(
   const counts = new Map<string, number>();
   for (const p of received.processed) counts.set(p.type, (counts.get(p.type) ?? 0) + 1);
   const lines = [...counts].map(([type, n]) => `${n} ${type}`);
-  if (received.alreadyDone.length > 0) lines.push(`${received.alreadyDone.length} taken in before (another worker): moved`);
+  if (received.alreadyDone.length > 0) lines.push(`${received.alreadyDone.length} taken in by an earlier pass: moved`);
+  if (received.takenByOther.length > 0)
+    lines.push(`${received.takenByOther.length} taken in by another worker meanwhile: left for it to move`);
   for (const q of received.quarantined) lines.push(`quarantined ${q.code}: ${q.reason}`);
   for (const f of received.failed) lines.push(`left in the inbox (a bug, see the log): ${f.error}`);
   lines.push(...servicePassLines(service));

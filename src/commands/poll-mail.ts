@@ -80,7 +80,12 @@ export async function run(options: OptionsOf<typeof pollMail>, globals: GlobalOp
 /** Take in what waits (nothing loaded when nothing does): what was received, its exit code, whether an install rolled back. */
 async function takeIn(ctx: Context<AgentConfig>, inbox: MailInbox, max: number, handlerCtx: Lazy) {
   const waiting = await peekInbox(inbox, { max, maxSize: ctx.config.maxMessageSize });
-  if (!waiting) return { received: { processed: [], quarantined: [], failed: [], alreadyDone: [] }, exitCode: EXIT.OK, rolledBack: false };
+  if (!waiting)
+    return {
+      received: { processed: [], quarantined: [], failed: [], alreadyDone: [], takenByOther: [] },
+      exitCode: EXIT.OK,
+      rolledBack: false,
+    };
   const [{ agentHandlers }, { deviceHandlers }, { receiveExitCode, receiveMessages }, { UPDATE }, { UPDATE_PART }, { agentAcceptPolicy }] =
     await Promise.all([
       import('../core/agent/handlers.js'),

@@ -5,7 +5,9 @@
 // Mailboxes: this file uses agent16..agent20 only, so that its "INBOX is empty" checks do
 // not depend on what other test files leave in other mailboxes.
 import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
 import type { ImapFlow } from 'imapflow';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createImapInbox, QUARANTINE_KEYWORD } from '../../src/core/mail/imap.js';
@@ -297,6 +299,67 @@ describe('IMAP inbox against Dovecot', () => {
     expect((await folder(address, 'INBOX')).subjects).toEqual([]);
     expect((await folder(address, 'rds-processed')).subjects).toHaveLength(30);
     expect((await folder(address, 'rds-quarantine')).subjects).toHaveLength(10);
+  });
+
+  it('mail another session moved after this one read it: settling it is no error, nothing is moved twice', async () => {
+    const address = mail.agentAddress(16);
+    await resetMailbox(address);
+    await appendAll(
+      address,
+      Array.from({ length: 10 }, (_, i) => rawMail(address, `raced ${i}`)),
+    );
+    const url = parseMailUrl(imapUrl(address)) as ServerMailUrl;
+    const inbox = await createImapInbox(url, { ca: mail.ca });
+    const read: InboxMessage[] = [];
+    try {
+      for await (const message of inbox.messages({})) read.push(message);
+      // another worker moves all ten while this session still lists them as here
+      await withMailbox(address, async (client) => {
+        await client.mailboxCreate('rds-processed').catch(() => undefined);
+        const lock = await client.getMailboxLock('INBOX');
+        try {
+          expect(await client.messageMove('1:*', 'rds-processed')).toBeTruthy();
+        } finally {
+          lock.release();
+        }
+      });
+      for (const message of read) await inbox.settle(message, { kind: 'processed' });
+    } finally {
+      await inbox.close();
+    }
+    expect(read).toHaveLength(10);
+    expect((await folder(address, 'INBOX')).subjects).toEqual([]);
+    expect((await folder(address, 'rds-processed')).subjects).toHaveLength(10);
+  });
+
+  it('a MOVE the server refuses each time fails the pass (IMAP_COMMAND_FAILED, exit 1); the mail stays in INBOX', async () => {
+    const address = mail.agentAddress(16);
+    await resetMailbox(address);
+    await appendAll(address, [rawMail(address, 'stuck 0'), rawMail(address, 'stuck 1')]);
+    await withMailbox(address, (client) => client.mailboxCreate('rds-processed'));
+    // Dovecot runs as the mail user: a processed folder it may not write to refuses every MOVE
+    const [user, domain] = address.split('@') as [string, string];
+    const box = path.join(mail.dir, 'mailboxes', domain, user, 'Maildir', '.rds-processed');
+    const dirs = ['tmp', 'new', 'cur'].map((d) => path.join(box, d));
+    for (const d of dirs) fs.chmodSync(d, 0o500);
+    const url = parseMailUrl(imapUrl(address)) as ServerMailUrl;
+    const inbox = await createImapInbox(url, { ca: mail.ca });
+    const pass = async () => {
+      for await (const message of inbox.messages({})) await inbox.settle(message, { kind: 'processed' });
+    };
+    try {
+      // the pass ends by sending the MOVEs it buffered: that is where the refusal surfaces
+      const failure = await pass().then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      expect(failure).toMatchObject({ code: 'IMAP_COMMAND_FAILED', exitCode: 1 });
+    } finally {
+      for (const d of dirs) fs.chmodSync(d, 0o700);
+      await inbox.close();
+    }
+    expect((await folder(address, 'INBOX')).subjects).toEqual(['stuck 0', 'stuck 1']);
+    expect((await folder(address, 'rds-processed')).subjects).toEqual([]);
   });
 
   it('says clearly that the IMAP password is wrong (exit 2)', async () => {

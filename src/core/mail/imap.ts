@@ -41,6 +41,8 @@ import type { InboxMessage, MailInbox, Settlement } from './types.js';
 import type { ServerMailUrl } from './url.js';
 
 export const QUARANTINE_KEYWORD = '$rds-quarantined';
+/** MOVEs of one set before mail still in INBOX counts as a failure (see moveSet). */
+const MOVE_ATTEMPTS = 3;
 
 export interface ImapInboxOptions extends ImapSessionOptions {
   processedFolder?: string;
@@ -244,18 +246,25 @@ class ImapInbox implements MailInbox {
   /**
    * One MOVE, checked: another worker on this INBOX may have moved some of these mails
    * already (or the server expunged them), and a server may then refuse the MOVE or leave
-   * the others where they are. What is still in INBOX afterwards (UID SEARCH) is moved once
-   * more; none left is success, some left still is an error.
+   * the others where they are. What is still in INBOX afterwards is moved again, up to
+   * MOVE_ATTEMPTS times; between attempts a NOOP lets the server report what other sessions
+   * expunged meanwhile, so that a mail moved by another worker (or by a worker killed in the
+   * middle of its MOVE) is not taken for one still here. None left is success; some left
+   * after the last attempt is an error (the mail stays in INBOX, where the record of
+   * processed ids stops it acting twice).
    */
   private async moveSet(set: string, uids: number[], folder: string): Promise<void> {
-    const doing = `moving mail to ${folder}`;
-    await this.client.messageMove(set, folder, { uid: true }).catch(() => false);
-    let left = await this.stillHere(uids);
-    if (left.length === 0) return;
-    this.logger.debug('imap: mail left in INBOX after a MOVE, moving it again', { folder, count: left.length });
-    await this.guard(doing, () => this.client.messageMove(toSequenceSet(left), folder, { uid: true }));
-    left = await this.stillHere(left);
-    if (left.length > 0) throw commandFailed(this.client, this.url, doing);
+    let left = uids;
+    let range = set;
+    for (let attempt = 1; attempt <= MOVE_ATTEMPTS; attempt++) {
+      const moved = await this.client.messageMove(range, folder, { uid: true }).catch(() => false);
+      if (!moved || attempt > 1) await this.client.noop().catch(() => undefined);
+      left = await this.stillHere(left);
+      if (left.length === 0) return;
+      this.logger.debug('imap: mail left in INBOX after a MOVE', { folder, count: left.length, attempt, refused: !moved });
+      range = toSequenceSet(left);
+    }
+    throw commandFailed(this.client, this.url, `moving mail to ${folder}`);
   }
 
   /** Which of these UIDs are still in INBOX (UID SEARCH UID set). */

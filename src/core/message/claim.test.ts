@@ -60,7 +60,7 @@ describe('actOnce', () => {
   it('the same mail met again (same location) is done before: nothing runs', async () => {
     await actOnce(db, claim('17'), act().fn);
     const again = act();
-    expect(await actOnce(db, claim('17'), again.fn)).toEqual({ kind: 'done-before' });
+    expect(await actOnce(db, claim('17'), again.fn)).toEqual({ kind: 'done-before', claimedAt: '2026-12-07T10:00:00.000Z' });
     expect(again.runs()).toBe(0);
     expect(effects()).toBe(1);
   });
@@ -79,11 +79,17 @@ describe('actOnce', () => {
   it('with the ledger row the replay check read (looked): decided from it, and a claim committed since is still met', async () => {
     await actOnce(db, claim('17'), act().fn);
     const seenHere = act();
-    expect(await actOnce(db, claim('17'), seenHere.fn, { seen: lookUpClaim(db, 'P1') })).toEqual({ kind: 'done-before' });
+    expect(await actOnce(db, claim('17'), seenHere.fn, { seen: lookUpClaim(db, 'P1') })).toEqual({
+      kind: 'done-before',
+      claimedAt: '2026-12-07T10:00:00.000Z',
+    });
     expect(seenHere.runs()).toBe(0);
     // read as not processed, then another worker's claim committed: the insert loses, nothing runs
     const late = act();
-    expect(await actOnce(db, claim('17'), late.fn, { seen: undefined })).toEqual({ kind: 'done-before' });
+    expect(await actOnce(db, claim('17'), late.fn, { seen: undefined })).toEqual({
+      kind: 'done-before',
+      claimedAt: '2026-12-07T10:00:00.000Z',
+    });
     const copy = act();
     const error = await actOnce(db, claim('18'), copy.fn, { seen: undefined }).catch((e: unknown) => e);
     expect((error as SecurityError).code).toBe(REFUSAL.REPLAYED);
@@ -108,7 +114,7 @@ describe('actOnce', () => {
     await actOnce(db, claim('17'), act().fn);
     db.exec('BEGIN IMMEDIATE');
     try {
-      expect(await actOnce(db, claim('17'), act().fn)).toEqual({ kind: 'done-before' });
+      expect(await actOnce(db, claim('17'), act().fn)).toEqual({ kind: 'done-before', claimedAt: '2026-12-07T10:00:00.000Z' });
       expect(await actOnce(db, claim('20', 'P2'), act().fn)).toEqual({ kind: 'acted', outcome: 'stored' });
       expect(db.inTransaction).toBe(true);
     } finally {
@@ -119,10 +125,11 @@ describe('actOnce', () => {
 });
 
 describe('receiveMessages with claims (several workers)', () => {
-  it('the same mail met again is moved without acting; another copy is REPLAYED; a refusal met twice is recorded once', async () => {
+  it('the same mail met again is moved without acting, or left to the worker that claimed it since this pass began; another copy is REPLAYED; a refusal met twice is recorded once', async () => {
     const pair = await generateKeyPair('A1', 'a1@example.test');
     const key = await openpgp.readPrivateKey({ armoredKey: pair.privateArmored });
-    const clock = { now: () => new Date() };
+    let now = Date.now();
+    const clock = { now: () => new Date(now) };
     const payload = buildPayload({ type: 'version-report', from: 'A1', to: ['HOST'], body: {}, ttlMs: 60_000, clock });
     const { raw } = await composeMail({
       from: 'a1@example.test',
@@ -176,6 +183,11 @@ describe('receiveMessages with claims (several workers)', () => {
     const first = await pass([at('7', raw), at('9', stranger)]);
     expect(first.processed.map((p) => p.outcome)).toEqual(['stored']);
     expect(first.quarantined.map((q) => q.code)).toEqual([REFUSAL.UNKNOWN_SENDER]);
+    // a worker that began at the same moment as the claim: the claimer moves the mail, not it
+    const alongside = await pass([at('7', raw)]);
+    expect(alongside.takenByOther).toEqual([{ id: payload.id, uid: '7' }]);
+    expect(alongside.alreadyDone).toEqual([]);
+    now += 1000; // a pass that began after the claim: the claimer is gone or done
     // a second worker that fetched the same two mails, then a copy of the report at another UID
     const second = await pass([at('7', raw), at('9', stranger), at('8', raw)]);
     expect(acts).toBe(1);

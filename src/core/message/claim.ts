@@ -8,8 +8,11 @@
  * next pass); a worker that loses the claim acts on nothing. The ledger row keeps the
  * mail's location (its UID in the mailbox): a mail found already processed at the same
  * location is the same mail, taken by another worker or left in INBOX by a pass killed
- * between its commit and its move, and is moved to the processed folder without acting
- * again; a copy elsewhere (a second delivery, a replay) stays `REPLAYED`.
+ * between its commit and its move, and is not acted on again; a copy elsewhere (a second
+ * delivery, a replay) stays `REPLAYED`. Who moves it (inbound.ts): a claim made before this
+ * pass began was left by an earlier pass, and this pass moves the mail; a claim made since
+ * is a worker running now, which moves its own mail (two MOVEs of one mail at once would
+ * leave two copies in the processed folder).
  */
 import { REFUSAL, SecurityError } from '../errors.js';
 import type { Db } from '../store/db.js';
@@ -26,13 +29,16 @@ export interface Claim {
 }
 
 /** What became of a claimed mail: acted on here, or the same mail acted on before (by another worker or pass). */
-export type ClaimResult = { kind: 'acted'; outcome: string } | { kind: 'done-before' };
+export type ClaimResult = { kind: 'acted'; outcome: string } | { kind: 'done-before'; claimedAt: string | null };
 
-/** The ledger's row for `id`: where its processed copy was (null: before migration 017), or undefined when never processed. */
-export type Seen = { location: string | null } | undefined;
+/**
+ * The ledger's row for `id`: where its processed copy was (null: before migration 017) and
+ * when it was claimed, or undefined when never processed.
+ */
+export type Seen = { location: string | null; processed_at: string | null } | undefined;
 
 export function lookUpClaim(db: Db, id: string): Seen {
-  return db.prepare('SELECT location FROM processed_messages WHERE id = ?').get(id) as Seen;
+  return db.prepare('SELECT location, processed_at FROM processed_messages WHERE id = ?').get(id) as Seen;
 }
 
 /**
@@ -72,7 +78,10 @@ async function inTransaction<T>(db: Db, work: () => Promise<T>): Promise<T> {
 }
 
 class LostClaim extends Error {
-  constructor(readonly location: string | null) {
+  constructor(
+    readonly location: string | null,
+    readonly claimedAt: string | null,
+  ) {
     super('claim lost');
   }
 }
@@ -88,7 +97,7 @@ export async function actOnce(db: Db, claim: Claim, act: () => Promise<string>, 
   try {
     // a committed claim is final: decided without waiting for the write lock
     const seen = looked ? looked.seen : lookUpClaim(db, claim.id);
-    if (seen) throw new LostClaim(seen.location);
+    if (seen) throw new LostClaim(seen.location, seen.processed_at);
     return await inTransaction(db, async () => {
       const won = db
         .prepare(
@@ -97,8 +106,8 @@ export async function actOnce(db: Db, claim: Claim, act: () => Promise<string>, 
         )
         .run(claim.id, claim.type, claim.sender, claim.now.toISOString(), 'claimed', claim.location);
       if (won.changes !== 1) {
-        const row = db.prepare('SELECT location FROM processed_messages WHERE id = ?').get(claim.id) as { location: string | null };
-        throw new LostClaim(row.location);
+        const row = lookUpClaim(db, claim.id) as NonNullable<Seen>;
+        throw new LostClaim(row.location, row.processed_at);
       }
       const outcome = await act();
       runLater(db, 'UPDATE processed_messages SET outcome = ? WHERE id = ?', outcome, claim.id); // PostgreSQL: with the COMMIT
@@ -106,7 +115,7 @@ export async function actOnce(db: Db, claim: Claim, act: () => Promise<string>, 
     });
   } catch (error) {
     if (!(error instanceof LostClaim)) throw error;
-    if (error.location === claim.location) return { kind: 'done-before' };
+    if (error.location === claim.location) return { kind: 'done-before', claimedAt: error.claimedAt };
     throw new SecurityError(REFUSAL.REPLAYED, `payload ${claim.id} was processed before (replay)`);
   }
 }

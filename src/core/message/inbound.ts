@@ -41,8 +41,10 @@ export interface ReceiveResult {
   quarantined: { code: string; reason: string; from?: string; subject?: string }[];
   /** mail a bug of ours could not handle: left in the inbox, the rest of the pass goes on */
   failed: { uid: string; error: string }[];
-  /** (claims) mail acted on before, by another worker or a pass killed before its move: moved, not acted on again */
+  /** (claims) mail acted on by an earlier pass killed before its move: moved now, not acted on again */
   alreadyDone: { id: string; uid: string }[];
+  /** (claims) mail another worker running now acted on while this pass ran: left for it to move */
+  takenByOther: { id: string; uid: string }[];
 }
 
 export interface ReceiveOptions {
@@ -95,12 +97,13 @@ function recordQuarantine(
 
 export async function receiveMessages(options: ReceiveOptions): Promise<ReceiveResult> {
   const { inbox } = options;
-  const result: ReceiveResult = { processed: [], quarantined: [], failed: [], alreadyDone: [] };
+  const result: ReceiveResult = { processed: [], quarantined: [], failed: [], alreadyDone: [], takenByOther: [] };
+  const passStart = options.clock.now().getTime();
   const batch = new ActBatch(options.db, inbox, options.batch ?? 1);
   const waiting = inbox.messages({ max: options.maxMessages ?? 1000, maxSize: options.maxMessageSize });
   try {
     for await (const item of ahead(waiting, options.ahead ?? 1, (m) => prepareMail(m, options))) {
-      await actOn(item, options, batch, result);
+      await actOn(item, { ...options, passStart }, batch, result);
     }
   } catch (error) {
     await batch.commit(); // what was done before stays done (and moved); the error stops the pass
@@ -111,7 +114,12 @@ export async function receiveMessages(options: ReceiveOptions): Promise<ReceiveR
 }
 
 /** The last rule (replay), the handler, the record, the move; or quarantine, or left for a bug. */
-async function actOn(item: Prepared, options: ReceiveOptions, batch: ActBatch, result: ReceiveResult): Promise<void> {
+async function actOn(
+  item: Prepared,
+  options: ReceiveOptions & { passStart: number },
+  batch: ActBatch,
+  result: ReceiveResult,
+): Promise<void> {
   const { db, policy, handlers, clock, logger } = options;
   const { message, mail } = item;
   let payloadId: string | undefined;
@@ -128,6 +136,11 @@ async function actOn(item: Prepared, options: ReceiveOptions, batch: ActBatch, r
     const done = options.claims
       ? await actOnce(db, claimOf(accepted, message, clock), act, looked)
       : await actThenRecord(db, accepted, act, clock);
+    if (done.kind === 'done-before' && claimedSince(done.claimedAt, options.passStart)) {
+      batch.undo(); // nothing was written: the worker that claimed it moves it
+      result.takenByOther.push({ id: accepted.payload.id, uid: message.uid });
+      return;
+    }
     await batch.keep(message, { kind: 'processed' });
     if (done.kind === 'done-before') result.alreadyDone.push({ id: accepted.payload.id, uid: message.uid });
     else result.processed.push({ id: accepted.payload.id, type: accepted.payload.type, from: accepted.sender.id, outcome: done.outcome });
@@ -146,6 +159,11 @@ async function actOn(item: Prepared, options: ReceiveOptions, batch: ActBatch, r
     logger.error('this is a bug: a mail could not be handled and stays in the inbox', { uid: message.uid, error: text });
     result.failed.push({ uid: message.uid, error: error instanceof Error ? error.message : String(error) });
   }
+}
+
+/** A claim made after this pass began: by a worker running now (the clocks of several boxes are assumed in step, as for every timestamp). */
+function claimedSince(claimedAt: string | null, passStart: number): boolean {
+  return claimedAt !== null && Date.parse(claimedAt) >= passStart;
 }
 
 /** The replay pre-check with claims: the same mail (same location) processed before is moved, not refused. */
