@@ -1,9 +1,10 @@
 import { showLines } from '../core/text/show.js';
+import { writeStdout } from './stdout.js';
 import type { CommandResult } from './types.js';
 
 export function printResult(result: CommandResult, json: boolean): void {
   if (json) {
-    if (result.data !== undefined) process.stdout.write(`${showJson(result.data)}\n`);
+    if (result.data !== undefined) writeStdout(`${showJson(result.data)}\n`);
     return;
   }
   if (result.text) writeText(result.text);
@@ -23,5 +24,5 @@ export function showJson(data: unknown): string {
 /** Human output: outside text in it is neutralised here, at the sink, whatever built the lines. */
 export function writeText(text: string): void {
   const shown = showLines(text);
-  process.stdout.write(shown.endsWith('\n') ? shown : `${shown}\n`);
+  writeStdout(shown.endsWith('\n') ? shown : `${shown}\n`);
 }
