@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { systemClock } from '../../clock.js';
 import { isRdsError } from '../../errors.js';
 import { silentLogger } from '../../logger.js';
@@ -25,7 +24,8 @@ export interface CollectCountersResult {
 export async function collectCountersPass(db: Db, devices: readonly DeviceRecord[], opts: PassOptions): Promise<CollectCountersResult> {
   const clock = opts.clock ?? systemClock;
   const logger = opts.logger ?? silentLogger;
-  const newId = opts.newId ?? randomUUID;
+  // node:crypto's randomUUID through Web Crypto: loaded when readings are stored, not before
+  const newId = opts.newId ?? (() => globalThis.crypto.randomUUID());
   const runId = newId();
   const failures: CollectCountersResult['failures'] = [];
   const read = await mapLimit(devices, opts.concurrency ?? 32, async (device) => {
