@@ -11,17 +11,7 @@
  * before it, in order, so an edited, deleted, inserted or reordered entry changes every
  * head from there on.
  */
-import type { Hash } from 'node:crypto';
-import { createRequire } from 'node:module';
-
-/**
- * node:crypto's createHash, loaded on the first hash: a cron pass that appends nothing to the
- * audit log does not load node:crypto for it (issue 13).
- */
-function createHash(algorithm: 'sha256'): Hash {
-  const crypto = createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto');
-  return crypto.createHash(algorithm);
-}
+import { createHash } from 'node:crypto';
 
 export const AUDIT_FORMAT = 1;
 

@@ -8,10 +8,10 @@
  * whose unlocking is never recorded) gets the full check through keys.ts, with the errors it
  * always gave. Nothing secret is recorded: hashes of files the state dir's owner can read.
  */
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { replaceFileSafely } from '../fs/trust.js';
-import { sha256Hex } from './sha256.js';
 
 export const KEYS_CHECKED_FILE = 'keys-checked.json';
 
@@ -44,7 +44,7 @@ function readRecord(stateDir: string): Record {
 
 function sha256Of(file: string): string | undefined {
   try {
-    return sha256Hex(fs.readFileSync(file)); // node:crypto's digest, without loading it (sha256.ts)
+    return createHash('sha256').update(fs.readFileSync(file)).digest('hex');
   } catch {
     return undefined;
   }

@@ -11,6 +11,7 @@
  * pointed at the same tree never mistakes them for mail. Directories are 0700 and files
  * 0600: the mail holds signed commands and update packages for this box only.
  */
+import { randomBytes } from 'node:crypto';
 import { closeSync, constants, openSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
@@ -70,12 +71,7 @@ export function uniqueName(size: number): string {
   const sec = micros / 1_000_000n;
   const usec = micros % 1_000_000n;
   deliveries += 1;
-  return `${sec}.M${usec}P${process.pid}Q${deliveries}R${randomHex4()}.${HOST},S=${size}`;
-}
-
-/** 4 random bytes in hex, from the CSPRNG behind Web Crypto (node:crypto loaded on first delivery only). */
-function randomHex4(): string {
-  return Buffer.from(globalThis.crypto.getRandomValues(new Uint8Array(4))).toString('hex');
+  return `${sec}.M${usec}P${process.pid}Q${deliveries}R${randomBytes(4).toString('hex')}.${HOST},S=${size}`;
 }
 
 /** Orders file names oldest first by their leading `<sec>.M<usec>…Q<n>` (Dovecot's names too). */

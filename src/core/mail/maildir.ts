@@ -13,6 +13,7 @@
  * reason as one line of text, written before the rename: a crash in between leaves the
  * mail in the inbox (read again next time) and a reason that is overwritten then.
  */
+import { randomInt } from 'node:crypto';
 import { open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { isRdsError, type RdsError, TransientError, UsageError } from '../errors.js';
@@ -107,8 +108,7 @@ export class MaildirInbox implements MailInbox {
   async *messages(options: { max?: number; maxSize?: number } = {}): AsyncIterable<InboxMessage> {
     const maxSize = options.maxSize ?? Number.POSITIVE_INFINITY;
     const listed = await this.listWaiting();
-    // node:crypto only for workers spreading over one mailbox (an agent's pass does not load it)
-    const start = this.options.spread ? (await import('node:crypto')).randomInt(Math.max(1, listed.length)) : 0;
+    const start = this.options.spread ? randomInt(Math.max(1, listed.length)) : 0;
     const waiting = [...listed.slice(start), ...listed.slice(0, start)];
     for (const uid of waiting.slice(0, options.max ?? waiting.length)) {
       const message = await this.read(uid, maxSize);

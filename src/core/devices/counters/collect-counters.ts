@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { systemClock } from '../../clock.js';
 import { isRdsError } from '../../errors.js';
 import { silentLogger } from '../../logger.js';
@@ -24,8 +25,7 @@ export interface CollectCountersResult {
 export async function collectCountersPass(db: Db, devices: readonly DeviceRecord[], opts: PassOptions): Promise<CollectCountersResult> {
   const clock = opts.clock ?? systemClock;
   const logger = opts.logger ?? silentLogger;
-  // node:crypto's randomUUID through Web Crypto: loaded when readings are stored, not before
-  const newId = opts.newId ?? (() => globalThis.crypto.randomUUID());
+  const newId = opts.newId ?? randomUUID;
   const runId = newId();
   const failures: CollectCountersResult['failures'] = [];
   const read = await mapLimit(devices, opts.concurrency ?? 32, async (device) => {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { systemClock } from '../../clock.js';
 import { isRdsError } from '../../errors.js';
 import { silentLogger } from '../../logger.js';
@@ -34,8 +35,7 @@ export interface WatchFaultsResult {
 export async function watchFaultsPass(db: Db, devices: readonly DeviceRecord[], opts: PassOptions): Promise<WatchFaultsResult> {
   const clock = opts.clock ?? systemClock;
   const logger = opts.logger ?? silentLogger;
-  // node:crypto's randomUUID through Web Crypto: loaded when an event is made, not on a quiet pass
-  const newId = opts.newId ?? (() => globalThis.crypto.randomUUID());
+  const newId = opts.newId ?? randomUUID;
   const inputs = loadFaultStates(db);
   const polled = await mapLimit(devices, opts.concurrency ?? 32, async (device) => {
     const { state, hint } = inputs(device.id);
