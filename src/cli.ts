@@ -4,10 +4,10 @@
  * printed, errors turned into one line and an exit code. `rds --version` and `rds --help`
  * load neither openpgp, imapflow, net-snmp nor SQLite (cron on a small box pays start-up
  * every minute), and an agent's cron pass does not load commander nor touch process.stdout
- * (commands/stdout.ts).
+ * (commands/output.ts).
  */
 
-import { quietOnClosedStdout, writeStdout } from './commands/stdout.js';
+import { printResult, quietOnClosedStdout, writeStdout } from './commands/output.js';
 import type { Clock } from './core/clock.js';
 import { EXIT, isRdsError } from './core/errors.js';
 import { showLines } from './core/text/show.js';
@@ -33,7 +33,6 @@ export async function main(argv: string[], inject: { clock?: Clock } = {}): Prom
     }
     if (!state.result) return EXIT.OK;
     const result = await state.result;
-    const { printResult } = await import('./commands/output.js');
     printResult(result, json);
     return result.exitCode ?? EXIT.OK;
   } catch (error) {

@@ -1,5 +1,4 @@
-import { writeText } from './output.js';
-import { writeStdout } from './stdout.js';
+import { writeStdout, writeText } from './output.js';
 
 /** One step of `rds demo`'s story, as --json lists it. */
 export interface Step {

@@ -115,7 +115,7 @@ describe('an agent pass with nothing to do loads nothing heavy', () => {
     expect(r.own).toEqual(expect.arrayContaining(['core/message/inbound.js', 'core/agent/handlers.js', 'core/crypto/keys.js']));
   });
 
-  // stdout is written to fd 1 directly (commands/stdout.ts), process.stdout only by commander
+  // stdout is written to fd 1 directly (commands/output.ts), process.stdout only by commander
   it.each([
     ['an empty poll-mail pass', ['poll-mail']],
     ['poll-mail --help (commander)', ['poll-mail', '--help']],
