@@ -3,8 +3,11 @@
  * anything else by commander: src/program.ts, loaded only then), the command run, its result
  * printed, errors turned into one line and an exit code. `rds --version` and `rds --help`
  * load neither openpgp, imapflow, net-snmp nor SQLite (cron on a small box pays start-up
- * every minute), and an agent's cron pass does not load commander.
+ * every minute), and an agent's cron pass does not load commander nor touch process.stdout
+ * (commands/output.ts).
  */
+
+import { printResult, quietOnClosedStdout, writeStdout } from './commands/output.js';
 import type { Clock } from './core/clock.js';
 import { EXIT, isRdsError } from './core/errors.js';
 import { showLines } from './core/text/show.js';
@@ -24,12 +27,12 @@ export async function main(argv: string[], inject: { clock?: Clock } = {}): Prom
     const pass = parsePassLine(argv);
     if (pass) launch(state, pass.name, pass.leaf.load, pass.options, pass.globals);
     else {
+      quietOnClosedStdout(); // commander writes help and version through process.stdout
       commander = await import('./program.js');
       await commander.buildProgram(state).parseAsync(argv);
     }
     if (!state.result) return EXIT.OK;
     const result = await state.result;
-    const { printResult } = await import('./commands/output.js');
     printResult(result, json);
     return result.exitCode ?? EXIT.OK;
   } catch (error) {
@@ -55,7 +58,7 @@ function reportError(error: unknown, json: boolean, CommanderError?: typeof impo
 }
 
 function writeJsonError(code: string, message: string): void {
-  process.stdout.write(`${JSON.stringify({ error: { code, message } })}\n`);
+  writeStdout(`${JSON.stringify({ error: { code, message } })}\n`);
 }
 
 /** commander.unknownOption → UNKNOWN_OPTION */

@@ -1,4 +1,4 @@
-import { writeText } from './output.js';
+import { writeStdout, writeText } from './output.js';
 
 /** One step of `rds demo`'s story, as --json lists it. */
 export interface Step {
@@ -17,7 +17,7 @@ export function stepRecorder(live: boolean): { steps: Step[]; say: (title: strin
   const say = (title: string) => {
     const step: Step = { title, lines: [], commands: [] };
     steps.push(step);
-    if (live) process.stdout.write(`\n== ${title} ==\n`);
+    if (live) writeStdout(`\n== ${title} ==\n`);
     return (line: string) => {
       step.lines.push(line);
       if (line.startsWith('$ ')) step.commands.push(line.slice(2));

@@ -52,9 +52,13 @@ export async function sendNow(ctx: Context, items: OutboxItem[] | AsyncIterator<
  * be reached, defers (4xx) or refuses the login/TLS comes back as `stopped`, not thrown:
  * the command still reports what it did and exits by the one rule of `mailExitCode`.
  * Under the `outbox` lock: while another pass sends (push-all), this one sends nothing
- * and the mail stays queued for the next run (docs/locks.md), never sent twice.
+ * and the mail stays queued for the next run (docs/locks.md), never sent twice. An empty
+ * outbox is seen without the lock.
  */
 export async function flushAll(ctx: Context): Promise<FlushResult> {
+  // nothing queued: no lock to take (an empty cron pass, issue 13); what another pass queues
+  // after this count is its own to send, or the next pass's. Counted again under the lock.
+  if (countPending(ctx.db) === 0) return { sent: [], failed: [] };
   const lock = ctx.locks.take('outbox');
   if (!lock) {
     ctx.logger.debug('outbox busy (another pass sends): the mail stays queued');

@@ -4,7 +4,7 @@
 // those: NOT_ON_EMPTY); the same binary loads them (and does the work) as soon as there is
 // mail to act on. Imports are recorded by
 // test/support/record-imports.mjs, as in light-start.test.ts.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -113,6 +113,26 @@ describe('an agent pass with nothing to do loads nothing heavy', () => {
     expect(r.heavy).toEqual(expect.arrayContaining(['openpgp', 'nodemailer']));
     // the list of own modules can fail: a pass with mail loads the receive path and handlers
     expect(r.own).toEqual(expect.arrayContaining(['core/message/inbound.js', 'core/agent/handlers.js', 'core/crypto/keys.js']));
+  });
+
+  // stdout is written to fd 1 directly (commands/output.ts), process.stdout only by commander
+  it.each([
+    ['an empty poll-mail pass', ['poll-mail']],
+    ['poll-mail --help (commander)', ['poll-mail', '--help']],
+  ])('%s whose reader closed stdout before it wrote: exit 0, nothing on stderr', async (_what, args) => {
+    const child = spawn(process.execPath, [BIN, '--config', agent.config, ...args], {
+      cwd: root,
+      env: cleanEnv(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout.destroy(); // the read end is closed: rds's write meets EPIPE
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
   });
 
   it('a command line the pass reader leaves alone goes to commander (the same binary loads it)', () => {

@@ -6,10 +6,6 @@ import { main } from '../../dist/cli.js';
 
 const offset = Number(process.env.RDS_TEST_CLOCK_OFFSET_MS ?? '0');
 if (!Number.isFinite(offset)) throw new Error(`RDS_TEST_CLOCK_OFFSET_MS '${process.env.RDS_TEST_CLOCK_OFFSET_MS}' is not a number`);
-process.stdout.on('error', (error) => {
-  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-  throw error;
-});
 main(process.argv, { clock: { now: () => new Date(Date.now() + offset) } }).then((code) => {
   process.exitCode = code;
 });

@@ -1,5 +1,5 @@
 import { MIGRATIONS } from './migrations.js';
-import { openStateFile } from './sqlite-open.js';
+import { openStateFile, SCHEMA_VERSION, schemaVersionOf } from './sqlite-open.js';
 
 export type { Db } from './types.js';
 
@@ -9,7 +9,7 @@ import type { Db } from './types.js';
  * Open (creating if needed) the state database in `stateDir`: WAL so readers never block
  * the one writer, a busy timeout so concurrent cron passes wait instead of failing, and
  * numbered migrations applied once. (A command opens it through open.ts, which skips
- * loading the migrations when all are applied.)
+ * loading the migrations when the store's user_version says all are applied.)
  */
 export function openDb(stateDir: string): Db {
   return openStateFile(stateDir, migrate);
@@ -33,4 +33,9 @@ export function migrate(db: Db): void {
     });
     apply.immediate();
   }
+  // every migration is applied now: stamp the store so that the next open reads one pragma
+  // (sqlite-open.ts); never lowered (a store a newer release migrated stays as it is)
+  const newest = Math.max(...MIGRATIONS.map((m) => m.version));
+  if (newest !== SCHEMA_VERSION) throw new Error(`SCHEMA_VERSION (${SCHEMA_VERSION}) is not the newest migration (${newest})`);
+  if (schemaVersionOf(db) < newest) db.exec(`PRAGMA user_version = ${newest}`);
 }

@@ -100,7 +100,7 @@ export function acquireCommandLock(stateDir: string, name: string, command = nam
         release: () => {
           // only we remove a live holder's lock (a stale takeover removes dead owners' only),
           // so nothing can replace ours between this read and the unlink
-          if (readOrNull(file) === content) fs.rmSync(file, { force: true });
+          if (readOrNull(file) === content) removeFile(file);
         },
       };
     }
@@ -132,7 +132,7 @@ export function acquireCommandLock(stateDir: string, name: string, command = nam
  */
 function placeFile(file: string, content: string): boolean {
   const mine = `${file}.new-${process.pid}`;
-  fs.rmSync(mine, { force: true }); // a leftover of a crashed pass with our pid
+  removeFile(mine); // a leftover of a crashed pass with our pid
   fs.writeFileSync(mine, content, { mode: 0o600, flag: 'wx' }); // O_EXCL: never through a planted symlink
   try {
     fs.linkSync(mine, file);
@@ -141,7 +141,7 @@ function placeFile(file: string, content: string): boolean {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw error;
   } finally {
-    fs.rmSync(mine, { force: true });
+    removeFile(mine);
   }
 }
 
@@ -161,16 +161,28 @@ function removeStale(file: string, seen: string): void {
   if (!placeFile(guard, String(process.pid))) {
     // another taker is at it; a guard left by a taker that died is cleared after a while
     try {
-      if (Date.now() - fs.statSync(guard).mtimeMs > GUARD_STALE_MS) fs.rmSync(guard, { force: true });
+      if (Date.now() - fs.statSync(guard).mtimeMs > GUARD_STALE_MS) removeFile(guard);
     } catch {
       /* gone: its taker finished */
     }
     return;
   }
   try {
-    if (readOrNull(file) === seen) fs.rmSync(file, { force: true });
+    if (readOrNull(file) === seen) removeFile(file);
   } finally {
-    fs.rmSync(guard, { force: true });
+    removeFile(guard);
+  }
+}
+
+/**
+ * Remove a file that may be gone already (fs.rmSync's `force` without its second lstat and
+ * the rimraf module it loads: a cron pass takes and releases locks every minute).
+ */
+function removeFile(file: string): void {
+  try {
+    fs.unlinkSync(file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
 }
 
