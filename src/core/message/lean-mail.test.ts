@@ -178,7 +178,7 @@ describe('the lean parse of large mails', () => {
       return out.length === expected ? out : undefined;
     };
     const head = 'Content-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n';
-    const t = caseTally();
+    const t = caseTally<'skipped'>();
     const numRuns = 400;
     const edit = fc.tuple(
       fc.nat(),
@@ -198,7 +198,12 @@ describe('the lean parse of large mails', () => {
             const i = at % (body.length + 1);
             body = body.slice(0, i) + text + body.slice(replace ? i + 1 : i);
           }
-          if (body.length === 0) return;
+          // a blank line (or one at the start) or a `--` line cuts the body elsewhere: the excision's
+          // business, the same before and after (tested above); here the decoder alone is compared
+          if (body.length === 0 || /^\r?\n|\n\r?\n|\n--/.test(body)) {
+            t.count('skipped');
+            return;
+          }
           const mail = Buffer.from(`${head}${body}\r\n--b0--\r\n`, 'latin1');
           const ours = exciseBase64Bodies(mail, 4)?.bodies[0]?.decoded;
           const theirs = reference(Buffer.from(body, 'latin1'));
@@ -208,8 +213,9 @@ describe('the lean parse of large mails', () => {
       ),
       { numRuns },
     );
-    t.atLeast('decoded', 0.3, numRuns);
-    t.atLeast('refused', 0.2, numRuns);
+    // ~30% decoded, ~70% refused (binomial, 400 runs: a floor of half is over 6 deviations off)
+    t.atLeast('decoded', 0.15, numRuns);
+    t.atLeast('refused', 0.35, numRuns);
   });
 
   it('counts a multipart type that runs into a body (Content-Type:, blank line, multipart/…) as the full precheck does', async () => {
