@@ -33,7 +33,7 @@ import { isRdsError, ParseError, SecurityError } from '../../src/core/errors.js'
 import { type AcceptPolicy, acceptMessage } from '../../src/core/message/accept.js';
 import { parseRdsMail } from '../../src/core/message/mail.js';
 import { decodePayload } from '../../src/core/message/payload.js';
-import { extractPackage } from '../../src/core/package/extract.js';
+import { extractPackage } from '../../src/core/package/extractor.js';
 import { readPacketHeader, sessionKeyPrefixLength } from '../../src/core/package/packets.js';
 import { caseTally } from '../../src/core/testing.js';
 import { formatVersionText, parseVersionText, type VersionReport } from '../../src/core/version/version-text.js';

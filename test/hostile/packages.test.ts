@@ -5,6 +5,7 @@
 // (--json), exit 4, that its install script (which appends to a marker file outside the
 // stage) never ran, that nothing escaped the stage, that no stage is left over, and that
 // the install root did not change. A control first proves the crafted packages install.
+import { randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import * as openpgp from 'openpgp';
@@ -53,6 +54,10 @@ let qPub: openpgp.PublicKey;
 let markers: string;
 let n = 0;
 const absoluteTarget = `/tmp/rds-hostile-absolute-${process.pid}-${Date.now()}`;
+/** the control package's id: installed first, then sent again by cases */
+const CONTROL_ID = randomUUID();
+/** ~2 MB of text: deflate codes it byte by byte, so a flipped byte in the middle garbles the stream there */
+const bigText = randomBytes(1_500_000).toString('base64');
 
 beforeAll(async () => {
   ensureBuilt();
@@ -104,6 +109,14 @@ function listedExtra(entry: TarEntry): Omit<CraftInput, 'marker'> {
 }
 
 const truncate = (bytes: Buffer, at: number) => bytes.subarray(0, at < 0 ? bytes.length + at : at);
+
+/** The honest archive with a 2 MB module, one byte of its gzip stream flipped at 70% (inside the module's data). */
+function damagedTarGz(marker: string): Buffer {
+  const tgz = Buffer.from(craftTarGz({ marker, ...listedExtra({ name: 'modules/big.txt', body: bigText }) }));
+  const at = Math.floor(tgz.length * 0.7);
+  tgz[at] = (tgz[at] as number) ^ 0x55;
+  return tgz;
+}
 
 const cases: PkgCase[] = [
   // ---- paths
@@ -310,6 +323,51 @@ const cases: PkgCase[] = [
       return bytes;
     },
   },
+  // ---- the unpack runs while the package is decrypted: the package's own verdict comes first
+  {
+    name: 'the gzip stream damaged inside a 2 MB module (a byte flipped at 70%), validly signed: found mid-stream',
+    code: REFUSAL.PACKAGE_TRUNCATED,
+    make: (m) => seal(damagedTarGz(m), pPub, hostKey),
+  },
+  {
+    name: 'the same damaged gzip stream, signed by another key: the signature wins over the unpack',
+    code: REFUSAL.UNKNOWN_KEY,
+    make: (m) => seal(damagedTarGz(m), pPub, rogueKey),
+  },
+  {
+    name: 'a gzip bomb, signed by another key: the signature wins over the expansion guard',
+    code: REFUSAL.UNKNOWN_KEY,
+    make: (m) => sealed(m, listedExtra({ name: 'modules/zeros.bin', body: Buffer.alloc(20 * 1024 * 1024) }), { signer: rogueKey }),
+  },
+  {
+    name: 'a downgrade, not signed at all: the signature wins over the admission',
+    code: REFUSAL.NOT_SIGNED,
+    make: (m) => sealed(m, { version: '1.0.00-0' }, { signer: null }),
+  },
+  {
+    name: 'the package installed before, signed by another key: refused, not already-installed',
+    code: REFUSAL.UNKNOWN_KEY,
+    make: (m) =>
+      sealed(
+        m,
+        {
+          manifest: (x) => {
+            x.packageId = CONTROL_ID;
+          },
+        },
+        { signer: rogueKey },
+      ),
+  },
+  {
+    name: 'one byte flipped in the encrypted data inside a 2 MB module (garbled archive, then the MDC)',
+    code: REFUSAL.PACKAGE_TAMPERED,
+    make: async (m) => {
+      const bytes = Buffer.from(await sealed(m, listedExtra({ name: 'modules/big.txt', body: bigText })));
+      const at = Math.floor(bytes.length * 0.5);
+      bytes[at] = (bytes[at] as number) ^ 0x01;
+      return bytes;
+    },
+  },
   // ---- who made it, who it is for
   { name: 'a package for another agent', code: REFUSAL.PACKAGE_NOT_FOR_ME, make: (m) => sealed(m, {}, { to: qPub }) },
   {
@@ -358,7 +416,14 @@ describe('hostile update packages (apply-update FILE): exit 4, nothing runs, not
   it('control: a crafted honest package installs, and its script writes the marker', async () => {
     const marker = path.join(markers, 'control');
     const file = path.join(root, 'control.rdsu');
-    fs.writeFileSync(file, await sealed(marker));
+    fs.writeFileSync(
+      file,
+      await sealed(marker, {
+        manifest: (x) => {
+          x.packageId = CONTROL_ID;
+        },
+      }),
+    );
     const r = await rdsExpect(0, ['--json', '--config', P.config, 'apply-update', file], { cwd: root });
     expect(JSON.parse(r.stdout)).toMatchObject({ outcome: 'installed', version: '1.0.02-0' });
     expect(fs.readFileSync(marker, 'utf8')).toBe('ran 1.0.02-0\n');

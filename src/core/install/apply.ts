@@ -7,10 +7,10 @@ import type { Clock } from '../clock.js';
 import { REFUSAL, SecurityError, UsageError } from '../errors.js';
 import { mkdirNoFollow } from '../fs/trust.js';
 import type { Logger } from '../logger.js';
-import { DEFAULT_EXTRACT_LIMITS, type ExtractLimits, extractPackage } from '../package/extract.js';
+import { DEFAULT_EXTRACT_LIMITS, type ExtractLimits } from '../package/extract.js';
 import type { UpdateManifest } from '../package/manifest.js';
 import type { PackageInput } from '../package/source.js';
-import { decryptPackage } from '../package/unpack.js';
+import { unpackPackage } from '../package/stage-package.js';
 import type { Db } from '../store/db.js';
 import { compareVersions } from '../version/version.js';
 import { type InstalledState, readInstalled } from './installed.js';
@@ -110,22 +110,21 @@ export type Staged =
   | { kind: 'already-installed'; manifest: UpdateManifest };
 
 /**
- * Stage: decrypt and verify the package into `stageDir`, then unpack it into
- * `stageDir/payload`, admitting (or refusing) it as soon as its manifest is read.
+ * Stage: decrypt, verify and unpack the package into `stageDir/payload`, admitting (or
+ * refusing) it as soon as its manifest is read; the unpack runs as the package is decrypted,
+ * and its verdict counts only once the package's own checks passed (stage-package.ts).
  */
 export async function stage(
   input: Pick<ApplyInput, 'db' | 'file' | 'agentKey' | 'hostKey' | 'expectedVersion' | 'limits'>,
   stageDir: string,
   installed: InstalledState,
 ): Promise<Staged> {
-  const tarGz = path.join(stageDir, 'package.tar.gz');
-  await decryptPackage({ file: input.file, outFile: tarGz, agentKey: input.agentKey, hostKey: input.hostKey });
   const payloadDir = path.join(stageDir, 'payload');
-  const result = await extractPackage(tarGz, payloadDir, input.limits ?? DEFAULT_EXTRACT_LIMITS, (m) =>
+  const keys = { file: input.file, agentKey: input.agentKey, hostKey: input.hostKey };
+  const result = await unpackPackage(keys, payloadDir, input.limits ?? DEFAULT_EXTRACT_LIMITS, (m) =>
     admit(input.db, m, installed.softwareVersion, input.expectedVersion) === 'install' ? 'continue' : 'stop',
   );
   if (result.kind === 'stopped') return { kind: 'already-installed', manifest: result.manifest };
-  fs.rmSync(tarGz, { force: true });
   return { kind: 'staged', manifest: result.manifest, stageDir, payloadDir };
 }
 

@@ -2,12 +2,13 @@
  * The lean path of parseRdsMail for large mails (issue 13: an update part mail is ~9.5 MB,
  * and mailparser spends ~85 MB and seconds of CPU streaming its base64 through small
  * chunks). Every long base64 body of the mail — a run of strict base64 lines that starts
- * after a blank line and ends at a `--` boundary line — is decoded here, in 1 MB slices,
- * straight into one Buffer, and replaced in a small stub copy of the mail by the base64 of
- * a random token. mailparser then parses the stub (headers, structure, the small parts)
- * exactly as it parses any mail, and an attachment whose content is the token is given the
- * decoded bytes back. A body counts only when mailparser itself decoded the token as the
- * whole content of a named attachment; anything else (a body that is not strict base64,
+ * after a blank line and ends at a `--` boundary line — is checked and decoded here in one
+ * pass, straight into one Buffer, and replaced in a small stub copy of the mail by the
+ * base64 of a random token. The stub is then parsed (headers, structure, the small parts)
+ * exactly as any mail is: by mail-fast.ts when it has rds's own shape (the same result as
+ * mailparser's, mail-fast.test.ts), else by mailparser; and an attachment whose content is
+ * the token is given the decoded bytes back. A body counts only when that parse decoded the
+ * token as the whole content of a named attachment; anything else (a body that is not strict base64,
  * not an attachment, a token not found exactly once) and the caller parses the full mail
  * the usual way: the lean path never accepts what the full parse would refuse, and gives
  * the same bytes (lean-mail.test.ts holds both to agreement).
@@ -17,12 +18,8 @@ import { randomBytes } from 'node:crypto';
 /** A base64 body this long (bytes of the mail) or longer is decoded by the lean path. */
 export const LEAN_MIN_BYTES = 256 * 1024;
 
-/** under V8's external-string size (~1 MB): the slices' text is V8 heap, not malloc'd memory V8 frees late */
-const SLICE = 512 * 1024;
 const LF = 0x0a;
 const CR = 0x0d;
-const DASH = 0x2d;
-const UNDERSCORE = 0x5f;
 const EQUALS = 0x3d;
 
 export interface ExcisedBody {
@@ -85,67 +82,81 @@ function nextBodyStart(raw: Buffer, pos: number): number {
   return crlf + 3;
 }
 
+/** The value of each byte of the base64 alphabet (RFC 4648 §4), -1 for any other byte. */
+const ALPHABET = (() => {
+  const table = new Int8Array(256).fill(-1);
+  const letters = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+  for (let i = 0; i < letters.length; i++) table[letters.charCodeAt(i)] = i;
+  return table;
+})();
+
 /**
  * raw[start, end) as strict base64 lines, decoded; undefined when not strict: every line
- * non-empty, of the alphabet only, a multiple of 4 long (nodemailer writes 76), ended by LF
- * or CRLF (no other CR); padding only as the body's last one or two bytes.
+ * non-empty, of the alphabet only (no base64url `-` `_`, no space or control), a multiple
+ * of 4 long (nodemailer writes 76), ended by LF or CRLF (no other CR); padding only as the
+ * body's last one or two bytes.
  *
- * The alphabet is checked through the decoder's own count instead of a scan of every byte
- * (a regex over 67 MB of base64 cost ~0.1 s): Node's base64 decoder skips any byte outside
- * its alphabet (spaces, controls, bytes ≥ 0x80, `.`, …) and stops at a `=`, so such a byte
- * always leaves fewer decoded bytes than the lines' length promises; its alphabet also holds
- * base64url's `-` and `_`, which are looked for on their own (lean-mail.test.ts holds all of
- * it to mailparser's verdict).
+ * One pass over the bytes checks and decodes at once, quad by quad, straight into the
+ * output: no text copy of the body (slices of it as strings were ~9 MB of V8 heap garbage
+ * per part mail, which only a full collection frees), no second scan for the line layout
+ * (lean-mail.test.ts holds it to mailparser's verdict and bytes).
  */
 function decodeStrict(raw: Buffer, start: number, end: number): Buffer | undefined {
-  const body = raw.subarray(start, end);
-  const eq = body.indexOf(EQUALS);
-  if (eq >= 0 && (eq < body.length - 2 || body[body.length - 1] !== EQUALS)) return undefined;
-  if (!isAlphabet(body[0]) || body.indexOf(DASH) >= 0 || body.indexOf(UNDERSCORE) >= 0) return undefined;
-  const chars = strictLines(raw, start, end);
-  if (chars < 0) return undefined;
-  const expected = (chars / 4) * 3 - (eq < 0 ? 0 : body.length - eq);
-  const out = Buffer.allocUnsafe(expected);
-  let written = 0;
-  for (let at = start; at < end; ) {
-    // whole lines only (each a multiple of 4 long): every slice decodes on its own;
-    // Node's base64 decoder skips the line breaks
-    let to = Math.min(end, at + SLICE);
-    if (to < end) to = raw.lastIndexOf(LF, to - 1) + 1;
-    if (to <= at) to = end;
-    written += out.write(raw.toString('latin1', at, to), written, 'base64');
-    at = to;
-  }
-  return written === expected ? out : undefined;
-}
-
-/**
- * How many base64 characters raw[start, end) holds (its line breaks not counted), or -1
- * unless every line is non-empty and a multiple of 4 long and a CR comes only before an LF.
- */
-function strictLines(raw: Buffer, start: number, end: number): number {
-  let chars = 0;
-  let cr = raw.indexOf(CR, start);
-  for (let from = start; from < end; ) {
-    let lf = raw.indexOf(LF, from);
-    if (lf < 0 || lf > end) lf = end;
-    if (cr >= 0 && cr < lf) {
-      if (cr !== lf - 1 || lf === end) return -1;
-      cr = raw.indexOf(CR, lf);
+  const out = Buffer.allocUnsafe(((end - start) >>> 2) * 3);
+  let o = 0;
+  let i = start;
+  while (i < end) {
+    const lineStart = i;
+    i = decodeQuads(raw, i, end, out, o);
+    o += ((i - lineStart) >>> 2) * 3;
+    if (i + 4 === end && raw[end - 1] === EQUALS) {
+      // the padded last quad: `xx==` or `xxx=`
+      const tail = decodePadded(raw, i, out, o);
+      if (tail < 0) return undefined;
+      o += tail;
+      i = end;
     }
-    const len = (raw[lf - 1] === CR ? lf - 1 : lf) - from;
-    if (len === 0 || len % 4 !== 0) return -1;
-    chars += len;
-    from = lf + 1;
+    if (i === lineStart) return undefined; // an empty line, or one that does not start with a quad
+    if (i === end) break;
+    if (raw[i] === CR) {
+      if (i + 1 >= end || raw[i + 1] !== LF) return undefined;
+      i += 2;
+    } else if (raw[i] === LF) i += 1;
+    else return undefined; // a byte outside the alphabet, or a line not a multiple of 4 long
   }
-  return chars;
+  return out.subarray(0, o);
 }
 
-function isAlphabet(byte: number | undefined): boolean {
-  if (byte === undefined) return false;
-  return (
-    (byte >= 0x41 && byte <= 0x5a) || (byte >= 0x61 && byte <= 0x7a) || (byte >= 0x30 && byte <= 0x39) || byte === 0x2b || byte === 0x2f
-  );
+/** Whole quads of the alphabet from `at` into out[o…]; where the first that is not one starts. */
+function decodeQuads(raw: Buffer, at: number, end: number, out: Buffer, o: number): number {
+  let i = at;
+  while (i + 4 <= end) {
+    const a = ALPHABET[raw[i] as number] as number;
+    const b = ALPHABET[raw[i + 1] as number] as number;
+    const c = ALPHABET[raw[i + 2] as number] as number;
+    const d = ALPHABET[raw[i + 3] as number] as number;
+    if ((a | b | c | d) < 0) break;
+    const v = (a << 18) | (b << 12) | (c << 6) | d;
+    out[o] = v >>> 16;
+    out[o + 1] = (v >>> 8) & 0xff;
+    out[o + 2] = v & 0xff;
+    o += 3;
+    i += 4;
+  }
+  return i;
+}
+
+/** The padded quad at raw[at…at+4) (ending in `=`) into out[o…]: 1 or 2 bytes, or -1 when it is not `xx==` / `xxx=`. */
+function decodePadded(raw: Buffer, at: number, out: Buffer, o: number): number {
+  const a = ALPHABET[raw[at] as number] as number;
+  const b = ALPHABET[raw[at + 1] as number] as number;
+  if (a < 0 || b < 0) return -1;
+  out[o] = (a << 2) | (b >> 4);
+  if (raw[at + 2] === EQUALS) return 1;
+  const c = ALPHABET[raw[at + 2] as number] as number;
+  if (c < 0) return -1;
+  out[o + 1] = ((b & 0x0f) << 4) | (c >> 2);
+  return 2;
 }
 
 /**

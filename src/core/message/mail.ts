@@ -164,7 +164,9 @@ export async function parseRdsMail(
   const excised = raw.length >= minBytes ? exciseBase64Bodies(raw, minBytes) : undefined;
   precheckMail(excised?.view ?? raw, limits); // the view: the same verdict without a text copy of the whole mail
   if (excised) {
-    const stub = await parseWithMailparser(excised.stub, limits).catch(() => undefined);
+    // the stub in rds's own shape needs no mailparser (mail-fast.ts gives what it gives)
+    const stub =
+      parseRdsMailFast(excised.stub, limits.maxParts) ?? (await parseWithMailparser(excised.stub, limits).catch(() => undefined));
     const attachments = stub && restoreBodies(stub.attachments, excised.bodies);
     if (stub && attachments) {
       options.took?.('lean');

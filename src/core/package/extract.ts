@@ -1,16 +1,13 @@
 /**
- * Unpacking a verified update package into the stage, in two halves: `checkEntry` decides
- * each tar entry from its header and what came before (pure, no I/O: accept with a plan, or
- * refuse with the reason code), and the writer does the I/O of an accepted entry (folders,
- * inner symlinks, files created O_EXCL|O_NOFOLLOW owner-only and hashed as they stream).
+ * Unpacking an update package into the stage, in two halves: `checkEntry` here decides each
+ * tar entry from its header and what came before (pure, no I/O: accept with a plan, or
+ * refuse with the reason code), and the extractor (extractor.ts) feeds the archive through
+ * the tar parser and does the I/O of an accepted entry (folders, inner symlinks, files
+ * created O_EXCL|O_NOFOLLOW owner-only and hashed as they stream).
  */
-import { createHash } from 'node:crypto';
-import fs from 'node:fs';
 import path from 'node:path';
-import * as tar from 'tar';
-import { diskFullError, REFUSAL, type RefusalCode, SecurityError } from '../errors.js';
-import { MANIFEST_NAME, type UpdateManifest, validateManifest } from './manifest.js';
-import { parseModeText } from './modes.js';
+import { REFUSAL, type RefusalCode, SecurityError } from '../errors.js';
+import { MANIFEST_NAME, type UpdateManifest } from './manifest.js';
 
 export interface ExtractLimits {
   /** total bytes of all files after decompression */
@@ -43,7 +40,10 @@ export interface EntryHeader {
 export interface StageLedger {
   entries: number;
   totalBytes: number;
-  /** size of the compressed archive, for the ratio guard */
+  /**
+   * size of the compressed archive, for the ratio guard; while the archive streams in as it
+   * is decrypted, a bound no smaller than it (the package's size), the exact size once known
+   */
   compressedBytes: number;
   seen: Set<string>;
   links: Set<string>;
@@ -78,7 +78,7 @@ export function checkEntryPath(raw: string): { rel: string } | { refuse: EntryRe
 }
 
 /** The size guards: total bytes, and the ratio to the compressed size (decompression bomb). */
-function sizeRefusal(total: number, ledger: StageLedger, limits: ExtractLimits): { refuse: EntryRefusal } | undefined {
+export function sizeRefusal(total: number, ledger: StageLedger, limits: ExtractLimits): { refuse: EntryRefusal } | undefined {
   if (total > limits.maxTotalBytes) return refusal(REFUSAL.PACKAGE_TOO_LARGE, `package unpacks to more than ${limits.maxTotalBytes} bytes`);
   if (total > limits.ratioFloorBytes && total / Math.max(ledger.compressedBytes, 1) > limits.maxRatio) {
     return refusal(REFUSAL.PACKAGE_TOO_LARGE, `package expands more than ${limits.maxRatio}x (decompression bomb)`);
@@ -154,197 +154,8 @@ export type ExtractResult =
   | { kind: 'extracted'; manifest: UpdateManifest; files: Record<string, string>; totalBytes: number }
   | { kind: 'stopped'; manifest: UpdateManifest };
 
-/** One extraction's progress (what the entry handler shares with the end of the parse). */
-interface Extraction {
-  stageDir: string;
-  limits: ExtractLimits;
-  onManifest?: (manifest: UpdateManifest) => ManifestDecision;
-  ledger: StageLedger;
-  files: Record<string, string>;
-  writes: Promise<void>[];
-  manifest?: UpdateManifest;
-  stopped: boolean;
-  failure?: unknown;
-}
-
-const headerOf = (entry: tar.ReadEntry): EntryHeader => ({
-  path: entry.path,
-  type: entry.type,
-  size: entry.size ?? 0,
-  mode: entry.mode ?? 0,
-  linkpath: entry.linkpath ?? '',
-});
-
-/**
- * Unpack a verified gzip'd tar into `stageDir` (which must not exist yet), refusing
- * every way an archive can write outside its folder or exhaust the box: `..` and
- * absolute paths, symlinks that leave the stage (any target with `..` or absolute),
- * entries beneath a symlink, hardlinks, devices and fifos, duplicates, and size or
- * ratio beyond the limits. Then every file's SHA-256 is checked against the manifest,
- * which must list exactly the files present. `onManifest` may refuse (throw) or stop
- * the extraction once the manifest is read; a stop is returned, not thrown.
- */
-export async function extractPackage(
-  tarGz: string,
-  stageDir: string,
-  limits: ExtractLimits = DEFAULT_EXTRACT_LIMITS,
-  onManifest?: (manifest: UpdateManifest) => ManifestDecision,
-): Promise<ExtractResult> {
-  const compressed = fs.statSync(tarGz).size;
-  fs.mkdirSync(stageDir, { mode: 0o700 });
-  const x: Extraction = { stageDir, limits, onManifest, ledger: newLedger(compressed), files: {}, writes: [], stopped: false };
-  try {
-    await parseTar(tarGz, (entry) => onEntry(x, entry));
-  } catch (error) {
-    // whatever the gzip or tar parser throws is damage, not a crash (fuzzing found more than
-    // the messages once listed here: TAR_ENTRY_INVALID checksum failures, 'invalid base256
-    // encoding'); only an error of reading the file itself (it has a syscall) is not
-    x.failure ??=
-      (error as NodeJS.ErrnoException)?.syscall === undefined
-        ? new SecurityError(REFUSAL.PACKAGE_TRUNCATED, `package archive is damaged: ${(error as Error)?.message ?? String(error)}`)
-        : error;
-  }
-  await Promise.all(x.writes);
-  if (x.stopped && x.manifest) return { kind: 'stopped', manifest: x.manifest };
-  if (x.failure) throw diskFullError(x.failure, stageDir) ?? x.failure;
-  const manifest = x.manifest;
-  if (!manifest) throw new SecurityError(REFUSAL.PACKAGE_MANIFEST_INVALID, `package has no ${MANIFEST_NAME}`);
-  checkHashes(manifest, x.files);
-  applyModes(manifest, stageDir);
-  return { kind: 'extracted', manifest, files: x.files, totalBytes: x.ledger.totalBytes };
-}
-
-function parseTar(tarGz: string, onReadEntry: (entry: tar.ReadEntry) => void): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const parser = new tar.Parser({ strict: true, onReadEntry, maxMetaEntrySize: 64 * 1024 });
-    parser.on('error', reject);
-    parser.on('close', () => resolve());
-    const input = fs.createReadStream(tarGz, { highWaterMark: 1024 * 1024 });
-    input.on('error', reject);
-    input.pipe(parser as unknown as NodeJS.WritableStream);
-  });
-}
-
-/** Check one entry, then write it; after the first failure or a stop, skip the rest. */
-function onEntry(x: Extraction, entry: tar.ReadEntry): void {
-  if (x.failure || x.stopped) {
-    entry.resume();
-    return;
-  }
-  const verdict = checkEntry(headerOf(entry), x.ledger, x.limits);
-  noteEntry(x.ledger, 'accept' in verdict ? verdict.accept : undefined);
-  if ('refuse' in verdict) {
-    x.failure = new SecurityError(verdict.refuse.code, verdict.refuse.reason);
-    entry.resume();
-    return;
-  }
-  const plan = verdict.accept;
-  try {
-    if (plan.kind === 'manifest') readManifest(x, entry);
-    else if (plan.kind === 'file') x.writes.push(storeFile(x, plan, entry));
-    else {
-      writeEntry(x.stageDir, plan);
-      entry.resume();
-    }
-  } catch (error) {
-    // an entry beneath a file, or a file where a folder is (EEXIST, ENOTDIR, EISDIR, ELOOP):
-    // the archive's own layout, so a refusal, not a crash (which would leave the mail in the
-    // inbox to crash every later pass)
-    const fsCode = (error as NodeJS.ErrnoException).code;
-    x.failure ??=
-      fsCode === 'EEXIST' || fsCode === 'ENOTDIR' || fsCode === 'EISDIR' || fsCode === 'ELOOP'
-        ? new SecurityError(REFUSAL.PACKAGE_UNSAFE_PATH, `entry '${entry.path}' does not fit the stage (${fsCode})`, { cause: error })
-        : error;
-    entry.resume();
-  }
-}
-
-/** Write a file (its open's errors thrown at once), its hash kept, a write error the extraction's failure. */
-function storeFile(x: Extraction, plan: Extract<EntryPlan, { kind: 'file' }>, entry: tar.ReadEntry): Promise<void> {
-  return writeFile(x.stageDir, plan, entry).then(
-    (hash) => {
-      x.files[plan.rel] = hash;
-    },
-    (error: unknown) => {
-      x.failure ??= error;
-    },
-  );
-}
-
-/** Read, parse and validate the manifest; then ask the caller whether to go on. */
-function readManifest(x: Extraction, entry: tar.ReadEntry): void {
-  const chunks: Buffer[] = [];
-  entry.on('data', (c: Buffer) => chunks.push(c));
-  entry.on('end', () => {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-    } catch (error) {
-      x.failure ??= new SecurityError(REFUSAL.PACKAGE_MANIFEST_INVALID, `manifest is not valid JSON: ${(error as Error).message}`);
-      return;
-    }
-    try {
-      x.manifest = validateManifest(parsed);
-      if (x.onManifest?.(x.manifest) === 'stop') x.stopped = true;
-    } catch (error) {
-      x.failure ??= error; // a refusal of the manifest, or of the caller (wrong version, downgrade)
-    }
-  });
-}
-
-/** The I/O of an accepted folder or inner symlink. */
-export function writeEntry(stageDir: string, plan: Extract<EntryPlan, { kind: 'directory' | 'symlink' }>): void {
-  const target = path.join(stageDir, plan.rel);
-  if (plan.kind === 'directory') {
-    // inner folders are traversable like the files' modes assume; the stage itself is 0700
-    fs.mkdirSync(target, { recursive: true, mode: 0o755 });
-    return;
-  }
-  fs.mkdirSync(path.dirname(target), { recursive: true, mode: 0o700 });
-  fs.symlinkSync(plan.target, target);
-}
-
-/**
- * Create an accepted file (O_EXCL|O_NOFOLLOW, owner-only: the manifest's modes are applied
- * once every hash checked out) and stream the entry into it; resolves to its SHA-256. The
- * open's errors are thrown at once; a write error (ENOSPC) rejects once the entry ended.
- */
-export function writeFile(stageDir: string, plan: Extract<EntryPlan, { kind: 'file' }>, entry: NodeJS.EventEmitter): Promise<string> {
-  const target = path.join(stageDir, plan.rel);
-  fs.mkdirSync(path.dirname(target), { recursive: true, mode: 0o755 });
-  const mode = plan.executable ? 0o700 : 0o600;
-  const fd = fs.openSync(target, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, mode);
-  const hash = createHash('sha256');
-  return new Promise<string>((resolve, reject) => {
-    let writeError: unknown;
-    entry.on('data', (chunk: Buffer) => {
-      if (writeError) return;
-      hash.update(chunk);
-      // a throw here would escape the tar parser as an uncaught exception (ENOSPC)
-      try {
-        fs.writeSync(fd, chunk);
-      } catch (error) {
-        writeError = error;
-      }
-    });
-    entry.on('end', () => {
-      fs.closeSync(fd);
-      if (writeError) reject(writeError);
-      else resolve(hash.digest('hex'));
-    });
-  });
-}
-
-/**
- * Give each file the mode the (validated, signed) manifest records; packages made before
- * modes existed keep the tar header's executable bit only (0700 or 0600). Every path is a
- * regular file this extraction created (O_EXCL, O_NOFOLLOW, never beneath a symlink).
- */
-function applyModes(manifest: UpdateManifest, stageDir: string): void {
-  for (const [file, text] of Object.entries(manifest.modes ?? {})) fs.chmodSync(path.join(stageDir, file), parseModeText(text));
-}
-
-function checkHashes(manifest: UpdateManifest, files: Record<string, string>): void {
+/** The manifest lists exactly the files unpacked (`files`: path → SHA-256), each with its hash. */
+export function checkHashes(manifest: UpdateManifest, files: Record<string, string>): void {
   const invalid = (message: string): never => {
     throw new SecurityError(REFUSAL.PACKAGE_MANIFEST_INVALID, message);
   };

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateKeyPair } from '../crypto/keys.js';
 import { REFUSAL, UsageError } from '../errors.js';
 import { caseTally } from '../testing.js';
-import { extractPackage } from './extract.js';
+import { extractPackage } from './extractor.js';
 import { MANIFEST_FORMAT, validateManifest } from './manifest.js';
 import { formatMode, unsafeModeReason } from './modes.js';
 import { packUpdate, parseModuleSpec } from './pack.js';

@@ -6,7 +6,7 @@ import * as openpgp from 'openpgp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateKeyPair } from '../crypto/keys.js';
 import { REFUSAL, SecurityError } from '../errors.js';
-import { extractPackage } from './extract.js';
+import { extractPackage } from './extractor.js';
 import { packUpdate, parseModuleSpec } from './pack.js';
 import { decryptPackage } from './unpack.js';
 import { packageForAgent, readPackageFile, recoverSessionKey, splitPackage } from './wrap.js';

@@ -16,6 +16,8 @@ export interface PackageSource {
   readonly name: string;
   /** up to `n` of its first octets */
   head(n: number): Uint8Array;
+  /** how many octets it holds now (its files' sizes, never following a link) */
+  size(): number;
   /**
    * Its octets from `start` to the end. `reuse`: every chunk is read into one buffer and is
    * valid only until the next is asked for (a reader that copies what it keeps); otherwise
@@ -45,6 +47,7 @@ function joined(prefix: Uint8Array, files: string[], name: string, flags: number
   return {
     name,
     head: (n) => readHead(prefix, files, n, flags),
+    size: () => files.reduce((sum, file) => sum + fs.lstatSync(file).size, prefix.length),
     chunks: (start, reuse) => readJoined({ prefix, files, flags }, start, reuse),
   };
 }

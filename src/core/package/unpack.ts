@@ -1,19 +1,19 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import * as openpgp from 'openpgp';
 import { keyIdsOf } from '../crypto/keys.js';
 import { diskFullError, REFUSAL, SecurityError } from '../errors.js';
-import { collectGarbage } from './memory.js';
+import { collectGarbage, youngGarbageEvery } from './memory.js';
 import { sessionKeyPrefixLength } from './packets.js';
 import { isFastSeipd, SeipdReader } from './seipd.js';
 import { type PackageInput, type PackageSource, packageSource } from './source.js';
 import { packageRecipients, type SessionKey } from './wrap.js';
 
 const PREFIX_SCAN_BYTES = 64 * 1024;
+/** plaintext between two young-generation collections (memory.ts): the stream's chunks freed as it goes */
+const YOUNG_GC_BYTES = 4 * 1024 * 1024;
 
 function classify(error: unknown): SecurityError {
   if (error instanceof SecurityError) return error;
@@ -105,56 +105,94 @@ async function openWhole(source: PackageSource, agentKey: openpgp.PrivateKey, ho
   });
 }
 
-/** Stream the plaintext to `outFile` (0600), then insist on a valid signature by the host. */
-async function writeVerified(opened: Opened, outFile: string, hostKey: openpgp.PublicKey): Promise<void> {
-  // opened here, not by the stream: a failure rm's a file that exists, never one opened later
-  const fd = fs.openSync(outFile, 'w', 0o600);
-  await pipeline(Readable.fromWeb(opened.data as unknown as WebReadableStream<Uint8Array>), fs.createWriteStream('', { fd }));
+/** The signature by the host, once the plaintext was read to its end. */
+async function checkSignedByHost(opened: Opened, hostKey: openpgp.PublicKey): Promise<void> {
   const trusted = keyIdsOf(hostKey);
   const byHost = opened.signatures.filter((s) => trusted.has(s.keyID.toHex().toLowerCase()));
   if (byHost.length === 0) throw new SecurityError(REFUSAL.UNKNOWN_KEY, 'package is not signed by the host key');
   await Promise.all(byHost.map((s) => s.verified));
 }
 
-/**
- * Decrypt a package into `outFile` (the gzip'd tar) and return only once the whole
- * plaintext is on disk and both the integrity check (MDC, RFC 9580 §5.13) and the host's
- * signature verified. The plaintext is streamed to a file the agent owns (mode 0600)
- * instead of being held in memory (a 500 MB module must not need 500 MB of RAM);
- * nothing reads that file before this function returned, so streaming before
- * authentication acts on nothing unverified. A v1 SEIPD body under AES is decrypted with
- * Node's crypto (seipd.ts), openpgp.js unwrapping the session key and checking the
- * signature; any other body goes through openpgp.decrypt. When anything fails, the
- * integrity verdict comes first: a body whose MDC does not match is PACKAGE_TAMPERED
- * whatever the signature layer said about its garbled plaintext.
- */
-export async function decryptPackage(input: {
+/** What the plaintext is handed to, chunk by chunk, as it is decrypted (a chunk is the sink's to keep). */
+export type PlainSink = (chunk: Buffer) => Promise<void> | void;
+
+export interface DecryptInput {
   file: PackageInput;
-  outFile: string;
   agentKey: openpgp.PrivateKey;
   hostKey: openpgp.PublicKey;
-}): Promise<void> {
+}
+
+/**
+ * Decrypt a package, handing its plaintext (the gzip'd tar) to `sink` as it is decrypted,
+ * and return its length only once the whole package was read and both the integrity check
+ * (MDC, RFC 9580 §5.13) and the host's signature verified. The sink sees unauthenticated
+ * bytes: it must act on nothing until this function returned (the caller drops what it made
+ * of them when it throws). When the sink fails (throws) it is given no more, the package is
+ * still read to its end, and the package's own verdict comes first: the sink's error is
+ * thrown only for a package that decrypted intact and signed. A v1 SEIPD body under AES is
+ * decrypted with Node's crypto (seipd.ts), openpgp.js unwrapping the session key and
+ * checking the signature; any other body goes through openpgp.decrypt. When anything
+ * fails, the integrity verdict comes first: a body whose MDC does not match is
+ * PACKAGE_TAMPERED whatever the signature layer said about its garbled plaintext.
+ */
+export async function decryptThrough(input: DecryptInput, sink: PlainSink): Promise<number> {
   const source = packageSource(input.file);
   const head = source.head(PREFIX_SCAN_BYTES);
   const cut = sessionKeyPrefixLength(head);
   await checkPackageForMe(head.subarray(0, cut), input.agentKey);
   let reader: SeipdReader | undefined;
+  let bytes = 0;
+  let sinkFailure: { error: unknown } | undefined;
+  const collect = youngGarbageEvery(YOUNG_GC_BYTES);
   try {
     const key = await fastSessionKey(head, cut, input.agentKey);
     if (key) reader = new SeipdReader(source.chunks(cut, true), key.data, key.algorithm);
     const opened = reader ? await openInner(reader, input.hostKey) : await openWhole(source, input.agentKey, input.hostKey);
-    await writeVerified(opened, input.outFile, input.hostKey);
+    for await (const chunk of opened.data as unknown as AsyncIterable<Uint8Array>) {
+      bytes += chunk.length;
+      collect(chunk.length);
+      if (sinkFailure) continue;
+      try {
+        await sink(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length));
+      } catch (error) {
+        sinkFailure = { error };
+      }
+    }
+    await checkSignedByHost(opened, input.hostKey);
     // the signature may verify before openpgp.js asked for the end of the stream (where the
     // MDC is checked): never return before the reader ended with its MDC checked
     const failure = await reader?.drain();
     if (failure) throw failure;
+  } catch (error) {
+    const integrity = await reader?.drain().catch(() => undefined);
+    throw integrity ?? classify(error);
+  }
+  if (sinkFailure) throw sinkFailure.error;
+  return bytes;
+}
+
+/**
+ * Decrypt a package into `outFile` (the gzip'd tar, created 0600) and return only once the
+ * whole plaintext is on disk and the package verified (`decryptThrough`). The plaintext is
+ * streamed to the file instead of being held in memory (a 500 MB module must not need
+ * 500 MB of RAM); nothing reads that file before this function returned, so streaming
+ * before authentication acts on nothing unverified. The file is removed on any failure.
+ */
+export async function decryptPackage(input: DecryptInput & { outFile: string }): Promise<void> {
+  // opened here, not by the stream: a failure rm's a file that exists, never one opened later
+  const fd = fs.openSync(input.outFile, 'w', 0o600);
+  try {
+    await decryptThrough(input, (chunk) => {
+      fs.writeSync(fd, chunk);
+    });
     collectGarbage();
   } catch (error) {
+    fs.closeSync(fd);
     fs.rmSync(input.outFile, { force: true });
-    const integrity = await reader?.drain().catch(() => undefined);
     // disk full while writing the plaintext is transient, not a tampered package
-    throw integrity ?? diskFullError(error, path.dirname(input.outFile)) ?? classify(error);
+    throw diskFullError(error, path.dirname(input.outFile)) ?? error;
   }
+  fs.closeSync(fd);
 }
 
 export async function sha256OfFile(file: string): Promise<string> {
