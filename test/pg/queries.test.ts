@@ -5,6 +5,7 @@
 // lookups the inbox makes per mail find their index (migration 018).
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { addressInUse, agentsWithKeyAt, SIGNER_SQL } from '../../src/core/host/signer-lookup.js';
 import { openPgStore } from '../../src/core/store/pg/open.js';
 import { type PgDb, WRITER_LOCK_KEY } from '../../src/core/store/pg/pg-db.js';
 import { runLater } from '../../src/core/store/statement.js';
@@ -123,8 +124,25 @@ describe('indexes (migration 018)', () => {
         (db.prepare(`EXPLAIN ${sql}`).all() as { 'QUERY PLAN': string }[]).map((r) => r['QUERY PLAN']).join('\n');
       expect(plan("SELECT * FROM agents WHERE lower(address) = 'x@example.test'")).toContain('agents_address');
       expect(plan("SELECT id FROM agents WHERE fingerprint = 'FP'")).toContain('agents_fingerprint');
+      // the inbox's signer lookups (host/signer-lookup.ts), as the dialect sends them
+      const literal = (sql: string) =>
+        sql.replace('lower(address) = ?', "lower(address) = 'x@example.test'").replace('fingerprint = ?', "fingerprint = 'FP'");
+      expect(plan(literal(SIGNER_SQL.addressInUse))).toContain('agents_address');
+      expect(plan(literal(SIGNER_SQL.keyHolders))).toContain('agents_fingerprint');
     } finally {
       db.exec('RESET enable_seqscan');
     }
+  });
+});
+
+describe("the inbox's signer lookups (host/signer-lookup.ts)", () => {
+  it('an address in use or not; the key holder at that address only, compared by lower()', () => {
+    agent('AGENT0000101', 'Signer@Example.TEST');
+    expect(addressInUse(db, 'signer@example.test')).toBe(true);
+    expect(addressInUse(db, 'nobody@example.test')).toBe(false);
+    const held = { id: 'AGENT0000101', address: 'Signer@Example.TEST', armoredKey: 'KEY' };
+    expect(agentsWithKeyAt(db, 'signer@example.test', 'FPAGENT0000101')).toEqual([held]);
+    expect(agentsWithKeyAt(db, 'one@example.test', 'FPAGENT0000101')).toEqual([]);
+    expect(agentsWithKeyAt(db, 'signer@example.test', 'FPNONE')).toEqual([]);
   });
 });

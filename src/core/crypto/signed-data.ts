@@ -32,8 +32,9 @@ export async function verifySignedData(armored: string, trusted: openpgp.PublicK
 export async function verifySignedDataByAny(
   armored: string,
   candidates: openpgp.PublicKey[],
+  pickedBy?: readonly string[],
 ): Promise<{ data: Uint8Array; index: number }> {
-  return verifySignedDataWith(armored, candidates.map(candidateOf));
+  return verifySignedDataWith(armored, candidates.map(candidateOf), pickedBy);
 }
 
 /**
@@ -59,8 +60,17 @@ export function candidateOf(key: openpgp.PublicKey): SignerCandidate {
   return found;
 }
 
-/** verifySignedDataByAny over candidates: the same checks, in the same order. */
-export async function verifySignedDataWith(armored: string, candidates: SignerCandidate[]): Promise<{ data: Uint8Array; index: number }> {
+/**
+ * verifySignedDataByAny over candidates: the same checks, in the same order. `pickedBy`: the
+ * candidates were picked by these key IDs (signature-issuer.ts read them without openpgp);
+ * a message that names other ones, as openpgp reads it, is UNKNOWN_KEY here and the caller
+ * asks again with every candidate.
+ */
+export async function verifySignedDataWith(
+  armored: string,
+  candidates: SignerCandidate[],
+  pickedBy?: readonly string[],
+): Promise<{ data: Uint8Array; index: number }> {
   if (armored.length > MAX_SIGNED_PAYLOAD) {
     throw new SecurityError(REFUSAL.OVERSIZE, `signed payload is ${armored.length} bytes (at most ${MAX_SIGNED_PAYLOAD})`);
   }
@@ -74,6 +84,12 @@ export async function verifySignedDataWith(armored: string, candidates: SignerCa
   }
   const issuers = message.getSigningKeyIDs().map((id) => id.toHex().toLowerCase());
   if (issuers.length === 0) throw new SecurityError(REFUSAL.NOT_SIGNED, 'payload carries no signature');
+  if (pickedBy && pickedBy.join() !== issuers.join()) {
+    throw new SecurityError(
+      REFUSAL.UNKNOWN_KEY,
+      `payload is signed by key ID ${issuers.join(', ')}, not as picked (${pickedBy.join(', ')})`,
+    );
+  }
   const index = candidates.findIndex((c) => issuers.some((id) => c.keyIds.has(id)));
   const picked = candidates[index];
   if (!picked) {

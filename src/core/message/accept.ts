@@ -3,6 +3,7 @@ import type { Clock } from '../clock.js';
 import { cachedArmoredKey } from '../crypto/key-cache.js';
 import { verifySignedDataByAny } from '../crypto/signed-data.js';
 import { REFUSAL, SecurityError } from '../errors.js';
+import { type SignerLookup, verifyBySigner } from './accept-signer.js';
 import { ALL_AGENTS, decodePayload, type Payload } from './payload.js';
 
 /**
@@ -19,6 +20,8 @@ export interface AcceptPolicy {
   selfId: string;
   /** The senders allowed to use this From address (usually one; agents may share a mailbox). */
   sendersFor(fromAddress: string): TrustedSender[] | Promise<TrustedSender[]>;
+  /** (host) the sender found by the signature's issuer first, not among every sender of the address (accept-signer.ts) */
+  bySigner?: SignerLookup;
   /** code used when no sender matches: SENDER_MISMATCH (agent) or UNKNOWN_SENDER (host) */
   unknownSenderCode: typeof REFUSAL.SENDER_MISMATCH | typeof REFUSAL.UNKNOWN_SENDER;
   /** accept payloads addressed to every agent ('*') */
@@ -39,12 +42,20 @@ export interface AcceptedMessage {
  * In process by default; the host's inbox passes a worker pool's (verify-pool.ts), which
  * runs this same function on the same bytes.
  */
-export type SignatureVerifier = (armored: string, senders: TrustedSender[]) => Promise<{ data: Uint8Array; index: number }>;
+export type SignatureVerifier = (
+  armored: string,
+  senders: TrustedSender[],
+  pickedBy?: readonly string[],
+) => Promise<{ data: Uint8Array; index: number }>;
 
 /** The signature check in this thread: verifySignedDataByAny over the senders' keys. */
-export async function verifyInProcess(armored: string, senders: TrustedSender[]): Promise<{ data: Uint8Array; index: number }> {
+export async function verifyInProcess(
+  armored: string,
+  senders: TrustedSender[],
+  pickedBy?: readonly string[],
+): Promise<{ data: Uint8Array; index: number }> {
   const keys = await Promise.all(senders.map((s) => s.key ?? cachedArmoredKey(s.armoredKey)));
-  return verifySignedDataByAny(armored, keys);
+  return verifySignedDataByAny(armored, keys, pickedBy);
 }
 
 export function normaliseAddress(address: string): string {
@@ -78,13 +89,17 @@ export async function checkMessage(
   policy: AcceptPolicy,
   verify: SignatureVerifier = verifyInProcess,
 ): Promise<AcceptedMessage> {
-  const senders = await policy.sendersFor(normaliseAddress(fromAddress));
-  if (senders.length === 0) {
+  const address = normaliseAddress(fromAddress);
+  const { bySigner } = policy;
+  const senders = bySigner ? undefined : await policy.sendersFor(address);
+  if (senders ? senders.length === 0 : !(await bySigner?.known(address))) {
     throw new SecurityError(policy.unknownSenderCode, `mail from '${fromAddress}' is not from a trusted sender`);
   }
   if (armoredPayload === undefined) throw new SecurityError(REFUSAL.NOT_SIGNED, 'mail carries no signed payload');
-  const { data: bytes, index } = await verify(armoredPayload, senders);
-  const sender = senders[index] as TrustedSender;
+  const { data: bytes, sender } =
+    senders === undefined && bySigner
+      ? await verifyBySigner(address, armoredPayload, bySigner, policy, verify)
+      : await verifyAmong(armoredPayload, senders ?? [], verify);
   const payload = decodePayload(bytes);
   if (payload.from !== sender.id) {
     // a validly signed payload lifted from another conversation (mix-and-match)
@@ -99,6 +114,12 @@ export async function checkMessage(
   }
   checkFreshness(payload, policy.clock, policy.skewMs);
   return { payload, sender };
+}
+
+/** Rule 3 over every candidate sender: the signed bytes and whose key verified them. */
+async function verifyAmong(armored: string, senders: TrustedSender[], verify: SignatureVerifier) {
+  const { data, index } = await verify(armored, senders);
+  return { data, sender: senders[index] as TrustedSender };
 }
 
 /** The last rule: a payload id acted on before is a replay. */

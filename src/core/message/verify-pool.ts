@@ -7,9 +7,9 @@
  * its jobs with a WorkerFailure: never a pass, and not a refusal either, so the mail stays
  * in the inbox and the pass reports it (ReceiveResult.failed); the next job gets a new worker.
  */
-import { createHash } from 'node:crypto';
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
+import { keyToken } from '../crypto/key-token.js';
 import { type RefusalCode, SecurityError } from '../errors.js';
 import type { SignatureVerifier, TrustedSender } from './accept.js';
 import type { ParsedRdsMail } from './mail.js';
@@ -44,11 +44,9 @@ interface Job {
 interface Slot {
   worker: Worker;
   jobs: Map<number, Job>;
-  /** key tokens whose bytes this worker has */
-  sent: Set<string>;
 }
 
-/** A sender's key on the wire: its token and, for a first sending, the key. */
+/** A sender's key on the wire: its token and the key, worked out once per key object or sender. */
 const wires = new WeakMap<object, Required<Pick<WireCandidate, 'token'>> & WireCandidate>();
 
 function keyWire(sender: TrustedSender): WireCandidate {
@@ -57,17 +55,17 @@ function keyWire(sender: TrustedSender): WireCandidate {
   if (!found) {
     if (sender.key) {
       const bytes = sender.key.write();
-      found = { token: `b:${createHash('sha256').update(bytes).digest('hex')}`, bytes };
+      found = { token: keyToken({ bytes }), bytes };
     } else {
-      found = { token: `a:${createHash('sha256').update(sender.armoredKey).digest('hex')}`, armored: sender.armoredKey };
+      found = { token: keyToken({ armored: sender.armoredKey }), armored: sender.armoredKey };
     }
     wires.set(memo, found);
   }
   return found;
 }
 
-/** A number from a string, to pick a worker by. */
-const spread = (text: string) => Number.parseInt(createHash('sha256').update(text).digest('hex').slice(0, 8), 16);
+/** A number from a key's token (a SHA-256 in hex after its `a:`/`b:`), to pick a worker by. */
+const spread = (token: string) => Number.parseInt(token.slice(2, 10), 16);
 
 /** Jobs waiting on every running worker before another one starts. */
 const GROW_AT = 4;
@@ -98,20 +96,23 @@ export class VerifyPool {
   }
 
   /**
-   * verifySignedDataByAny over the senders' keys, on a worker. Mail from one address goes to
-   * one worker, which so parses each of that address's keys once.
+   * verifySignedDataByAny over the senders' keys, on a worker. Each job carries its keys
+   * (a worker's parsed keys are a bounded cache); one key goes to one worker, which so
+   * parses it once while it stays in that cache.
    */
-  readonly verify: SignatureVerifier = async (armored: string, senders: TrustedSender[]) => {
-    // mail from one address goes to one worker (its keys parsed there once) when that one runs
-    const home = senders[0] ? this.slots[spread(senders[0].address) % this.slots.length] : undefined;
+  readonly verify: SignatureVerifier = async (armored: string, senders: TrustedSender[], pickedBy?: readonly string[]) => {
+    const candidates = senders.map(keyWire);
+    // the first candidate's worker (an address's full list starts with the same one), when it runs
+    const home = candidates[0] ? this.slots[spread(candidates[0].token) % this.slots.length] : undefined;
     const slot = home ?? this.leastBusy();
-    const candidates = senders.map((sender) => {
-      const wire = keyWire(sender);
-      if (slot.sent.has(wire.token)) return { token: wire.token };
-      slot.sent.add(wire.token);
-      return wire;
-    });
-    const reply = await this.run(slot, { id: this.nextId++, kind: 'verify', armored, candidates });
+    const request: WireRequest = {
+      id: this.nextId++,
+      kind: 'verify',
+      armored,
+      candidates,
+      ...(pickedBy ? { pickedBy: [...pickedBy] } : {}),
+    };
+    const reply = await this.run(slot, request);
     if (!('data' in reply)) throw new WorkerFailure('verify worker: a verify job got a parse reply');
     return { data: reply.data, index: reply.index };
   };
@@ -162,7 +163,7 @@ export class VerifyPool {
     if (found) return found;
     const worker = new Worker(this.workerUrl);
     worker.unref();
-    const slot: Slot = { worker, jobs: new Map(), sent: new Set() };
+    const slot: Slot = { worker, jobs: new Map() };
     worker.on('message', (reply: WireReply) => {
       const job = slot.jobs.get(reply.id);
       if (!job) return;

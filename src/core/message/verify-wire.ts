@@ -4,8 +4,8 @@
  */
 
 /**
- * A candidate signer's key, named by a token (the SHA-256 of its armored text or bytes);
- * the key itself (armored or binary) only the first time a worker is sent that token.
+ * A candidate signer's key (armored or binary), named by a token (crypto/key-cache.ts's
+ * keyToken: the SHA-256 of its text or bytes) the worker caches it under.
  */
 export interface WireCandidate {
   token: string;
@@ -15,7 +15,7 @@ export interface WireCandidate {
 
 export type WireRequest =
   | { id: number; kind: 'parse'; raw: Uint8Array }
-  | { id: number; kind: 'verify'; armored: string; candidates: WireCandidate[] };
+  | { id: number; kind: 'verify'; armored: string; candidates: WireCandidate[]; pickedBy?: string[] };
 
 export interface WireMail {
   from: string;

@@ -1,30 +1,25 @@
 /**
  * A verify worker (verify-pool.ts): parses mail and checks signatures with the very
  * functions the receive loop uses in process (parseRdsMail, verifySignedDataByAny), on the
- * bytes it is sent. Keys arrive as bytes once per worker and are parsed on first use.
+ * bytes it is sent. Keys arrive with each job and are parsed on first use.
  */
 import { parentPort } from 'node:worker_threads';
 import type * as openpgp from 'openpgp';
-import { cachedArmoredKey, cachedBinaryKey } from '../crypto/key-cache.js';
+import { cachedKey } from '../crypto/key-cache.js';
 import { verifySignedDataByAny } from '../crypto/signed-data.js';
 import { SecurityError } from '../errors.js';
 import { parseRdsMail } from './mail.js';
 import type { WireCandidate, WireReply, WireRequest } from './verify-wire.js';
 
-/** Keys by token (the SHA-256 of their text or bytes: the token already names them, nothing is hashed again per mail). */
-const keys = new Map<string, Promise<openpgp.PublicKey>>();
-
-/** The candidate's key, parsed once per worker (crypto/key-cache.ts); the first sending carries it. */
+/**
+ * The candidate's key, parsed once per worker while it stays in the bounded cache
+ * (crypto/key-cache.ts; the token already names it, nothing is hashed again per mail).
+ * Every job carries its keys, so a key dropped from the cache is parsed again, never missing.
+ */
 function keyOf(c: WireCandidate): Promise<openpgp.PublicKey> {
-  let found = keys.get(c.token);
-  if (!found) {
-    if (c.armored !== undefined) found = cachedArmoredKey(c.armored);
-    else if (c.bytes !== undefined) found = cachedBinaryKey(c.bytes);
-    else return Promise.reject(new Error(`verify worker: key ${c.token} was never sent`));
-    found.catch(() => {}); // a key that does not parse fails each job that names it (awaited there)
-    keys.set(c.token, found);
-  }
-  return found;
+  if (c.armored !== undefined) return cachedKey({ armored: c.armored }, c.token);
+  if (c.bytes !== undefined) return cachedKey({ bytes: c.bytes }, c.token);
+  return Promise.reject(new Error(`verify worker: key ${c.token} came without its bytes`));
 }
 
 async function handle(request: WireRequest): Promise<WireReply> {
@@ -43,7 +38,7 @@ async function handle(request: WireRequest): Promise<WireReply> {
     };
   }
   const candidates = await Promise.all(request.candidates.map(keyOf));
-  const { data, index } = await verifySignedDataByAny(request.armored, candidates);
+  const { data, index } = await verifySignedDataByAny(request.armored, candidates, request.pickedBy);
   return { id: request.id, ok: true, data, index };
 }
 
