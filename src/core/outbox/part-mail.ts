@@ -70,13 +70,17 @@ export function readRange(file: string, offset: number, length: number): Buffer 
   return out;
 }
 
-/** Encoded parts, the last few kept (part-major sending needs one, two at a boundary). */
+/**
+ * Encoded parts, the last one kept: part-major sending asks for one part until every agent
+ * has it; the mails of the part before still in flight hold their own reference to it (their
+ * pieces), so a second one kept would only be 10 MB more of host memory.
+ */
 export class PartEncodings {
   private readonly cache = new Map<string, Buffer>();
 
   constructor(
     private readonly read: (file: string, offset: number, length: number) => Buffer = readRange,
-    private readonly keep = 2,
+    private readonly keep = 1,
   ) {}
 
   /** base64 lines of the recipe's part; refuses (the mail stays queued) when the file no longer holds the signed bytes. */
