@@ -105,6 +105,15 @@ export async function* pendingPages(db: Db, pageSize = 256): AsyncGenerator<Outb
   }
 }
 
+/** One queued item read back by its seq (push-all keeps the seqs of later part mails, not their recipes). */
+export function queuedItem(db: Db, seq: number): OutboxItem | undefined {
+  const row = statement(
+    db,
+    'SELECT seq, message_id, kind, ref, rollout_id, agent_id, env_from, env_to, raw, compose, attempts FROM outbox WHERE seq = ?',
+  ).get(seq) as Row | undefined;
+  return row ? itemOf(row) : undefined;
+}
+
 function itemOf(r: Row): OutboxItem {
   return {
     seq: r.seq,
