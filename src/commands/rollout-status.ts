@@ -27,6 +27,7 @@ export async function run(options: OptionsOf<typeof rolloutStatus>, globals: Glo
     const { rolloutParts } = await import('../core/host/parts-requests.js');
     const parts = rolloutParts(ctx.db, r.id);
     const data = { ...statusData(r, agents), ...(parts ? { parts } : {}) };
+    if (globals.json) return { data }; // the table of 10,000 agents is not built to be thrown away
     const table = formatTable(
       ['Agent ID', 'Mail address', 'Version', timeColumn('Last version check'), 'Note', 'Wave', 'State'],
       agents.map((a) => [

@@ -57,17 +57,7 @@ export async function run(options: OptionsOf<typeof verify>, globals: GlobalOpti
     const data = {
       target: report.target,
       rolloutId: report.rolloutId,
-      agents: report.agents.map((a) => ({
-        agentId: a.agentId,
-        address: a.address,
-        version: a.version,
-        checkedAt: a.checkedAt,
-        note: a.note,
-        failed: a.failed,
-        reason: a.reason,
-        detail: a.detail,
-        logTail: a.logTail,
-      })),
+      agents: report.agents, // its rows as they are: fields in this order (core/host/verify.ts judge)
       failed: report.failed,
       pending: report.pending,
       ...(mail ? { mail } : {}),

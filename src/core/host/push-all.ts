@@ -19,6 +19,7 @@ import {
   flushOutbox,
   type OutboxItem,
   pendingOutbox,
+  queuedItem,
   requeueRolloutMail,
   rolloutMail,
 } from '../outbox/outbox.js';
@@ -338,15 +339,21 @@ async function* queueParts(
 ): AsyncGenerator<OutboxItem, void, undefined> {
   const partOf = (item: OutboxItem) => Number(/:(\d+)\/\d+$/.exec(item.ref ?? '')?.[1] ?? 0);
   yield* [...leftovers].sort((a, b) => partOf(a) - partOf(b) || a.seq - b.seq);
-  const later: OutboxItem[][] = Array.from({ length: plan.parts }, () => []);
+  // the later parts' mails by seq only: their recipes (~2 KB each, 100 agents × 28 parts) are read back as they go
+  const later: number[][] = Array.from({ length: plan.parts }, () => []);
   for (const agent of fresh) {
     const queued = await queueAgentParts(input, agent, rolloutId, manifest, sessionKey, plan);
     queued.forEach((item, i) => {
-      if (i > 0) later[i]?.push(item);
+      if (i > 0) later[i]?.push(item.seq);
     });
     if (queued[0]) yield queued[0];
   }
-  for (const layer of later) yield* layer;
+  for (const layer of later) {
+    for (const seq of layer) {
+      const item = queuedItem(input.db, seq);
+      if (item) yield item;
+    }
+  }
 }
 
 /** One agent's N part mails, signed, then queued in one transaction (all or none). */

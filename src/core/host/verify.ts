@@ -6,8 +6,7 @@
  */
 import { UsageError } from '../errors.js';
 import type { Db } from '../store/db.js';
-import { findRollout, rolloutAgents } from './rollout-store.js';
-import { unsentAgents } from './rollout-waves-store.js';
+import { findRollout } from './rollout-store.js';
 
 export type FailReason = 'no-reply' | 'wrong-version' | 'rolled-back' | 'refused';
 
@@ -35,15 +34,74 @@ export interface VerifyReport {
   pending: number;
 }
 
-/** The registry's columns the table shows, in registry order (not the keys: 10,000 of them are 10 MB). */
-function listAgentsShown(db: Db): { id: string; address: string; note: string; version: string | null; checkedAt: string | null }[] {
-  return db.prepare('SELECT id, address, note, version, checked_at AS checkedAt FROM agents ORDER BY seq').all() as {
-    id: string;
-    address: string;
-    note: string;
-    version: string | null;
-    checkedAt: string | null;
-  }[];
+/** One agent as the table needs it: registry columns, its part in the rollout, its latest report since the push. */
+interface FleetRow {
+  id: string;
+  address: string;
+  note: string;
+  version: string | null;
+  checkedAt: string | null;
+  reported: string | null;
+  state: string | null;
+  status: string | null;
+  attempts: number | null;
+  result: string | null;
+  detail: string | null;
+  logTail: string | null;
+}
+
+/**
+ * Every agent (of the rollout, when there is one) in registry order with its latest report
+ * since `since`, in one query: not the keys (10,000 of them are 10 MB), no query per agent,
+ * no second list of the rollout's agents to look rows up in.
+ */
+function fleetRows(db: Db, rolloutId: string | null, since: string | null): FleetRow[] {
+  const latest = `(SELECT v.software_version FROM version_reports v WHERE v.agent_id = a.id AND (? IS NULL OR v.received_at >= ?)
+     ORDER BY v.issued_at DESC, v.seq DESC LIMIT 1) AS reported`;
+  const columns = 'a.id, a.address, a.note, a.version, a.checked_at AS "checkedAt"';
+  if (!rolloutId) {
+    return db
+      .prepare(
+        `SELECT ${columns}, ${latest}, NULL AS state, NULL AS status, NULL AS attempts, NULL AS result, NULL AS detail, NULL AS "logTail" FROM agents a ORDER BY a.seq`,
+      )
+      .all(since, since) as FleetRow[];
+  }
+  return db
+    .prepare(
+      `SELECT ${columns}, ${latest}, r.state, r.status, r.attempts, r.result, r.result_detail AS detail, r.result_log AS "logTail"
+       FROM agents a JOIN rollout_agents r ON r.agent_id = a.id AND r.rollout_id = ? ORDER BY a.seq`,
+    )
+    .all(since, since, rolloutId) as FleetRow[];
+}
+
+/** Not sent yet in a rollout in waves (rollout-waves-store.ts unsentAgents): not judged. */
+const unsent = (r: FleetRow) =>
+  r.state !== null && (r.state === 'pending' || r.state === 'skipped') && r.attempts === 0 && r.status !== 'sent';
+
+/** The row of one judged agent, its fields in the order `rds verify --json` prints them. */
+function judge(r: FleetRow, target: string): VerifyRow {
+  const failed = r.reported !== target;
+  const reason: FailReason | null =
+    r.reported === null
+      ? 'no-reply'
+      : !failed
+        ? null
+        : r.result === 'rolled-back'
+          ? 'rolled-back'
+          : r.result === 'refused'
+            ? 'refused'
+            : 'wrong-version';
+  return {
+    agentId: r.id,
+    address: r.address,
+    version: r.version,
+    checkedAt: r.checkedAt,
+    note: r.note,
+    failed,
+    reason,
+    detail: r.detail,
+    logTail: r.logTail,
+  };
 }
 
 export function verifyFleet(db: Db, options: { target?: string; rolloutId?: string; agentIds?: string[] }): VerifyReport {
@@ -54,37 +112,22 @@ export function verifyFleet(db: Db, options: { target?: string; rolloutId?: stri
   const target = options.target ?? rollout?.targetVersion;
   if (!target) throw new UsageError('NO_TARGET', 'nothing to verify against: give --target VERSION or push a rollout first');
   const since = rollout?.createdAt ?? null;
-  let agents = listAgentsShown(db);
-  const results = new Map(rollout ? rolloutAgents(db, rollout.id).map((r) => [r.agentId, r]) : []);
   // a rollout in waves: judge the agents sent so far; the rest are still pending (or skipped)
-  const unsent = rollout ? unsentAgents(db, rollout.id) : new Set<string>();
-  if (rollout) agents = agents.filter((a) => results.has(a.id));
-  const pending = agents.filter((a) => unsent.has(a.id) && results.get(a.id)?.state === 'pending').length;
-  agents = agents.filter((a) => !unsent.has(a.id));
-  if (options.agentIds) agents = agents.filter((a) => options.agentIds?.includes(a.id));
-  const latest = db.prepare(
-    `SELECT software_version, issued_at FROM version_reports
-     WHERE agent_id = ? AND (? IS NULL OR received_at >= ?) ORDER BY issued_at DESC, seq DESC LIMIT 1`,
-  );
-  const rows = agents.map((agent): VerifyRow => {
-    const report = latest.get(agent.id, since, since) as { software_version: string; issued_at: string } | undefined;
-    const res = results.get(agent.id);
-    const base = {
-      agentId: agent.id,
-      address: agent.address,
-      version: agent.version,
-      checkedAt: agent.checkedAt,
-      note: agent.note,
-      detail: res?.detail ?? null,
-      logTail: res?.logTail ?? null,
-    };
-    if (!report) return { ...base, failed: true, reason: 'no-reply' };
-    if (report.software_version === target) return { ...base, failed: false, reason: null };
-    const outcome = res?.result;
-    const reason: FailReason = outcome === 'rolled-back' ? 'rolled-back' : outcome === 'refused' ? 'refused' : 'wrong-version';
-    return { ...base, failed: true, reason };
-  });
-  return { target, rolloutId: rollout?.id ?? null, since, agents: rows, failed: rows.filter((r) => r.failed).length, pending };
+  const wanted = options.agentIds ? new Set(options.agentIds) : undefined;
+  let pending = 0;
+  let failed = 0;
+  const rows: VerifyRow[] = [];
+  for (const r of fleetRows(db, rollout?.id ?? null, since)) {
+    if (unsent(r)) {
+      if (r.state === 'pending') pending++;
+      continue;
+    }
+    if (wanted && !wanted.has(r.id)) continue;
+    const row = judge(r, target);
+    if (row.failed) failed++;
+    rows.push(row);
+  }
+  return { target, rolloutId: rollout?.id ?? null, since, agents: rows, failed, pending };
 }
 
 export function allReplied(report: VerifyReport): boolean {

@@ -12,7 +12,7 @@ import { UsageError } from '../errors.js';
  */
 export const DEFAULT_MAX_MESSAGE_SIZE = 10_240_000;
 
-export function checkMessageSize(raw: Buffer, maxBytes: number = DEFAULT_MAX_MESSAGE_SIZE): void {
+export function checkMessageSize(raw: { length: number }, maxBytes: number = DEFAULT_MAX_MESSAGE_SIZE): void {
   if (raw.length <= maxBytes) return;
   throw new UsageError(
     'MAIL_TOO_LARGE',

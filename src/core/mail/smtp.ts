@@ -15,7 +15,7 @@ import { classifyConnectionError, describeCause, tlsHint } from './failure.js';
 import { toLibraryLogger } from './library-logger.js';
 import { checkMessageSize, DEFAULT_MAX_MESSAGE_SIZE } from './limits.js';
 import { tlsOptions } from './tls-options.js';
-import type { Envelope, MailSender } from './types.js';
+import type { Envelope, MailPieces, MailSender } from './types.js';
 import { type ServerMailUrl, serverAddress } from './url.js';
 
 export { checkMessageSize, DEFAULT_MAX_MESSAGE_SIZE } from './limits.js';
@@ -137,10 +137,39 @@ class SmtpSender implements MailSender {
     this.logger.debug('smtp: sent', { server: serverAddress(this.url), to: envelope.to.length, size: raw.length });
   }
 
+  /**
+   * A mail in pieces, streamed (smtp-stream.ts): the same bytes on the wire as sendRaw of
+   * the joined pieces. When nodemailer's pool would send it again (its connection closed
+   * mid-send), it is sent again whole from a fresh stream, as a Buffer would be (at most
+   * 5 times, the pool's own bound).
+   */
+  async sendPieces(envelope: Envelope, mail: MailPieces): Promise<void> {
+    checkMessageSize(mail, this.maxBytes);
+    const info = await this.streamed(envelope, mail);
+    if (info.rejected && info.rejected.length > 0) throw partialRejection(this.url, info);
+    this.logger.debug('smtp: sent', { server: serverAddress(this.url), to: envelope.to.length, size: mail.length });
+  }
+
+  private async streamed(envelope: Envelope, mail: MailPieces): Promise<SentInfo> {
+    const { PieceStream, wasResent } = await import('./smtp-stream.js');
+    for (let attempt = 1; ; attempt++) {
+      const raw = new PieceStream(mail);
+      try {
+        return (await this.transport.sendMail({ envelope: { from: envelope.from, to: [...envelope.to] }, raw })) as SentInfo;
+      } catch (error) {
+        raw.destroy();
+        if (attempt >= RESENDS || !wasResent(raw, error)) throw toSmtpError(error, this.url);
+      }
+    }
+  }
+
   async close(): Promise<void> {
     this.transport.close();
   }
 }
+
+/** Sends of one streamed mail whose connection closed mid-send (nodemailer's pool requeues a Buffer 5 times). */
+const RESENDS = 6;
 
 function requireSmtpUrl(url: ServerMailUrl): void {
   if (url.scheme !== 'smtp' && url.scheme !== 'smtps') {

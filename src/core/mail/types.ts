@@ -9,9 +9,20 @@ export interface Envelope {
   to: string[];
 }
 
+/**
+ * One raw RFC 5322 message as consecutive pieces, its bytes the pieces in order: a large
+ * body shared by many mails (a part of a package) is one of them, never copied per mail.
+ */
+export interface MailPieces {
+  pieces: readonly Buffer[];
+  length: number;
+}
+
 export interface MailSender {
   /** Send one raw RFC 5322 message. Throws TransientError when the server cannot be reached. */
   sendRaw(envelope: Envelope, raw: Buffer): Promise<void>;
+  /** The same for a mail in pieces, streamed as they are (SMTP); senders without it get the pieces joined. */
+  sendPieces?(envelope: Envelope, mail: MailPieces): Promise<void>;
   /**
    * The largest mail the server takes, when it says (SMTP: the SIZE of its EHLO reply, RFC
    * 1870); undefined when it does not or cannot be asked. Maildir has none: its limit is the config's.

@@ -14,7 +14,8 @@ const reference = (bytes: Uint8Array) =>
 
 describe('base64Lines / SharedBase64', () => {
   it('writes 76-character lines joined by CRLF, none after the last', () => {
-    for (const n of [0, 1, 56, 57, 58, 113, 114, 115, 1000]) {
+    // 58,368 bytes (1,024 lines) is one encoding step: around it and a few steps on
+    for (const n of [0, 1, 56, 57, 58, 113, 114, 115, 1000, 58_367, 58_368, 58_369, 58_368 * 3 + 57, 58_368 * 3 + 58, 250_001]) {
       const bytes = randomBytes(n);
       expect(base64Lines(bytes).toString('latin1'), `${n} bytes`).toBe(reference(bytes).toString('latin1'));
     }

@@ -12,18 +12,24 @@ const LINE_CHARS = 76;
 const LINE_BYTES = (LINE_CHARS / 4) * 3; // 57
 const CRLF = Buffer.from('\r\n');
 
+/** Bytes encoded per step: whole lines (a multiple of 57), so no large transient string (a 7 MB part was three 10 MB copies). */
+const BLOCK_BYTES = LINE_BYTES * 1024;
+
 export function base64Lines(bytes: Uint8Array): Buffer {
-  const b64 = Buffer.from(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64'), 'latin1');
-  const lines = Math.ceil(b64.length / LINE_CHARS);
-  if (lines <= 1) return b64;
-  const out = Buffer.allocUnsafe(b64.length + (lines - 1) * 2);
+  const input = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const chars = Math.ceil(input.length / 3) * 4;
+  const lines = Math.ceil(chars / LINE_CHARS);
+  const out = Buffer.allocUnsafe(chars + Math.max(0, lines - 1) * 2);
   let to = 0;
-  for (let from = 0; from < b64.length; from += LINE_CHARS) {
-    if (from > 0) {
-      out[to++] = 0x0d;
-      out[to++] = 0x0a;
+  for (let from = 0; from < input.length; from += BLOCK_BYTES) {
+    const b64 = input.subarray(from, Math.min(from + BLOCK_BYTES, input.length)).toString('base64');
+    for (let at = 0; at < b64.length; at += LINE_CHARS) {
+      if (to > 0) {
+        out[to++] = 0x0d;
+        out[to++] = 0x0a;
+      }
+      to += out.write(b64.slice(at, at + LINE_CHARS), to, 'latin1');
     }
-    to += b64.copy(out, to, from, Math.min(from + LINE_CHARS, b64.length));
   }
   return out;
 }

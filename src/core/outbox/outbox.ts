@@ -7,7 +7,7 @@
 import type { Clock } from '../clock.js';
 import { isRdsError, type RdsError, TransientError, UsageError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { Envelope, MailSender } from '../mail/types.js';
+import type { Envelope, MailPieces, MailSender } from '../mail/types.js';
 import type { Db } from '../store/db.js';
 import { statement } from '../store/statement.js';
 
@@ -103,6 +103,15 @@ export async function* pendingPages(db: Db, pageSize = 256): AsyncGenerator<Outb
     if (rows.length < pageSize) return;
     after = (rows.at(-1) as Row).seq;
   }
+}
+
+/** One queued item read back by its seq (push-all keeps the seqs of later part mails, not their recipes). */
+export function queuedItem(db: Db, seq: number): OutboxItem | undefined {
+  const row = statement(
+    db,
+    'SELECT seq, message_id, kind, ref, rollout_id, agent_id, env_from, env_to, raw, compose, attempts FROM outbox WHERE seq = ?',
+  ).get(seq) as Row | undefined;
+  return row ? itemOf(row) : undefined;
 }
 
 function itemOf(r: Row): OutboxItem {
@@ -263,7 +272,8 @@ export interface FlushOptions {
    * the mails in flight are finished and recorded, then the flush rejects with that error.
    */
   source?: AsyncIterator<OutboxItem>;
-  build?: (item: OutboxItem) => Promise<Buffer>;
+  /** a queued recipe's mail: one buffer, or pieces (a large shared body, streamed by senders that can) */
+  build?: (item: OutboxItem) => Promise<Buffer | MailPieces>;
   concurrency?: number;
   onSent?: (item: OutboxItem, error?: string) => void;
   logger: Logger;
@@ -305,8 +315,7 @@ export async function flushOutbox(db: Db, sender: MailSender, options: FlushOpti
       const item = await take();
       if (!item || result.stopped) return;
       try {
-        const raw = item.raw ?? (await (options.build ?? missingBuilder)(item));
-        await sender.sendRaw(item.envelope, raw);
+        await sendBuilt(sender, item.envelope, item.raw ?? (await (options.build ?? missingBuilder)(item)));
         const at = options.clock.now().toISOString();
         markSent.run(at, at, item.seq); // an update mail's rollout status with it (migration 009)
         result.sent.push({ ...item, raw: null, compose: null }); // what was sent, not its bytes (10,000 mails in a pass)
@@ -344,6 +353,13 @@ export async function flushOutbox(db: Db, sender: MailSender, options: FlushOpti
   await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 8) }, worker));
   if (sourceFailed) throw sourceFailed.error;
   return result;
+}
+
+/** A built mail through the sender: pieces streamed where it can, else joined. */
+function sendBuilt(sender: MailSender, envelope: Envelope, raw: Buffer | MailPieces): Promise<void> {
+  if (Buffer.isBuffer(raw)) return sender.sendRaw(envelope, raw);
+  if (sender.sendPieces) return sender.sendPieces(envelope, raw);
+  return sender.sendRaw(envelope, Buffer.concat(raw.pieces, raw.length));
 }
 
 async function missingBuilder(item: OutboxItem): Promise<Buffer> {

@@ -8,8 +8,9 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { FailedError, UsageError } from '../errors.js';
+import type { MailPieces } from '../mail/types.js';
 import { base64Lines } from '../message/base64-lines.js';
-import { composeMail } from '../message/mail.js';
+import { composeMailPieces } from '../message/mail.js';
 import { PART_ATTACHMENT, UPDATE_PART } from '../protocol/update-part.js';
 import type { OutboxItem } from './outbox.js';
 
@@ -32,7 +33,13 @@ export interface PartRecipe {
 
 /** Build one part mail around the part's already encoded bytes. */
 export async function buildPartMail(recipe: PartRecipe, encoded: Buffer): Promise<Buffer> {
-  const { raw } = await composeMail({
+  const { pieces, length } = await buildPartMailPieces(recipe, encoded);
+  return Buffer.concat(pieces, length);
+}
+
+/** The same mail in pieces: the part's encoded bytes are one of them, shared by every agent's mail of the part. */
+export async function buildPartMailPieces(recipe: PartRecipe, encoded: Buffer): Promise<MailPieces> {
+  const { pieces, length } = await composeMailPieces({
     from: recipe.from,
     to: recipe.to,
     subject: recipe.subject,
@@ -42,7 +49,7 @@ export async function buildPartMail(recipe: PartRecipe, encoded: Buffer): Promis
     armoredPayload: recipe.armoredPayload,
     encodedAttachments: [{ filename: PART_ATTACHMENT, base64: encoded }],
   });
-  return raw;
+  return { pieces, length };
 }
 
 /** `length` bytes of FILE from `offset` (one part: never the whole package). */
@@ -63,13 +70,17 @@ export function readRange(file: string, offset: number, length: number): Buffer 
   return out;
 }
 
-/** Encoded parts, the last few kept (part-major sending needs one, two at a boundary). */
+/**
+ * Encoded parts, the last one kept: part-major sending asks for one part until every agent
+ * has it; the mails of the part before still in flight hold their own reference to it (their
+ * pieces), so a second one kept would only be 10 MB more of host memory.
+ */
 export class PartEncodings {
   private readonly cache = new Map<string, Buffer>();
 
   constructor(
     private readonly read: (file: string, offset: number, length: number) => Buffer = readRange,
-    private readonly keep = 2,
+    private readonly keep = 1,
   ) {}
 
   /** base64 lines of the recipe's part; refuses (the mail stays queued) when the file no longer holds the signed bytes. */
@@ -94,8 +105,8 @@ export class PartEncodings {
 /** A builder for queued update-part recipes (any rollout). */
 export function partMailBuilder(read: (file: string, offset: number, length: number) => Buffer = readRange) {
   const encodings = new PartEncodings(read);
-  return async (item: OutboxItem): Promise<Buffer> => {
+  return async (item: OutboxItem): Promise<MailPieces> => {
     const recipe = JSON.parse(item.compose ?? '{}') as PartRecipe;
-    return buildPartMail(recipe, encodings.get(recipe));
+    return buildPartMailPieces(recipe, encodings.get(recipe));
   };
 }

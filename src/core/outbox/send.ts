@@ -1,6 +1,6 @@
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
-import type { MailSender } from '../mail/types.js';
+import type { MailPieces, MailSender } from '../mail/types.js';
 import type { Db } from '../store/db.js';
 import { type FlushResult, flushOutbox, type OutboxItem } from './outbox.js';
 
@@ -21,8 +21,8 @@ export async function sendItems(
 }
 
 /** For items read as they go: the update-mail builder loaded when the first recipe comes. */
-function lazyBuilder(): (item: OutboxItem) => Promise<Buffer> {
-  let builder: Promise<(item: OutboxItem) => Promise<Buffer>> | undefined;
+function lazyBuilder(): (item: OutboxItem) => Promise<Buffer | MailPieces> {
+  let builder: Promise<(item: OutboxItem) => Promise<Buffer | MailPieces>> | undefined;
   return async (item) => {
     if (!item.compose) throw new Error(`outbox item ${item.messageId} has no raw mail and no recipe`);
     builder ??= import('./update-mail.js').then((m) => m.updateMailBuilder());

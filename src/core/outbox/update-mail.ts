@@ -1,3 +1,4 @@
+import type { MailPieces } from '../mail/types.js';
 import { SharedBase64 } from '../message/base64-lines.js';
 import { composeMail, PACKAGE_ATTACHMENT } from '../message/mail.js';
 import { readPackageFile, splitPackage } from '../package/wrap.js';
@@ -48,7 +49,7 @@ export function updateMailBuilder(knownBody?: { file: string; body: Uint8Array }
   const bodies = new Map<string, SharedBase64>();
   if (knownBody) bodies.set(knownBody.file, new SharedBase64(knownBody.body));
   const parts = partMailBuilder();
-  return async (item: OutboxItem): Promise<Buffer> => {
+  return async (item: OutboxItem): Promise<Buffer | MailPieces> => {
     if (item.kind === UPDATE_PART) return parts(item); // part-mail.ts
     const recipe = JSON.parse(item.compose ?? '{}') as UpdateRecipe;
     let body = bodies.get(recipe.file);
