@@ -6,16 +6,10 @@ import type { Db } from '../store/db.js';
 import { statement } from '../store/statement.js';
 import type { AgentRecord } from './registry.js';
 
-const AGENTS_PER_GC = 2500;
-
 /** The requests the host sends and remembers until answered. */
 export type RequestType = typeof VERSION_REQUEST | typeof COUNTER_REQUEST;
 
-/**
- * Queue one request (version-request, counter-request) per agent and remember it. Each
- * signature leaves OpenPGP garbage that V8 lets pile up until its heap limit grows:
- * collected every AGENTS_PER_GC agents (as agents import does with its parsed keys).
- */
+/** Queue one request (version-request, counter-request) per agent and remember it. */
 export async function queueRequests(
   db: Db,
   self: Sender,
@@ -24,9 +18,7 @@ export async function queueRequests(
   opts: { clock: Clock; ttlMs: number; rolloutId?: string | null },
 ): Promise<{ agentId: string; requestId: string }[]> {
   const out: { agentId: string; requestId: string }[] = [];
-  const { collectGarbage } = await import('../package/memory.js');
   for (const agent of agents) {
-    if (out.length > 0 && out.length % AGENTS_PER_GC === 0) collectGarbage();
     const payload = await queueMessage(
       db,
       self,
