@@ -4,6 +4,7 @@
 // the child's own process.resourceUsage().maxRSS through bench/_maxrss.mjs.
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +13,18 @@ const GNU_TIME = '/usr/bin/time';
 const MAXRSS_WRAPPER = fileURLToPath(new URL('./_maxrss.mjs', import.meta.url));
 
 /** 'gnu-time' or 'node-wrapper' (BENCH_RSS_TOOL=node-wrapper forces the fallback). */
+/** A TCP port free on loopback right now (for a server the bench starts). */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
 export function rssTool() {
   if (process.env.BENCH_RSS_TOOL === 'node-wrapper') return 'node-wrapper';
   const r = spawnSync(GNU_TIME, ['-f', '%M %U %S', 'true'], { encoding: 'utf8' });

@@ -10,10 +10,9 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { exec, measure, median, toMB } from './_lib.mjs';
+import { exec, freePort, measure, median, toMB } from './_lib.mjs';
 import { keyChunks } from './scale.mjs';
 
 export const title = 'host memory: push-all of a package in parts through a discard SMTP server';
@@ -21,17 +20,6 @@ export const title = 'host memory: push-all of a package in parts through a disc
 const DOMAIN = 'example.test';
 const VERSION = '1.0.02-0';
 const SIZE = 10_240_000;
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 

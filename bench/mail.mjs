@@ -27,7 +27,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { compare, exec, measure, median, rowOf } from './_lib.mjs';
+import { compare, exec, freePort, measure, median, rowOf } from './_lib.mjs';
 
 export const title = 'mail: push-all and inbox+verify, 1,000 agents, Postfix + Dovecot';
 
@@ -46,17 +46,6 @@ function portFree(port) {
     const s = net.createServer();
     s.once('error', () => resolve(false));
     s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
-  });
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
   });
 }
 

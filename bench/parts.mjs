@@ -15,11 +15,10 @@
 import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { compare, exec, measure, rowOf, toMB } from './_lib.mjs';
+import { compare, exec, freePort, measure, rowOf, toMB } from './_lib.mjs';
 
 export const title = 'update parts on the host: push-all of a package in parts vs raw nodemailer; peak RSS';
 
@@ -30,17 +29,6 @@ const VERSION = '1.0.02-0';
 const POOL = 5; // src/core/mail/smtp.ts maxConnections default
 const IN_FLIGHT = 8; // push-all's flushOutbox concurrency
 const POSTFIX_LIMIT = 10_240_000;
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function ports() {
   const names = ['smtp', 'submit', 'smtps', 'imap', 'imaps', 'pop3', 'pop3s', 'lmtp', 'auth', 'sink'];

@@ -21,27 +21,15 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { exec, measure, median } from './_lib.mjs';
+import { exec, freePort, measure, median } from './_lib.mjs';
 import { keyChunks, setUpHost } from './scale.mjs';
 
 export const title = 'store: inbox+verify of 1,000 version reports, SQLite vs PostgreSQL with 1 and 2 workers';
 
 const VERSION = '1.0.02-0';
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 async function startPostgres(ctx) {
   const dir = path.join(ctx.tmp, 'pg');
