@@ -758,11 +758,13 @@ describe('fault injection over real Postfix + Dovecot', () => {
       releases: fs.readdirSync(path.join(installRoot(a), 'releases')),
     };
 
-    // (1) a package that fits, whose contents do not: the disk fills while unpacking;
+    // (1) a package that fits, whose contents do not: the disk fills while unpacking (a 2.5 MB
+    // module of hex text, gzipped to ~1.4 MB: the package is decrypted straight into the
+    // unpack, so only the extracted files take room in the stage);
     // (2) a package larger than the disk: it fills while decrypting
     const unpacking = await wrapForAgent(
       hostNode,
-      await pack('1.0.03-0', randomBytes(1200 * 1024), 'mid'),
+      await pack('1.0.03-0', Buffer.from(randomBytes(1280 * 1024).toString('hex')), 'mid'),
       path.join(a.dir, 'keys', 'public.asc'),
       path.join(root, 'mid.A20.rdsu'),
     );
