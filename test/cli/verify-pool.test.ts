@@ -10,6 +10,7 @@ import * as openpgp from 'openpgp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { caseTally } from '../../src/core/testing.js';
 import { ensureBuilt, ROOT } from '../support/cli.js';
+import { tamper } from '../support/tamper.js';
 
 const dist = (file: string) => import(pathToFileURL(path.join(ROOT, 'dist', file)).href);
 
@@ -54,15 +55,6 @@ async function outcome(run: () => Promise<{ data: Uint8Array; index: number }>):
     const e = error as Error & { code?: string };
     return { ok: false, name: e.name, ...(e.code ? { code: e.code } : {}), message: e.message };
   }
-}
-
-/** Flip one byte of the signed message's binary form (header, literal data or signature). */
-async function tamper(armored: string, at: number, bit: number): Promise<string> {
-  const { data } = await openpgp.unarmor(armored);
-  const bytes = new Uint8Array(data as Uint8Array);
-  const i = at % bytes.length;
-  bytes[i] = (bytes[i] as number) ^ (1 << bit);
-  return openpgp.armor(openpgp.enums.armor.message, bytes);
 }
 
 describe('verify pool == in-process verify', () => {

@@ -7,6 +7,7 @@
 import fc from 'fast-check';
 import * as openpgp from 'openpgp';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { tamper } from '../../../test/support/tamper.js';
 import { cachedKeyCount, MAX_ENTRIES } from '../crypto/key-cache.js';
 import { generateKeyPair } from '../crypto/keys.js';
 import { REFUSAL, SecurityError } from '../errors.js';
@@ -94,14 +95,6 @@ async function outcome(run: () => Promise<{ sender: TrustedSender }>): Promise<O
     if (!(error instanceof SecurityError)) throw error;
     return { code: error.code, message: error.message };
   }
-}
-
-async function tamper(armored: string, at: number, bit: number): Promise<string> {
-  const { data } = await openpgp.unarmor(armored);
-  const bytes = new Uint8Array(data as Uint8Array);
-  const i = at % bytes.length;
-  bytes[i] = (bytes[i] as number) ^ (1 << bit);
-  return openpgp.armor(openpgp.enums.armor.message, bytes);
 }
 
 const signer = fc.oneof(
