@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { measure, median } from './_lib.mjs';
-import { keyChunks, setUpHost } from './scale.mjs';
+import { growthRows, keyChunks, setUpHost } from './scale.mjs';
 
 export const title = 'inbox-scale: `rds inbox` over N version reports, N = 1,000 and 10,000 agents (maildir://)';
 
@@ -95,23 +95,7 @@ export async function run(ctx) {
   }
   if (ns.length > 1) {
     const [a, b] = [got.get(ns[0]), got.get(ns.at(-1))];
-    const linear = ns.at(-1) / ns[0];
-    rows.push({
-      name: `inbox: time growth ${ns[0]} → ${ns.at(-1)} (linear ${linear}×)`,
-      value: b.ms,
-      baseline: a.ms,
-      ratio: b.ms / a.ms,
-      unit: 'ms',
-      goal: { on: 'ratio', max: 1.1 * linear, text: `≤ ${(1.1 * linear).toFixed(1)}×` },
-    });
-    rows.push({
-      name: `inbox: peak RSS ${ns[0]} → ${ns.at(-1)}`,
-      value: b.mb,
-      baseline: a.mb,
-      ratio: b.mb / a.mb,
-      unit: 'MB',
-      goal: { on: 'ratio', max: 1.3, text: '≤ 1.3×' },
-    });
+    rows.push(...growthRows('inbox', [ns[0], ns.at(-1)], { ...a, cpuMs: a.cpu }, { ...b, cpuMs: b.cpu }));
   }
   const note = `N = ${ns.join(', ')}; ${ctx.runs} run(s) each (medians); load (1-min avg) ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}, ${os.cpus().length} CPU`;
   return { rows, note };

@@ -222,7 +222,6 @@ export async function run(ctx) {
 function rowsOf(ns, results) {
   const lo = ns[0];
   const hi = ns.at(-1);
-  const linear = hi / lo;
   const rows = [];
   for (const name of STEPS) {
     for (const n of ns) {
@@ -237,36 +236,39 @@ function rowsOf(ns, results) {
       });
     }
     if (ns.length > 1) {
-      const a = results.get(lo)[name];
-      const b = results.get(hi)[name];
-      rows.push({
-        name: `${name}: growth ${lo} → ${hi} (linear ${linear}×)`,
-        value: b.ms,
-        baseline: a.ms,
-        ratio: b.ms / a.ms,
-        unit: 'ms',
-        goal: { on: 'ratio', max: 1.1 * linear, text: `≤ ${(1.1 * linear).toFixed(1)}×` },
-      });
-      rows.push({
-        name: `${name}: CPU (user+sys) growth ${lo} → ${hi}`,
-        value: b.cpuMs,
-        baseline: a.cpuMs,
-        ratio: a.cpuMs && b.cpuMs ? b.cpuMs / a.cpuMs : null,
-        unit: 'ms',
-      });
-      const ra = mb(a.rssKB);
-      const rb = mb(b.rssKB);
-      rows.push({
-        name: `${name}: peak RSS ${lo} → ${hi}`,
-        value: rb,
-        baseline: ra,
-        ratio: ra && rb ? rb / ra : null,
-        unit: 'MB',
-        goal: { on: 'ratio', max: 1.3, text: '≤ 1.3×' },
-      });
+      const [a, b] = [results.get(lo)[name], results.get(hi)[name]];
+      rows.push(...growthRows(name, [lo, hi], { ...a, mb: mb(a.rssKB) }, { ...b, mb: mb(b.rssKB) }));
     }
   }
   return rows;
+}
+
+/**
+ * A step's growth from the smallest fleet to the largest: time (goal ≤ 1.1 × linear), CPU,
+ * peak RSS (goal ≤ 1.3×). `a`, `b`: { ms, cpuMs, mb } at `lo` and `hi` agents.
+ */
+export function growthRows(name, [lo, hi], a, b) {
+  const linear = hi / lo;
+  const of = (x, y) => (x && y ? y / x : null);
+  return [
+    {
+      name: `${name}: growth ${lo} → ${hi} (linear ${linear}×)`,
+      value: b.ms,
+      baseline: a.ms,
+      ratio: b.ms / a.ms,
+      unit: 'ms',
+      goal: { on: 'ratio', max: 1.1 * linear, text: `≤ ${(1.1 * linear).toFixed(1)}×` },
+    },
+    { name: `${name}: CPU (user+sys) growth ${lo} → ${hi}`, value: b.cpuMs, baseline: a.cpuMs, ratio: of(a.cpuMs, b.cpuMs), unit: 'ms' },
+    {
+      name: `${name}: peak RSS ${lo} → ${hi}`,
+      value: b.mb,
+      baseline: a.mb,
+      ratio: of(a.mb, b.mb),
+      unit: 'MB',
+      goal: { on: 'ratio', max: 1.3, text: '≤ 1.3×' },
+    },
+  ];
 }
 
 function noteOf(ns, runs, loads, deliveries) {
