@@ -10,6 +10,8 @@
  * issuer fingerprint subpacket) and answers `undefined` for anything else.
  */
 
+import { readBodyLength } from './packet-length.js';
+
 export interface SignatureIssuer {
   /** the one-pass signature's issuer key ID, lower-case hex (as openpgp's getSigningKeyIDs) */
   keyId: string;
@@ -50,28 +52,20 @@ interface Packet {
 function readPackets(bytes: Uint8Array): Packet[] | undefined {
   const packets: Packet[] = [];
   let at = 0;
-  const byte = () => (at < bytes.length ? (bytes[at++] as number) : -1);
   while (at < bytes.length) {
-    const head = byte();
+    const head = bytes[at++] as number;
     if ((head & 0x80) === 0) return undefined;
     if ((head & 0x40) === 0) return undefined; // old-format packets: not what rds (openpgp.js) writes
     const tag = head & 0x3f;
     const parts: Uint8Array[] = [];
     for (;;) {
-      const o1 = byte();
-      let length: number;
-      let partial = false;
-      if (o1 < 0) return undefined;
-      if (o1 < 192) length = o1;
-      else if (o1 < 224) length = ((o1 - 192) << 8) + byte() + 192;
-      else if (o1 < 255) {
-        length = 1 << (o1 & 0x1f);
-        partial = true;
-      } else length = ((byte() << 24) | (byte() << 16) | (byte() << 8) | byte()) >>> 0;
-      if (length < 0 || at + length > bytes.length) return undefined;
-      parts.push(bytes.subarray(at, at + length));
-      at += length;
-      if (!partial) break;
+      const length = readBodyLength(bytes, at);
+      if (!length) return undefined;
+      at += length.size;
+      if (at + length.length > bytes.length) return undefined;
+      parts.push(bytes.subarray(at, at + length.length));
+      at += length.length;
+      if (!length.partial) break;
     }
     packets.push({ tag, body: parts.length === 1 ? (parts[0] as Uint8Array) : Buffer.concat(parts) });
   }

@@ -13,10 +13,10 @@ import fc from 'fast-check';
 import * as openpgp from 'openpgp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateKeyPair } from '../crypto/keys.js';
+import { readBodyLength } from '../crypto/packet-length.js';
 import { REFUSAL, SecurityError } from '../errors.js';
 import { caseTally } from '../testing.js';
 import { sessionKeyPrefixLength } from './packets.js';
-import { readBodyLength } from './seipd.js';
 import { decryptionRoute, decryptPackage } from './unpack.js';
 
 interface Pair {

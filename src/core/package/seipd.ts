@@ -14,6 +14,7 @@
  * out: a reader of the inner message sees its end only after the integrity check passed.
  */
 import { createDecipheriv, createHash, type Decipher, type Hash, timingSafeEqual } from 'node:crypto';
+import { readBodyLength } from '../crypto/packet-length.js';
 import { REFUSAL, SecurityError } from '../errors.js';
 
 const SEIPD_TAG_OCTET = 0xc0 | 18; // new packet format (a legacy header cannot carry tag 18)
@@ -26,23 +27,6 @@ const CIPHERS: Record<string, { name: string; keyBytes: number }> = {
   aes192: { name: 'aes-192-cfb', keyBytes: 24 },
   aes256: { name: 'aes-256-cfb', keyBytes: 32 },
 };
-
-/** A new-format body length (RFC 9580 §4.2.1) at `offset`, or undefined when `bytes` ends first. */
-export function readBodyLength(bytes: Uint8Array, offset: number): { length: number; partial: boolean; size: number } | undefined {
-  const l0 = bytes[offset];
-  if (l0 === undefined) return undefined;
-  if (l0 < 192) return { length: l0, partial: false, size: 1 };
-  if (l0 < 224) {
-    const l1 = bytes[offset + 1];
-    return l1 === undefined ? undefined : { length: ((l0 - 192) << 8) + l1 + 192, partial: false, size: 2 };
-  }
-  if (l0 === 255) {
-    if (offset + 5 > bytes.length) return undefined;
-    const length = new DataView(bytes.buffer, bytes.byteOffset + offset + 1, 4).getUint32(0);
-    return { length, partial: false, size: 5 };
-  }
-  return { length: 2 ** (l0 & 0x1f), partial: true, size: 1 };
-}
 
 /**
  * Whether the encrypted data starting at `offset` of `head` is a v1 SEIPD this module can
