@@ -40,10 +40,16 @@ export function writeText(text: string): void {
 
 let readerGone = false;
 let guarded = false;
+/** Once a write went through process.stdout (EAGAIN), every later one does too: in order behind it. */
+let viaStream = false;
 
 /** Write `text` to stdout (see above). */
 export function writeStdout(text: string): void {
   if (readerGone) return;
+  if (viaStream) {
+    process.stdout.write(text);
+    return;
+  }
   const bytes = Buffer.from(text, 'utf8');
   let done = 0;
   try {
@@ -52,6 +58,7 @@ export function writeStdout(text: string): void {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EPIPE') readerGone = true;
     else if (code === 'EAGAIN') {
+      viaStream = true;
       quietOnClosedStdout();
       process.stdout.write(bytes.subarray(done));
     } else throw error;
